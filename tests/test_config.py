@@ -1,0 +1,970 @@
+"""
+Tests for L{twisted_ftps3.config}: defaults, validation rules and secrecy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_ftps3.config import (
+    VARIABLES,
+    CidrDomain,
+    ConfigError,
+    Settings,
+    User,
+    load_settings,
+)
+
+SECRET_KEY = "wJalrXUtnFEMI-secret-key-value"
+SESSION_TOKEN = "FwoGZXIvYXdzE-session-token-value"
+PASSWORD = "correct-horse-battery-staple"
+
+MINIMAL: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+    "AWS_S3_BUCKET_REGION": "eu-west-2",
+    "AWS_S3_BUCKET_HOST": "s3.eu-west-2.amazonaws.com",
+    "AWS_S3_BUCKET_NAME": "my-bucket",
+    "FTP_USERS__1__LOGIN": "alice",
+    "FTP_USERS__1__PASSWORD": PASSWORD,
+    "HOME": "/home/ftp",
+}
+
+# Written out by hand, independently of config.py, from the specification:
+# every scalar Settings field and the variable it is read from, in field order.
+SCALAR_FIELD_VARIABLES = [
+    ("aws_auth_mechanism", "AWS_AUTH_MECHANISM"),
+    ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+    ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+    ("aws_session_token", "AWS_SESSION_TOKEN"),
+    ("bucket_region", "AWS_S3_BUCKET_REGION"),
+    ("bucket_host", "AWS_S3_BUCKET_HOST"),
+    ("bucket_name", "AWS_S3_BUCKET_NAME"),
+    ("dir_suffix", "AWS_S3_BUCKET_DIR_SUFFIX"),
+    ("endpoint_url", "AWS_ENDPOINT_URL_S3"),
+    ("bind_address", "FTP_BIND_ADDRESS"),
+    ("command_port", "FTP_COMMAND_PORT"),
+    ("data_ports_first", "FTP_DATA_PORTS_FIRST"),
+    ("data_ports_count", "FTP_DATA_PORTS_COUNT"),
+    ("healthcheck_port", "HEALTHCHECK_PORT"),
+    ("tls_certificate_file", "FTP_TLS_CERTIFICATE_FILE"),
+    ("tls_key_file", "FTP_TLS_KEY_FILE"),
+    ("upload_part_size", "AWS_S3_UPLOAD_PART_SIZE"),
+    ("upload_parts_in_flight", "AWS_S3_UPLOAD_PARTS_IN_FLIGHT"),
+]
+INDEXED_FIELDS = {"users", "cidr_to_domains"}
+
+
+def environ(**overrides: str | None) -> dict[str, str]:
+    """
+    L{MINIMAL} with some variables changed, or removed when given C{None}.
+    """
+    result = dict(MINIMAL)
+    for name, value in overrides.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = value
+    return result
+
+
+def load(**overrides: str | None) -> Settings:
+    """
+    Load settings from L{MINIMAL} with C{overrides} applied.
+    """
+    return load_settings(environ(**overrides))
+
+
+class ConfigTestCase(SynchronousTestCase):
+    """
+    Shared assertions.
+    """
+
+    def assertRejected(self, variable: str, **overrides: str | None) -> ConfigError:
+        """
+        Loading L{MINIMAL} with C{overrides} fails on C{variable}.
+        """
+        error = self.assertRaises(ConfigError, load, **overrides)
+        self.assertEqual(error.variable, variable, str(error))
+        return error
+
+
+class MinimalTests(ConfigTestCase):
+    """
+    The smallest valid environment loads, filling in every default.
+    """
+
+    def test_minimalLoads(self) -> None:
+        """
+        The minimal environment loads into the expected L{Settings}, every
+        unset variable taking its default.
+        """
+        self.assertEqual(
+            load(),
+            Settings(
+                aws_auth_mechanism="secret_access_key",
+                aws_access_key_id="AKIAEXAMPLE",
+                aws_secret_access_key=SECRET_KEY,
+                aws_session_token=None,
+                bucket_region="eu-west-2",
+                bucket_host="s3.eu-west-2.amazonaws.com",
+                bucket_name="my-bucket",
+                dir_suffix="/",
+                endpoint_url=None,
+                users=(User("alice", PASSWORD),),
+                bind_address="0.0.0.0",
+                command_port=8021,
+                data_ports_first=4001,
+                data_ports_count=30,
+                cidr_to_domains=(),
+                healthcheck_port=8022,
+                tls_certificate_file="/home/ftp/ssl.crt",
+                tls_key_file="/home/ftp/ssl.key",
+                upload_part_size=8388608,
+                upload_parts_in_flight=3,
+            ),
+        )
+
+    def test_unrelatedVariablesIgnored(self) -> None:
+        """
+        Variables the server does not know, such as C{PATH}, make no difference.
+        """
+        self.assertEqual(load(PATH="/usr/bin", FTP_USERSX="x"), load())
+
+    def test_emptyOptionalIsDefault(self) -> None:
+        """
+        An optional variable set to the empty string takes its default.
+        """
+        self.assertEqual(load(FTP_COMMAND_PORT="", AWS_S3_BUCKET_DIR_SUFFIX=""), load())
+
+
+class DefaultTests(ConfigTestCase):
+    """
+    Each optional variable's default.
+    """
+
+    def test_authMechanismDefault(self) -> None:
+        """
+        C{AWS_AUTH_MECHANISM} defaults to C{secret_access_key}.
+        """
+        self.assertEqual(load().aws_auth_mechanism, "secret_access_key")
+
+    def test_sessionTokenDefault(self) -> None:
+        """
+        C{AWS_SESSION_TOKEN} defaults to C{None}.
+        """
+        self.assertIsNone(load().aws_session_token)
+
+    def test_dirSuffixDefault(self) -> None:
+        """
+        C{AWS_S3_BUCKET_DIR_SUFFIX} defaults to C{"/"}.
+        """
+        self.assertEqual(load().dir_suffix, "/")
+
+    def test_endpointUrlDefault(self) -> None:
+        """
+        C{AWS_ENDPOINT_URL_S3} defaults to C{None}.
+        """
+        self.assertIsNone(load().endpoint_url)
+
+    def test_bindAddressDefault(self) -> None:
+        """
+        C{FTP_BIND_ADDRESS} defaults to C{0.0.0.0}.
+        """
+        self.assertEqual(load().bind_address, "0.0.0.0")
+
+    def test_commandPortDefault(self) -> None:
+        """
+        C{FTP_COMMAND_PORT} defaults to 8021.
+        """
+        self.assertEqual(load().command_port, 8021)
+
+    def test_dataPortsFirstDefault(self) -> None:
+        """
+        C{FTP_DATA_PORTS_FIRST} defaults to 4001.
+        """
+        self.assertEqual(load().data_ports_first, 4001)
+
+    def test_dataPortsCountDefault(self) -> None:
+        """
+        C{FTP_DATA_PORTS_COUNT} defaults to 30.
+        """
+        self.assertEqual(load().data_ports_count, 30)
+
+    def test_dataPorts(self) -> None:
+        """
+        L{Settings.data_ports} is the range of C{count} ports from C{first}.
+        """
+        self.assertEqual(load().data_ports, range(4001, 4031))
+
+    def test_cidrToDomainsDefault(self) -> None:
+        """
+        Without C{FTP_DATA_CIDR_TO_DOMAINS__*} variables there are no mappings.
+        """
+        self.assertEqual(load().cidr_to_domains, ())
+
+    def test_healthcheckPortDefault(self) -> None:
+        """
+        C{HEALTHCHECK_PORT} defaults to 8022.
+        """
+        self.assertEqual(load().healthcheck_port, 8022)
+
+    def test_tlsCertificateFileDefault(self) -> None:
+        """
+        C{FTP_TLS_CERTIFICATE_FILE} defaults to C{ssl.crt} in C{HOME}.
+        """
+        self.assertEqual(load().tls_certificate_file, os.path.join("/home/ftp", "ssl.crt"))
+
+    def test_tlsKeyFileDefault(self) -> None:
+        """
+        C{FTP_TLS_KEY_FILE} defaults to C{ssl.key} in C{HOME}.
+        """
+        self.assertEqual(load().tls_key_file, os.path.join("/home/ftp", "ssl.key"))
+
+    def test_tlsDefaultsWithoutHome(self) -> None:
+        """
+        Without C{HOME} in the given environment, the TLS defaults fall back
+        to the user's home directory.
+        """
+        settings = load(HOME=None)
+        home = os.path.expanduser("~")
+        self.assertEqual(
+            (settings.tls_certificate_file, settings.tls_key_file),
+            (os.path.join(home, "ssl.crt"), os.path.join(home, "ssl.key")),
+        )
+
+    def test_tlsFilesGiven(self) -> None:
+        """
+        C{FTP_TLS_CERTIFICATE_FILE} and C{FTP_TLS_KEY_FILE} are used as given.
+        """
+        settings = load(FTP_TLS_CERTIFICATE_FILE="/etc/c.pem", FTP_TLS_KEY_FILE="/etc/k.pem")
+        self.assertEqual(
+            (settings.tls_certificate_file, settings.tls_key_file), ("/etc/c.pem", "/etc/k.pem")
+        )
+
+    def test_uploadPartSizeDefault(self) -> None:
+        """
+        C{AWS_S3_UPLOAD_PART_SIZE} defaults to 8 MiB.
+        """
+        self.assertEqual(load().upload_part_size, 8 * 1024 * 1024)
+
+    def test_uploadPartsInFlightDefault(self) -> None:
+        """
+        C{AWS_S3_UPLOAD_PARTS_IN_FLIGHT} defaults to 3.
+        """
+        self.assertEqual(load().upload_parts_in_flight, 3)
+
+
+class AuthTests(ConfigTestCase):
+    """
+    C{AWS_AUTH_MECHANISM} and the credentials it requires.
+    """
+
+    def test_unknownMechanism(self) -> None:
+        """
+        An unknown mechanism is rejected with both allowed values listed.
+        """
+        error = self.assertRejected("AWS_AUTH_MECHANISM", AWS_AUTH_MECHANISM="iam")
+        self.assertIn("secret_access_key", error.problem)
+        self.assertIn("ecs_role", error.problem)
+
+    def test_accessKeyIdRequired(self) -> None:
+        """
+        With C{secret_access_key}, C{AWS_ACCESS_KEY_ID} is required.
+        """
+        self.assertRejected("AWS_ACCESS_KEY_ID", AWS_ACCESS_KEY_ID=None)
+
+    def test_accessKeyIdEmpty(self) -> None:
+        """
+        An empty C{AWS_ACCESS_KEY_ID} counts as missing.
+        """
+        self.assertRejected("AWS_ACCESS_KEY_ID", AWS_ACCESS_KEY_ID="")
+
+    def test_secretAccessKeyRequired(self) -> None:
+        """
+        With C{secret_access_key}, C{AWS_SECRET_ACCESS_KEY} is required.
+        """
+        self.assertRejected("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY=None)
+
+    def test_sessionTokenKept(self) -> None:
+        """
+        C{AWS_SESSION_TOKEN} is used when given with static keys.
+        """
+        self.assertEqual(load(AWS_SESSION_TOKEN=SESSION_TOKEN).aws_session_token, SESSION_TOKEN)
+
+    def test_ecsRoleNeedsNoKeys(self) -> None:
+        """
+        With C{ecs_role}, the static keys are not required.
+        """
+        settings = load(
+            AWS_AUTH_MECHANISM="ecs_role", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None
+        )
+        self.assertEqual(settings.aws_auth_mechanism, "ecs_role")
+
+    def test_ecsRoleIgnoresKeys(self) -> None:
+        """
+        With C{ecs_role}, any static keys and session token are ignored.
+        """
+        settings = load(AWS_AUTH_MECHANISM="ecs_role", AWS_SESSION_TOKEN=SESSION_TOKEN)
+        self.assertEqual(
+            (
+                settings.aws_access_key_id,
+                settings.aws_secret_access_key,
+                settings.aws_session_token,
+            ),
+            (None, None, None),
+        )
+
+
+class BucketTests(ConfigTestCase):
+    """
+    The bucket's region, host, name and directory suffix.
+    """
+
+    def test_regionRequired(self) -> None:
+        """
+        C{AWS_S3_BUCKET_REGION} is required.
+        """
+        self.assertRejected("AWS_S3_BUCKET_REGION", AWS_S3_BUCKET_REGION=None)
+
+    def test_regionEmpty(self) -> None:
+        """
+        An empty C{AWS_S3_BUCKET_REGION} counts as missing.
+        """
+        self.assertRejected("AWS_S3_BUCKET_REGION", AWS_S3_BUCKET_REGION="")
+
+    def test_hostRequired(self) -> None:
+        """
+        Without C{AWS_ENDPOINT_URL_S3}, C{AWS_S3_BUCKET_HOST} is required.
+        """
+        self.assertRejected("AWS_S3_BUCKET_HOST", AWS_S3_BUCKET_HOST=None)
+
+    def test_hostWithPort(self) -> None:
+        """
+        C{AWS_S3_BUCKET_HOST} may carry a port.
+        """
+        self.assertEqual(load(AWS_S3_BUCKET_HOST="minio:9000").bucket_host, "minio:9000")
+
+    def test_hostIPv6(self) -> None:
+        """
+        A bracketed IPv6 address, with or without a port, is a valid host.
+        """
+        self.assertEqual(load(AWS_S3_BUCKET_HOST="[::1]:9000").bucket_host, "[::1]:9000")
+
+    def test_hostWithScheme(self) -> None:
+        """
+        A scheme in C{AWS_S3_BUCKET_HOST} is rejected.
+        """
+        self.assertRejected("AWS_S3_BUCKET_HOST", AWS_S3_BUCKET_HOST="https://s3.example.com")
+
+    def test_hostWithPath(self) -> None:
+        """
+        A path in C{AWS_S3_BUCKET_HOST} is rejected.
+        """
+        self.assertRejected("AWS_S3_BUCKET_HOST", AWS_S3_BUCKET_HOST="s3.example.com/bucket")
+
+    def test_hostBadPort(self) -> None:
+        """
+        A port outside 1..65535, or not a number, is rejected.
+        """
+        for host in ("s3.example.com:0", "s3.example.com:65536", "s3.example.com:x", "s3:"):
+            self.assertRejected("AWS_S3_BUCKET_HOST", AWS_S3_BUCKET_HOST=host)
+
+    def test_nameRequired(self) -> None:
+        """
+        C{AWS_S3_BUCKET_NAME} is required.
+        """
+        self.assertRejected("AWS_S3_BUCKET_NAME", AWS_S3_BUCKET_NAME=None)
+
+    def test_nameValid(self) -> None:
+        """
+        Names of 3 and 63 characters of lower-case letters, digits, dots and
+        hyphens are accepted.
+        """
+        for name in ("abc", "a.b-c.0", "a" * 63):
+            self.assertEqual(load(AWS_S3_BUCKET_NAME=name).bucket_name, name)
+
+    def test_nameInvalid(self) -> None:
+        """
+        Names too short, too long, with upper case or other characters, or
+        starting or ending with punctuation, are rejected.
+        """
+        for name in ("ab", "a" * 64, "My-Bucket", "my_bucket", ".bucket", "bucket-"):
+            self.assertRejected("AWS_S3_BUCKET_NAME", AWS_S3_BUCKET_NAME=name)
+
+    def test_dirSuffixGiven(self) -> None:
+        """
+        A C{AWS_S3_BUCKET_DIR_SUFFIX} starting with C{/} is used as given.
+        """
+        self.assertEqual(load(AWS_S3_BUCKET_DIR_SUFFIX="/.dir").dir_suffix, "/.dir")
+
+    def test_dirSuffixMustStartWithSlash(self) -> None:
+        """
+        A C{AWS_S3_BUCKET_DIR_SUFFIX} not starting with C{/} is rejected.
+        """
+        self.assertRejected("AWS_S3_BUCKET_DIR_SUFFIX", AWS_S3_BUCKET_DIR_SUFFIX=".dir")
+
+
+class EndpointTests(ConfigTestCase):
+    """
+    C{AWS_ENDPOINT_URL_S3} and L{Settings.s3_endpoint}.
+    """
+
+    def test_endpointFromHost(self) -> None:
+        """
+        Without an endpoint URL, S3 is reached over HTTPS at the bucket host.
+        """
+        self.assertEqual(load().s3_endpoint, ("https", "s3.eu-west-2.amazonaws.com"))
+
+    def test_endpointFromUrl(self) -> None:
+        """
+        An endpoint URL gives the scheme and C{host:port} to use, over the bucket host.
+        """
+        settings = load(AWS_ENDPOINT_URL_S3="http://localhost:9000")
+        self.assertEqual(settings.s3_endpoint, ("http", "localhost:9000"))
+
+    def test_trailingSlashStripped(self) -> None:
+        """
+        A trailing C{/} is removed from the stored endpoint URL.
+        """
+        settings = load(AWS_ENDPOINT_URL_S3="https://s3.example.com/")
+        self.assertEqual(settings.endpoint_url, "https://s3.example.com")
+
+    def test_hostNotRequiredWithUrl(self) -> None:
+        """
+        With an endpoint URL, C{AWS_S3_BUCKET_HOST} may be omitted.
+        """
+        settings = load(AWS_ENDPOINT_URL_S3="http://moto:5000", AWS_S3_BUCKET_HOST=None)
+        self.assertEqual(
+            (settings.bucket_host, settings.s3_endpoint), (None, ("http", "moto:5000"))
+        )
+
+    def test_urlScheme(self) -> None:
+        """
+        Only http and https URLs are accepted.
+        """
+        for url in ("ftp://s3.example.com", "s3.example.com", "//s3.example.com"):
+            self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3=url)
+
+    def test_urlHostRequired(self) -> None:
+        """
+        A URL without a host is rejected.
+        """
+        self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3="https://")
+
+    def test_urlPath(self) -> None:
+        """
+        A URL with a path beyond C{/} is rejected.
+        """
+        self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3="https://s3.example.com/b")
+
+    def test_urlQuery(self) -> None:
+        """
+        A URL with a query string is rejected.
+        """
+        self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3="https://s3.example.com?a=b")
+
+    def test_urlBadPort(self) -> None:
+        """
+        A URL with a port outside 1..65535 is rejected.
+        """
+        self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3="http://localhost:99999")
+
+    def test_urlCredentialsNotEchoed(self) -> None:
+        """
+        A URL carrying credentials is rejected without quoting them.
+        """
+        error = self.assertRejected(
+            "AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3=f"https://me:{PASSWORD}@s3.example.com"
+        )
+        self.assertNotIn(PASSWORD, str(error))
+
+
+class UserTests(ConfigTestCase):
+    """
+    The C{FTP_USERS__<i>__LOGIN} / C{__PASSWORD} variables.
+    """
+
+    def test_orderedByIntegerIndex(self) -> None:
+        """
+        Users are ordered by the integer value of their index, so 10 comes after 2.
+        """
+        settings = load(
+            FTP_USERS__10__LOGIN="carol",
+            FTP_USERS__10__PASSWORD="p10",
+            FTP_USERS__2__LOGIN="bob",
+            FTP_USERS__2__PASSWORD="p2",
+            FTP_USERS__0__LOGIN="zed",
+            FTP_USERS__0__PASSWORD="p0",
+        )
+        self.assertEqual([user.login for user in settings.users], ["zed", "alice", "bob", "carol"])
+
+    def test_passwordsKept(self) -> None:
+        """
+        Each user's password is read from its own index.
+        """
+        settings = load(FTP_USERS__2__LOGIN="bob", FTP_USERS__2__PASSWORD="p2")
+        self.assertEqual(settings.users, (User("alice", PASSWORD), User("bob", "p2")))
+
+    def test_noUsers(self) -> None:
+        """
+        With no users at all, the error is on C{FTP_USERS__1__LOGIN} and says
+        that one is needed.
+        """
+        error = self.assertRejected(
+            "FTP_USERS__1__LOGIN", FTP_USERS__1__LOGIN=None, FTP_USERS__1__PASSWORD=None
+        )
+        self.assertIn("at least one", error.problem)
+
+    def test_indexNotInteger(self) -> None:
+        """
+        A non-numeric index is rejected, naming the variable.
+        """
+        self.assertRejected("FTP_USERS__bob__LOGIN", FTP_USERS__bob__LOGIN="bob")
+
+    def test_indexNegative(self) -> None:
+        """
+        A negative index is rejected.
+        """
+        self.assertRejected("FTP_USERS__-1__LOGIN", **{"FTP_USERS__-1__LOGIN": "bob"})
+
+    def test_indexSpeltTwoWays(self) -> None:
+        """
+        The same integer index written two ways (C{01} and C{1}) is rejected.
+        """
+        self.assertRejected("FTP_USERS__1__LOGIN", FTP_USERS__01__LOGIN="bob")
+
+    def test_noField(self) -> None:
+        """
+        A variable with an index but no field name is rejected.
+        """
+        self.assertRejected("FTP_USERS__2", FTP_USERS__2="bob")
+
+    def test_unknownField(self) -> None:
+        """
+        An unknown field name is rejected.
+        """
+        self.assertRejected("FTP_USERS__1__PASS", FTP_USERS__1__PASS="x")
+
+    def test_passwordMissing(self) -> None:
+        """
+        A login without a password is rejected on the missing password variable.
+        """
+        self.assertRejected("FTP_USERS__2__PASSWORD", FTP_USERS__2__LOGIN="bob")
+
+    def test_loginMissing(self) -> None:
+        """
+        A password without a login is rejected on the missing login variable.
+        """
+        self.assertRejected("FTP_USERS__2__LOGIN", FTP_USERS__2__PASSWORD="p2")
+
+    def test_loginEmpty(self) -> None:
+        """
+        An empty login is rejected.
+        """
+        self.assertRejected("FTP_USERS__1__LOGIN", FTP_USERS__1__LOGIN="")
+
+    def test_passwordEmpty(self) -> None:
+        """
+        An empty password is rejected.
+        """
+        self.assertRejected("FTP_USERS__1__PASSWORD", FTP_USERS__1__PASSWORD="")
+
+    def test_duplicateLogin(self) -> None:
+        """
+        A login used twice is rejected on the later user's login variable.
+        """
+        error = self.assertRejected(
+            "FTP_USERS__10__LOGIN", FTP_USERS__10__LOGIN="alice", FTP_USERS__10__PASSWORD="p"
+        )
+        self.assertIn("FTP_USERS__1__LOGIN", error.problem)
+
+
+class CidrTests(ConfigTestCase):
+    """
+    The C{FTP_DATA_CIDR_TO_DOMAINS__<i>__CIDR} / C{__DOMAIN} variables.
+    """
+
+    def test_parsed(self) -> None:
+        """
+        A CIDR and domain pair becomes a L{CidrDomain}.
+        """
+        settings = load(
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.0.0.0/8",
+            FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
+        )
+        self.assertEqual(
+            settings.cidr_to_domains,
+            (CidrDomain(ipaddress.ip_network("10.0.0.0/8"), "ftp.internal"),),
+        )
+
+    def test_notStrict(self) -> None:
+        """
+        Host bits in the CIDR are allowed and masked off.
+        """
+        settings = load(
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.1.2.3/16",
+            FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
+        )
+        self.assertEqual(settings.cidr_to_domains[0].network, ipaddress.ip_network("10.1.0.0/16"))
+
+    def test_ipv6(self) -> None:
+        """
+        IPv6 ranges are accepted.
+        """
+        settings = load(
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="fd00::/8",
+            FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
+        )
+        self.assertEqual(settings.cidr_to_domains[0].network, ipaddress.ip_network("fd00::/8"))
+
+    def test_orderedByIntegerIndex(self) -> None:
+        """
+        Mappings are ordered by the integer value of their index, so 10 comes after 2.
+        """
+        settings = load(
+            FTP_DATA_CIDR_TO_DOMAINS__10__CIDR="0.0.0.0/0",
+            FTP_DATA_CIDR_TO_DOMAINS__10__DOMAIN="ftp.example.com",
+            FTP_DATA_CIDR_TO_DOMAINS__2__CIDR="10.0.0.0/8",
+            FTP_DATA_CIDR_TO_DOMAINS__2__DOMAIN="ftp.internal",
+        )
+        self.assertEqual(
+            [mapping.domain for mapping in settings.cidr_to_domains],
+            ["ftp.internal", "ftp.example.com"],
+        )
+
+    def test_invalidCidr(self) -> None:
+        """
+        An unparseable CIDR is rejected, quoting it.
+        """
+        error = self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__1__CIDR",
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.0.0/33",
+            FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
+        )
+        self.assertEqual(error.problem, "'10.0.0/33' is not a valid CIDR range")
+
+    def test_domainMissing(self) -> None:
+        """
+        A CIDR without a domain is rejected on the missing domain variable.
+        """
+        self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN", FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.0.0.0/8"
+        )
+
+    def test_cidrMissing(self) -> None:
+        """
+        A domain without a CIDR is rejected on the missing CIDR variable.
+        """
+        self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__1__CIDR", FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal"
+        )
+
+    def test_domainEmpty(self) -> None:
+        """
+        An empty domain is rejected.
+        """
+        self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN",
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.0.0.0/8",
+            FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="",
+        )
+
+    def test_indexNotInteger(self) -> None:
+        """
+        A non-numeric index is rejected, naming the variable.
+        """
+        self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__x__CIDR", FTP_DATA_CIDR_TO_DOMAINS__x__CIDR="10.0.0.0/8"
+        )
+
+    def test_unknownField(self) -> None:
+        """
+        An unknown field name is rejected.
+        """
+        self.assertRejected(
+            "FTP_DATA_CIDR_TO_DOMAINS__1__HOST", FTP_DATA_CIDR_TO_DOMAINS__1__HOST="ftp.internal"
+        )
+
+
+class NetworkTests(ConfigTestCase):
+    """
+    The bind address and the ports.
+    """
+
+    def test_bindAddressGiven(self) -> None:
+        """
+        IPv4 and IPv6 bind addresses are accepted.
+        """
+        for address in ("127.0.0.1", "::"):
+            self.assertEqual(load(FTP_BIND_ADDRESS=address).bind_address, address)
+
+    def test_bindAddressInvalid(self) -> None:
+        """
+        A bind address that is not an IP address is rejected.
+        """
+        self.assertRejected("FTP_BIND_ADDRESS", FTP_BIND_ADDRESS="localhost")
+
+    def test_portsGiven(self) -> None:
+        """
+        Port settings are read as integers.
+        """
+        settings = load(FTP_COMMAND_PORT="21", HEALTHCHECK_PORT="80", FTP_DATA_PORTS_FIRST="100")
+        self.assertEqual(
+            (settings.command_port, settings.healthcheck_port, settings.data_ports),
+            (21, 80, range(100, 130)),
+        )
+
+    def test_portNotInteger(self) -> None:
+        """
+        A port that is not an integer is rejected, quoting the value.
+        """
+        for name in ("FTP_COMMAND_PORT", "FTP_DATA_PORTS_FIRST", "HEALTHCHECK_PORT"):
+            error = self.assertRejected(name, **{name: "abc"})
+            self.assertEqual(error.problem, "must be an integer from 1 to 65535, got 'abc'")
+
+    def test_portOutOfRange(self) -> None:
+        """
+        Ports below 1 or above 65535 are rejected.
+        """
+        for name in ("FTP_COMMAND_PORT", "FTP_DATA_PORTS_FIRST", "HEALTHCHECK_PORT"):
+            for value in ("0", "65536", "-1"):
+                self.assertRejected(name, **{name: value})
+
+    def test_dataCountZero(self) -> None:
+        """
+        C{FTP_DATA_PORTS_COUNT} must be at least 1.
+        """
+        self.assertRejected("FTP_DATA_PORTS_COUNT", FTP_DATA_PORTS_COUNT="0")
+
+    def test_dataRangePastEnd(self) -> None:
+        """
+        A data-port range running past 65535 is rejected.
+        """
+        self.assertRejected(
+            "FTP_DATA_PORTS_COUNT", FTP_DATA_PORTS_FIRST="65530", FTP_DATA_PORTS_COUNT="7"
+        )
+
+    def test_dataRangeToEnd(self) -> None:
+        """
+        A data-port range ending exactly at 65535 is accepted.
+        """
+        settings = load(FTP_DATA_PORTS_FIRST="65530", FTP_DATA_PORTS_COUNT="6")
+        self.assertEqual(settings.data_ports, range(65530, 65536))
+
+    def test_dataRangeOverlapsCommandPort(self) -> None:
+        """
+        A data-port range containing the command port is rejected on
+        C{FTP_DATA_PORTS_FIRST}, naming the command port.
+        """
+        error = self.assertRejected("FTP_DATA_PORTS_FIRST", FTP_COMMAND_PORT="4010")
+        self.assertIn("FTP_COMMAND_PORT 4010", error.problem)
+
+    def test_dataRangeOverlapsHealthcheckPort(self) -> None:
+        """
+        A data-port range containing the health-check port is rejected on
+        C{FTP_DATA_PORTS_FIRST}, naming the health-check port.
+        """
+        error = self.assertRejected("FTP_DATA_PORTS_FIRST", HEALTHCHECK_PORT="4030")
+        self.assertIn("HEALTHCHECK_PORT 4030", error.problem)
+
+    def test_healthcheckSameAsCommand(self) -> None:
+        """
+        The health-check port must differ from the command port.
+        """
+        self.assertRejected("HEALTHCHECK_PORT", HEALTHCHECK_PORT="8021")
+
+
+class UploadTests(ConfigTestCase):
+    """
+    C{AWS_S3_UPLOAD_PART_SIZE} and C{AWS_S3_UPLOAD_PARTS_IN_FLIGHT}.
+    """
+
+    def test_partSizeBytes(self) -> None:
+        """
+        A plain integer part size is a number of bytes.
+        """
+        self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE="10000000").upload_part_size, 10000000)
+
+    def test_partSizeSuffixes(self) -> None:
+        """
+        The KiB, MiB and GiB suffixes multiply by powers of 1024.
+        """
+        for text, size in (("6144KiB", 6144 * 1024), ("16MiB", 16 << 20), ("1GiB", 1 << 30)):
+            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).upload_part_size, size)
+
+    def test_partSizeBounds(self) -> None:
+        """
+        Exactly 5 MiB and exactly 5 GiB are accepted.
+        """
+        for text, size in (("5MiB", 5 << 20), ("5GiB", 5 << 30), ("5242880", 5242880)):
+            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).upload_part_size, size)
+
+    def test_partSizeTooSmall(self) -> None:
+        """
+        A part size under 5 MiB is rejected.
+        """
+        for text in ("5242879", "4MiB", "0"):
+            self.assertRejected("AWS_S3_UPLOAD_PART_SIZE", AWS_S3_UPLOAD_PART_SIZE=text)
+
+    def test_partSizeTooLarge(self) -> None:
+        """
+        A part size over 5 GiB is rejected.
+        """
+        for text in ("6GiB", str((5 << 30) + 1)):
+            self.assertRejected("AWS_S3_UPLOAD_PART_SIZE", AWS_S3_UPLOAD_PART_SIZE=text)
+
+    def test_partSizeGarbage(self) -> None:
+        """
+        Anything other than digits with an optional binary suffix is rejected.
+        """
+        for text in ("big", "16MB", "16 TiB", "-8MiB", "8.5MiB", "MiB"):
+            self.assertRejected("AWS_S3_UPLOAD_PART_SIZE", AWS_S3_UPLOAD_PART_SIZE=text)
+
+    def test_partsInFlightGiven(self) -> None:
+        """
+        1 and 64 are valid numbers of parts in flight.
+        """
+        for text, count in (("1", 1), ("64", 64)):
+            self.assertEqual(load(AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text).upload_parts_in_flight, count)
+
+    def test_partsInFlightOutOfRange(self) -> None:
+        """
+        Fewer than 1 or more than 64 parts in flight, or a non-integer, is rejected.
+        """
+        for text in ("0", "65", "three"):
+            self.assertRejected("AWS_S3_UPLOAD_PARTS_IN_FLIGHT", AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text)
+
+
+# Bad environments covering every kind of check, all carrying secrets.
+BAD_ENVIRONMENTS: list[dict[str, str | None]] = [
+    {"AWS_AUTH_MECHANISM": "nope"},
+    {"AWS_ACCESS_KEY_ID": None, "AWS_SESSION_TOKEN": SESSION_TOKEN},
+    {"AWS_S3_BUCKET_REGION": None, "AWS_SESSION_TOKEN": SESSION_TOKEN},
+    {"AWS_S3_BUCKET_HOST": "http://x/\ny"},
+    {"AWS_S3_BUCKET_NAME": "Bad\nName"},
+    {"AWS_ENDPOINT_URL_S3": f"https://u:{SECRET_KEY}@h"},
+    {"FTP_USERS__1__PASSWORD": None},
+    {"FTP_USERS__1__LOGIN": None},
+    {"FTP_USERS__2__LOGIN": "alice", "FTP_USERS__2__PASSWORD": PASSWORD},
+    {"FTP_USERS__x__PASSWORD": PASSWORD},
+    {"FTP_USERS__1__PASS": PASSWORD},
+    {"FTP_COMMAND_PORT": "80\n80"},
+    {"FTP_DATA_CIDR_TO_DOMAINS__1__CIDR": "x", "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN": "d"},
+    {"HEALTHCHECK_PORT": "4001"},
+    {"AWS_S3_UPLOAD_PART_SIZE": "1" * 500},
+]
+
+
+class ErrorMessageTests(ConfigTestCase):
+    """
+    The shape and secrecy of L{ConfigError} and L{Settings}.
+    """
+
+    def test_format(self) -> None:
+        """
+        C{str(error)} is C{"VARIABLE: problem"}.
+        """
+        error = ConfigError("FTP_COMMAND_PORT", "is wrong")
+        self.assertEqual(str(error), "FTP_COMMAND_PORT: is wrong")
+
+    def test_oneLine(self) -> None:
+        """
+        Every error message is a single line starting with the variable,
+        even when the bad value contains a line break.
+        """
+        for overrides in BAD_ENVIRONMENTS:
+            error = self.assertRaises(ConfigError, load, **overrides)
+            message = str(error)
+            self.assertEqual(message.splitlines(), [message])
+            self.assertTrue(message.startswith(f"{error.variable}: "), message)
+
+    def test_secretsNotInErrors(self) -> None:
+        """
+        No error message quotes a password, secret key or session token.
+        """
+        for bad in BAD_ENVIRONMENTS:
+            overrides = {"AWS_SESSION_TOKEN": SESSION_TOKEN, **bad}
+            error = self.assertRaises(ConfigError, load, **overrides)
+            for secret in (PASSWORD, SECRET_KEY, SESSION_TOKEN):
+                self.assertNotIn(secret, str(error))
+                self.assertNotIn(secret, repr(error))
+
+    def test_secretsNotInRepr(self) -> None:
+        """
+        C{repr(settings)} shows no password, secret key or session token.
+        """
+        text = repr(load(AWS_SESSION_TOKEN=SESSION_TOKEN))
+        for secret in (PASSWORD, SECRET_KEY, SESSION_TOKEN):
+            self.assertNotIn(secret, text)
+
+    def test_userReprHidesPassword(self) -> None:
+        """
+        C{repr(user)} shows the login but not the password.
+        """
+        text = repr(User("alice", PASSWORD))
+        self.assertEqual((("alice" in text), (PASSWORD in text)), (True, False))
+
+
+class VariablesTests(SynchronousTestCase):
+    """
+    The L{VARIABLES} table the twistd options are generated from.
+    """
+
+    def test_scalarFieldsListed(self) -> None:
+        """
+        The independently written field list covers every scalar L{Settings} field.
+        """
+        scalar = [f.name for f in dataclasses.fields(Settings) if f.name not in INDEXED_FIELDS]
+        self.assertEqual(scalar, [field for field, _ in SCALAR_FIELD_VARIABLES])
+
+    def test_everyVariable(self) -> None:
+        """
+        L{VARIABLES} names every scalar variable, in L{Settings} field order.
+        """
+        self.assertEqual(
+            [variable.name for variable in VARIABLES],
+            [name for _, name in SCALAR_FIELD_VARIABLES],
+        )
+
+    def test_secretFlags(self) -> None:
+        """
+        Exactly the secret key and the session token are marked secret.
+        """
+        self.assertEqual(
+            {variable.name for variable in VARIABLES if variable.secret},
+            {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"},
+        )
+
+    def test_helpOneLine(self) -> None:
+        """
+        Every help text is one non-empty line ending in a full stop.
+        """
+        for variable in VARIABLES:
+            self.assertEqual(variable.help.splitlines(), [variable.help], variable.name)
+            self.assertTrue(variable.help.endswith("."), variable.name)
+
+    def test_helpMentionsDefault(self) -> None:
+        """
+        The help of each variable with a default mentions that default.
+        """
+        defaults = {
+            "AWS_AUTH_MECHANISM": "secret_access_key",
+            "AWS_S3_BUCKET_DIR_SUFFIX": "'/'",
+            "FTP_BIND_ADDRESS": "0.0.0.0",
+            "FTP_COMMAND_PORT": "8021",
+            "FTP_DATA_PORTS_FIRST": "4001",
+            "FTP_DATA_PORTS_COUNT": "30",
+            "HEALTHCHECK_PORT": "8022",
+            "FTP_TLS_CERTIFICATE_FILE": "$HOME/ssl.crt",
+            "FTP_TLS_KEY_FILE": "$HOME/ssl.key",
+            "AWS_S3_UPLOAD_PART_SIZE": "8MiB",
+            "AWS_S3_UPLOAD_PARTS_IN_FLIGHT": "3",
+        }
+        helps = {variable.name: variable.help for variable in VARIABLES}
+        for name, default in defaults.items():
+            self.assertIn(default, helps[name], name)

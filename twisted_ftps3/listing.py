@@ -1,0 +1,41 @@
+# -*- test-case-name: tests.test_listing -*-
+"""
+The C{ls -l} lines of a LIST reply.
+
+Clients parse these lines, so they follow C{ls} exactly: the time of day for
+entries from the last six months, the year for older ones (or ones in the
+future), and exact sizes however large.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+#: The attributes LIST asks the shell for, in the order L{list_line} takes them.
+LIST_KEYS = ("size", "directory", "permissions", "hardlinks", "modified", "owner", "group")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SIX_MONTHS = 182 * 24 * 3600
+
+
+def _date(modified: float, now: float) -> str:
+    stamp = time.gmtime(modified)
+    day = f"{_MONTHS[stamp.tm_mon - 1]} {stamp.tm_mday:2d}"
+    if now - _SIX_MONTHS < modified <= now + 3600:
+        return f"{day} {stamp.tm_hour:02d}:{stamp.tm_min:02d}"
+    return f"{day}  {stamp.tm_year}"
+
+
+def list_line(name: str, attributes: Sequence[Any], now: float) -> str:
+    """
+    One LIST line for C{name}, given the shell's attributes in
+    L{LIST_KEYS} order and the current time.
+    """
+    size, directory, permissions, hardlinks, modified, owner, group = attributes
+    kind = "d" if directory else "-"
+    return (
+        f"{kind}{permissions.shorthand()} {hardlinks:>3} {owner:<8} {group:<8} "
+        f"{size:>13} {_date(modified, now)} {name}"
+    )

@@ -1,0 +1,605 @@
+# -*- test-case-name: tests.test_protocol -*-
+"""
+The FTP protocol as this server speaks it: Twisted's C{FTP}, with TLS data
+connections, a shared passive-port pool, a CIDR-to-address map for PASV,
+UTF-8 throughout, and transfers that commit only what arrived whole.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.error import CannotListenError, ConnectionDone
+from twisted.internet.interfaces import IAddress, IReactorTCP, IReactorTime
+from twisted.logger import Logger
+from twisted.protocols import ftp
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.python.failure import Failure
+
+from .config import CidrDomain
+from .listing import LIST_KEYS, list_line
+from .ports import PassivePortPool
+from .replies import (
+    ArgumentSyntaxError,
+    CannotOpenDataConnection,
+    NotImplementedForArgument,
+    ProtectionLevelRefused,
+    TransferAborted,
+    display_path,
+)
+
+log = Logger()
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _quote(path: str) -> str:
+    """RFC 959: a double quote inside a quoted path is written twice."""
+    return path.replace('"', '""')
+
+
+def _ip(host: str) -> IPAddress:
+    address = ipaddress.ip_address(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@dataclass(frozen=True)
+class PassiveAddressMap:
+    """
+    Which address a PASV reply names, by the client's address.
+
+    The first CIDR range that holds the client's address wins. Its domain is
+    resolved when the reply is made (so a DNS change needs no restart);
+    C{0.0.0.0} is passed on as it is, for clients that then reuse the
+    control connection's address. A client in no range is given the address
+    it reached the server on.
+    """
+
+    entries: tuple[CidrDomain, ...] = ()
+
+    def group(self, client: IPAddress) -> int | None:
+        """The index of the first range holding C{client}, if any."""
+        for index, entry in enumerate(self.entries):
+            if client.version == entry.network.version and client in entry.network:
+                return index
+        return None
+
+    def domain(self, client: IPAddress) -> str | None:
+        group = self.group(client)
+        return None if group is None else self.entries[group].domain
+
+    def same_group(self, control: IPAddress, data: IPAddress) -> bool:
+        """
+        Whether a data connection from C{data} may serve the session whose
+        control connection comes from C{control}: from the same CIDR group,
+        or, outside every group, from the same address.
+        """
+        group = self.group(control)
+        if group is None:
+            return control == data
+        return self.group(data) == group
+
+
+class DataChannel(ftp.DTP):
+    """
+    Twisted's data connection, with one difference: a connection lost
+    without a clean close is reported as a failure. In stream mode the end of
+    the connection is the end of the file, and over TLS only a close_notify
+    proves that the client meant it; an upload cut short by a crash or a
+    network fault must not be stored as if it were complete.
+    """
+
+    lost: Failure | None = None
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.isConnected = False
+        self.lost = reason
+        waiting = self._onConnLost
+        if waiting is not None:
+            if reason.check(ConnectionDone):
+                waiting.callback(None)
+            else:
+                waiting.errback(reason)
+
+    def registerConsumer(self, consumer: Any) -> defer.Deferred[None]:
+        result = super().registerConsumer(consumer)
+        if self.lost is not None and not self.lost.check(ConnectionDone):
+            return defer.fail(self.lost)
+        return result
+
+
+class DataChannelFactory(ftp.DTPFactory):
+    """Accept one data connection, and only from the session's own client."""
+
+    def buildProtocol(self, addr: IAddress) -> DataChannel | None:
+        if self._state is not self._IN_PROGRESS:
+            return None
+        if not self.pi.data_peer_allowed(addr.host):
+            log.warn(
+                "refused a data connection from {peer} for a session from {client}",
+                peer=addr.host,
+                client=self.pi.client_address,
+            )
+            return None
+        self._state = self._FINISHED
+        self.cancelTimeout()
+        channel = DataChannel()
+        channel.factory = self
+        channel.pi = self.pi
+        self.pi.dtpInstance = channel
+        return channel
+
+
+class _TLSDataFactory(TLSMemoryBIOFactory):
+    """TLS around the data factory, passing on its refusals."""
+
+    def buildProtocol(self, addr: IAddress) -> Any:
+        inner = self.wrappedFactory.buildProtocol(addr)
+        if inner is None:
+            return None
+        return self.protocol(self, inner)
+
+
+class FTPS3(ftp.FTP):
+    """
+    One FTPS session. The factory gives it its shared parts: the passive
+    port pool, the address map, the TLS options, and the reactor.
+    """
+
+    _encoding = "utf-8"
+    PUBLIC_COMMANDS = ["FEAT", "QUIT", "OPTS", "PBSZ", "PROT", "NOOP", "SYST"]
+    FEATURES = ["MDTM", "PASV", "PBSZ", "PROT", "SIZE", "TYPE A;I", "UTF8"]
+
+    factory: FTPS3Factory
+    _passive_port: int | None = None
+    _protected = False
+    _restart = 0
+    _upload: Any = None
+
+    # -- connection ---------------------------------------------------------
+
+    @property
+    def client_address(self) -> str:
+        return self.transport.getPeer().host if self.transport is not None else "?"
+
+    @property
+    def user(self) -> str | None:
+        return getattr(self, "avatar_id", None)
+
+    def connectionMade(self) -> None:
+        self._started = self.factory.clock.seconds()
+        log.info("session opened from {client}", client=self.client_address)
+        super().connectionMade()
+
+    def connectionLost(self, reason: Failure) -> None:
+        client = self.client_address
+        upload, self._upload = self._upload, None
+        if upload is not None:
+            upload.abort("control connection lost")
+        super().connectionLost(reason)
+        log.info("session from {client} closed (user {user})", client=client, user=self.user)
+
+    def lineReceived(self, line: bytes) -> None:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            self.resetTimeout()
+            self.sendLine("501 Command line is not valid UTF-8.")
+            return
+        command, _, argument = text.partition(" ")
+        log.debug(
+            "{client} {user}: {command} {argument}",
+            client=self.client_address,
+            user=self.user,
+            command=command.upper(),
+            argument="****" if command.upper() == "PASS" else argument,
+        )
+        super().lineReceived(line)
+
+    def processCommand(self, cmd: str, *params: str) -> Any:
+        if self.state == self.RENAMING and cmd.upper() != "RNTO":
+            # Twisted would stay in the renaming state and refuse every
+            # command from now on; one refusal is enough.
+            self.state = self.AUTHED
+            del self._fromName
+            return ftp.BAD_CMD_SEQ, "RNTO required after RNFR"
+        return super().processCommand(cmd, *params)
+
+    # -- login --------------------------------------------------------------
+
+    def ftp_PASS(self, password: str) -> defer.Deferred[Any]:
+        user = getattr(self, "_user", None)
+        d = super().ftp_PASS(password)
+
+        def logged_in(result: Any) -> Any:
+            self.avatar_id = user
+            log.info("{user} logged in from {client}", user=user, client=self.client_address)
+            return result
+
+        def refused(failure: Failure) -> Failure:
+            log.info(
+                "failed login as {user!r} from {client}", user=user, client=self.client_address
+            )
+            return failure
+
+        return d.addCallbacks(logged_in, refused)
+
+    # -- TLS and options ----------------------------------------------------
+
+    def ftp_PBSZ(self, size: str = "") -> None:
+        if not size.strip().isdigit():
+            raise ArgumentSyntaxError("PBSZ needs a number; 0 is the only size for TLS.")
+        # RFC 4217: TLS needs no buffer, and the server answers with the
+        # size it will use, which is always 0.
+        self.sendLine("200 PBSZ=0")
+        return None
+
+    def ftp_PROT(self, level: str = "") -> Any:
+        level = level.strip().upper()
+        if level == "P":
+            self._protected = True
+            return (ftp.CMD_OK,)
+        if level == "C":
+            raise ProtectionLevelRefused("PROT C refused: data connections are always TLS.")
+        if level in ("S", "E"):
+            raise NotImplementedForArgument(f"PROT {level} is not supported; use PROT P.")
+        raise ArgumentSyntaxError("PROT takes C, S, E or P.")
+
+    def ftp_OPTS(self, option: str = "") -> Any:
+        name, _, value = option.strip().partition(" ")
+        if name.upper() == "UTF8":
+            if value.strip().upper() in ("ON", ""):
+                self.sendLine("200 UTF8 is always on.")
+                return None
+            raise NotImplementedForArgument("UTF8 cannot be turned off: names are UTF-8.")
+        raise NotImplementedForArgument(f"OPTS {name} is not supported.")
+
+    def ftp_FEAT(self) -> None:
+        self.sendLine("211-Features:")
+        for feature in self.FEATURES:
+            self.sendLine(" " + feature)
+        self.sendLine("211 End")
+
+    def ftp_REST(self, offset: str = "") -> Any:
+        if not offset.strip().isdigit():
+            raise ArgumentSyntaxError("REST needs a byte offset.")
+        value = int(offset)
+        if value != 0:
+            raise NotImplementedForArgument(
+                f"REST {value}: resuming at a non-zero offset is not supported yet; "
+                "transfer the whole file."
+            )
+        self._restart = 0
+        self.sendLine("350 Restarting at 0. Send STOR or RETR.")
+        return None
+
+    def ftp_STAT(self, path: str = "") -> Any:
+        if path:
+            return self._stat_path(path)
+        lines = [
+            "211-twisted-ftps3 status:",
+            f" Connected from {self.client_address}",
+            f" Logged in as {self.user}" if self.user else " Not logged in",
+            " TYPE: " + ("BINARY" if self.binary else "ASCII") + ", STRUcture: File, Mode: Stream",
+            " Data connections: TLS (PROT P), passive only",
+            "211 End of status",
+        ]
+        for line in lines:
+            self.sendLine(line)
+        return None
+
+    def _stat_path(self, path: str) -> defer.Deferred[Any]:
+        segments = self._segments(path)
+        d = self.shell.list(segments, LIST_KEYS)
+
+        def send(entries: list[tuple[str, list[Any]]]) -> None:
+            now = self.factory.clock.seconds()
+            self.sendLine(f"213-Status of {display_path(segments)}:")
+            for name, attributes in entries:
+                self.sendLine(" " + list_line(name, attributes, now))
+            self.sendLine("213 End of status")
+
+        return d.addCallback(send)
+
+    # -- paths --------------------------------------------------------------
+
+    def _segments(self, path: str, *, required: bool = True) -> list[str]:
+        if required and not path.strip():
+            raise ArgumentSyntaxError("a path is required.")
+        try:
+            return ftp.toSegments(self.workingDirectory, path)
+        except ftp.InvalidPath:
+            raise ftp.FileNotFoundError(path) from None
+
+    def ftp_PWD(self) -> None:
+        self.sendLine(
+            f'257 "{_quote(display_path(self.workingDirectory))}" is the current directory.'
+        )
+        return None
+
+    def ftp_CDUP(self) -> Any:
+        if not self.workingDirectory:
+            return (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        return self.ftp_CWD("..")
+
+    def ftp_MKD(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path)
+
+        def created(_: Any) -> None:
+            self.sendLine(f'257 "{_quote(display_path(segments))}" created.')
+
+        return self.shell.makeDirectory(segments).addCallback(created)
+
+    def ftp_RMD(self, path: str = "") -> defer.Deferred[Any]:
+        return self.shell.removeDirectory(self._segments(path)).addCallback(
+            lambda _: (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        )
+
+    def ftp_DELE(self, path: str = "") -> defer.Deferred[Any]:
+        return self.shell.removeFile(self._segments(path)).addCallback(
+            lambda _: (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        )
+
+    def ftp_RNFR(self, path: str = "") -> Any:
+        self._segments(path)
+        return super().ftp_RNFR(path)
+
+    def ftp_RNTO(self, path: str = "") -> Any:
+        if not path.strip():
+            self.state = self.AUTHED
+            del self._fromName
+            raise ArgumentSyntaxError("a path is required.")
+        return super().ftp_RNTO(path)
+
+    def ftp_SIZE(self, path: str = "") -> defer.Deferred[Any]:
+        return self._file_fact(path, "size", lambda size: str(size))
+
+    def ftp_MDTM(self, path: str = "") -> defer.Deferred[Any]:
+        return self._file_fact(
+            path, "modified", lambda mtime: time.strftime("%Y%m%d%H%M%S", time.gmtime(mtime))
+        )
+
+    def _file_fact(self, path: str, key: str, render: Any) -> defer.Deferred[Any]:
+        segments = self._segments(path)
+
+        def answer(values: list[Any]) -> tuple[str, str]:
+            directory, value = values
+            if directory:
+                raise ftp.IsADirectoryError(display_path(segments))
+            return ftp.FILE_STATUS, render(value)
+
+        return self.shell.stat(segments, ("directory", key)).addCallback(answer)
+
+    # -- passive mode -------------------------------------------------------
+
+    def data_peer_allowed(self, host: str) -> bool:
+        """Whether a data connection from C{host} may join this session."""
+        try:
+            return self.factory.addresses.same_group(_ip(self.client_address), _ip(host))
+        except ValueError:
+            return False
+
+    def ftp_PASV(self) -> defer.Deferred[None]:
+        if self._epsvAll:
+            return defer.fail(ftp.BadCmdSequenceError("may not send PASV after EPSV ALL"))
+        return defer.ensureDeferred(self._passive())
+
+    def ftp_EPSV(self, protocol: str = "") -> Any:
+        raise ftp.CmdNotImplementedError("EPSV")
+
+    def ftp_PORT(self, address: str = "") -> Any:
+        raise CannotOpenDataConnection("active mode is not served; use PASV.")
+
+    def ftp_EPRT(self, address: str = "") -> Any:
+        raise CannotOpenDataConnection("active mode is not served; use PASV.")
+
+    async def _passive(self) -> None:
+        host = await self._passive_host()
+        if self.dtpFactory is not None:
+            self.cleanupDTP()
+        self.dtpFactory = DataChannelFactory(pi=self, reactor=self.factory.clock)
+        self.dtpFactory.setTimeout(self.dtpTimeout)
+        self.dtpPort = self._listen_passive(self.dtpFactory)
+        self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, self._passive_port))
+        try:
+            await self.dtpFactory.deferred
+        except ftp.PortConnectionError:
+            # The client never connected: free the port now. Its next
+            # transfer command is refused for want of a data connection.
+            log.info("no data connection from {client} in time", client=self.client_address)
+            self.cleanupDTP()
+
+    async def _passive_host(self) -> str:
+        client = _ip(self.client_address)
+        domain = self.factory.addresses.domain(client)
+        if domain is None:
+            local = _ip(self.transport.getHost().host)
+            if local.version != 4:
+                raise ftp.PASVIPv6NotImplementedError()
+            return str(local)
+        try:
+            ipaddress.IPv4Address(domain)
+            return domain
+        except ValueError:
+            pass
+        try:
+            return await self.factory.resolve(domain)
+        except Exception as e:
+            log.warn("cannot resolve passive address {domain}: {error}", domain=domain, error=e)
+            raise CannotOpenDataConnection(f"cannot resolve the data address {domain}.") from e
+
+    def _listen_passive(self, factory: DataChannelFactory) -> Any:
+        tls = _TLSDataFactory(self.factory.tls, False, factory)
+        for port in self.factory.ports.candidates():
+            try:
+                listening = self.factory.reactor.listenTCP(
+                    port, tls, interface=self.factory.data_interface
+                )
+            except CannotListenError:
+                self.factory.ports.release(port)
+                continue
+            self._passive_port = port
+            return listening
+        raise CannotOpenDataConnection("no passive port is free; try again shortly.")
+
+    def cleanupDTP(self) -> None:
+        port, self._passive_port = self._passive_port, None
+        if self.dtpFactory is not None:
+            super().cleanupDTP()
+        if port is not None:
+            self.factory.ports.release(port)
+
+    def _data_channel(self) -> DataChannel:
+        if self.dtpInstance is None:
+            raise CannotOpenDataConnection("no data connection; send PASV first.")
+        return self.dtpInstance
+
+    def _transfer_finished(self, result: Any) -> Any:
+        self.setTimeout(self.factory.timeOut)
+        self._restart = 0
+        self.cleanupDTP()
+        return result
+
+    def _start_reply(self, channel: DataChannel) -> None:
+        if channel.isConnected:
+            self.reply(ftp.DATA_CNX_ALREADY_OPEN_START_XFR)
+        else:
+            self.reply(ftp.FILE_STATUS_OK_OPEN_DATA_CNX)
+
+    # -- listings -----------------------------------------------------------
+
+    def ftp_LIST(self, path: str = "") -> defer.Deferred[Any]:
+        return self._listing(path, long=True)
+
+    def ftp_NLST(self, path: str = "") -> defer.Deferred[Any]:
+        return self._listing(path, long=False)
+
+    def _listing(self, path: str, *, long: bool) -> defer.Deferred[Any]:
+        channel = self._data_channel()
+        arguments = [word for word in path.split(" ") if word] if path.startswith("-") else [path]
+        # "LIST -la dir": flags are accepted and ignored; the rest is the path.
+        target = " ".join(word for word in arguments if not word.startswith("-"))
+        segments = self._segments(target, required=False)
+        d = self.shell.list(segments, LIST_KEYS if long else ())
+        now = self.factory.clock.seconds()
+
+        def send(entries: list[tuple[str, list[Any]]]) -> tuple[str]:
+            self._start_reply(channel)
+            for name, attributes in entries:
+                line = list_line(name, attributes, now) if long else name
+                channel.transport.write(line.encode("utf-8") + b"\r\n")
+            channel.transport.loseConnection()
+            return (ftp.TXFR_COMPLETE_OK,)
+
+        d.addCallback(send)
+        return d.addBoth(self._transfer_finished)
+
+    # -- transfers ----------------------------------------------------------
+
+    def ftp_RETR(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path)
+        channel = self._data_channel()
+        self.setTimeout(None)
+        d = defer.ensureDeferred(self._retrieve(segments, channel))
+        return d.addBoth(self._transfer_finished)
+
+    async def _retrieve(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
+        started = self.factory.clock.seconds()
+        source = await self.shell.openForReading(segments)
+        self._start_reply(channel)
+        consumer = channel if self.binary else ftp.ASCIIConsumerWrapper(channel)
+        try:
+            sent = await source.send(consumer)
+        except ftp.FTPCmdError:
+            if channel.lost is not None:
+                raise TransferAborted("data connection closed by the client.") from None
+            raise
+        self._log_transfer("RETR", segments, sent, started)
+        return (ftp.TXFR_COMPLETE_OK,)
+
+    def ftp_STOR(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path)
+        channel = self._data_channel()
+        self.setTimeout(None)
+        d = defer.ensureDeferred(self._store(segments, channel))
+        return d.addBoth(self._transfer_finished)
+
+    async def _store(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
+        started = self.factory.clock.seconds()
+        target = await self.shell.openForWriting(segments)
+        writer = await target.receive()
+        self._upload = target
+        try:
+            self._start_reply(channel)
+            try:
+                await channel.registerConsumer(writer)
+            except Exception as e:
+                await target.abort(f"data connection lost: {e}")
+                if writer.failure is not None:
+                    writer.failure.raiseException()
+                raise TransferAborted(
+                    "data connection closed before the end; nothing was stored."
+                ) from None
+            if self._upload is None:
+                raise TransferAborted("control connection lost; nothing was stored.")
+            await target.close()
+        finally:
+            self._upload = None
+        self._log_transfer("STOR", segments, writer.bytes_received, started)
+        return (ftp.TXFR_COMPLETE_OK,)
+
+    def _log_transfer(
+        self, command: str, segments: Sequence[str], size: int, started: float
+    ) -> None:
+        log.info(
+            "{command} {path} by {user} from {client}: {size} bytes in {duration:.3f}s",
+            command=command,
+            path=display_path(segments),
+            user=self.user,
+            client=self.client_address,
+            size=size,
+            duration=self.factory.clock.seconds() - started,
+        )
+
+
+class FTPS3Factory(ftp.FTPFactory):
+    """
+    Builds L{FTPS3} sessions and holds what they share.
+
+    @param reactor: listens for passive data connections.
+    @param clock: times sessions and passive-connection timeouts.
+    @param resolve: turns a passive-address domain into an IPv4 address
+        without blocking (the reactor's resolver, in production).
+    """
+
+    protocol = FTPS3
+    allowAnonymous = False
+    welcomeMessage = "twisted-ftps3 ready"
+
+    def __init__(
+        self,
+        portal: Any,
+        *,
+        tls: Any,
+        ports: PassivePortPool,
+        addresses: PassiveAddressMap,
+        reactor: IReactorTCP,
+        clock: IReactorTime,
+        resolve: Any,
+        data_interface: str = "",
+    ) -> None:
+        super().__init__(portal)
+        self.tls = tls
+        self.ports = ports
+        self.addresses = addresses
+        self.reactor = reactor
+        self.clock = clock
+        self.resolve = resolve
+        self.data_interface = data_interface

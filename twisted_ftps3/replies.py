@@ -1,0 +1,117 @@
+# -*- test-case-name: tests.test_replies -*-
+"""
+FTP error replies this server needs beyond Twisted's, and the one place
+where S3's failures become FTP replies.
+
+Every class here is an L{FTPCmdError}: raising one anywhere below a command
+makes Twisted's protocol send its C{response()} line, so no code path formats
+an error reply by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from twisted.protocols import ftp
+
+from .s3.errors import S3Error
+
+
+class _Reply(ftp.FTPCmdError):
+    """An error whose reply is its code followed by free text."""
+
+    code = "550"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def response(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+class LocalError(_Reply):
+    """451: the server could not do it now (S3 failed or is unreachable)."""
+
+    code = "451"
+
+
+class ActionNotTaken(_Reply):
+    """550: the request is understood but refused, with the reason given."""
+
+    code = "550"
+
+
+class FileNameNotAllowed(_Reply):
+    """553: the name cannot be stored (too long, reserved, not representable)."""
+
+    code = "553"
+
+
+class ArgumentSyntaxError(_Reply):
+    """501: the argument cannot be used as it is."""
+
+    code = "501"
+
+
+class NotImplementedForArgument(_Reply):
+    """504: the command exists, but not with that argument."""
+
+    code = "504"
+
+
+class ProtectionLevelRefused(_Reply):
+    """536: the data protection level asked for is not served here."""
+
+    code = "536"
+
+
+class TransferAborted(_Reply):
+    """426: the data connection broke or was closed before the end."""
+
+    code = "426"
+
+
+class CannotOpenDataConnection(_Reply):
+    """425: no data connection could be set up."""
+
+    code = "425"
+
+
+_ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AllAccessDisabled",
+    }
+)
+_NAME_CODES = frozenset({"KeyTooLongError", "InvalidObjectName"})
+
+
+def display_path(segments: Sequence[str]) -> str:
+    """The absolute path an FTP user sees for C{segments}."""
+    return "/" + "/".join(segments)
+
+
+def for_s3_error(error: S3Error, segments: Sequence[str]) -> ftp.FTPCmdError:
+    """
+    The FTP reply for an S3 failure while working on C{segments}.
+
+    A missing key is the user's business (550). Everything else — S3
+    refusing our credentials, throttling, failing, or being unreachable — is
+    the server's problem and not something the user can fix by retyping the
+    command, so it is a 451 that says S3 failed, without S3's internals; the
+    log has those, with the request id.
+    """
+    path = display_path(segments)
+    if error.not_found:
+        return ftp.FileNotFoundError(path)
+    if error.code in _NAME_CODES:
+        return FileNameNotAllowed(f"{path}: name not allowed by the storage")
+    if error.code in _ACCESS_CODES:
+        return LocalError(f"{path}: storage refused the server's credentials; try again later")
+    return LocalError(f"{path}: storage unavailable; try again later")

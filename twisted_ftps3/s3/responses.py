@@ -1,0 +1,200 @@
+# -*- test-case-name: tests.test_s3_responses -*-
+"""
+Parse the XML bodies S3 answers with into small frozen values.
+
+Every parser takes the whole body as bytes: S3's XML answers are small (a page
+of a listing is at most 1,000 entries), unlike object bodies, which are never
+parsed or held here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+
+class MalformedResponse(Exception):
+    """S3 answered with XML this module cannot make sense of."""
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """The fields of an S3 C{<Error>} document."""
+
+    code: str
+    message: str
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """One key of a listing."""
+
+    key: str
+    size: int
+    last_modified: datetime.datetime
+    etag: str
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of ListObjectsV2."""
+
+    objects: tuple[ObjectEntry, ...]
+    common_prefixes: tuple[str, ...]
+    next_continuation_token: str | None
+
+
+@dataclass(frozen=True)
+class MultipartUploadEntry:
+    """One in-progress multipart upload, as ListMultipartUploads reports it."""
+
+    key: str
+    upload_id: str
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _parse(body: bytes) -> ElementTree.Element:
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError as e:
+        raise MalformedResponse(f"S3 sent XML that does not parse: {e}") from e
+
+
+def _children(element: ElementTree.Element, name: str) -> Iterator[ElementTree.Element]:
+    return (child for child in element if _local(child.tag) == name)
+
+
+def _text(element: ElementTree.Element, name: str, default: str | None = None) -> str:
+    for child in _children(element, name):
+        return child.text or ""
+    if default is None:
+        raise MalformedResponse(f"S3 sent <{_local(element.tag)}> without <{name}>")
+    return default
+
+
+def _optional_text(element: ElementTree.Element, name: str) -> str | None:
+    for child in _children(element, name):
+        return child.text or ""
+    return None
+
+
+def parse_timestamp(value: str) -> datetime.datetime:
+    """
+    Parse S3's ISO 8601 C{LastModified} into an aware UTC datetime.
+    """
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise MalformedResponse(f"S3 sent a timestamp that does not parse: {value!r}") from e
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def is_error(body: bytes) -> bool:
+    """
+    Whether a body is an C{<Error>} document.
+
+    CompleteMultipartUpload and CopyObject may answer 200 and still fail,
+    reporting the failure in the body, so their callers must ask.
+    """
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return False
+    return _local(root.tag) == "Error"
+
+
+def parse_error(body: bytes) -> ErrorBody | None:
+    """
+    Parse an error document; C{None} if the body is not one (HEAD answers
+    and some proxies send none).
+    """
+    if not body.strip():
+        return None
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    if _local(root.tag) != "Error":
+        return None
+    return ErrorBody(
+        code=_text(root, "Code", ""),
+        message=_text(root, "Message", ""),
+        request_id=_optional_text(root, "RequestId"),
+    )
+
+
+def parse_list_objects_v2(body: bytes) -> ListPage:
+    """
+    Parse a ListObjectsV2 page requested with C{encoding-type=url}.
+
+    URL encoding is asked for so that keys holding characters XML 1.0 cannot
+    carry still list; it is undone here, so callers see real keys.
+    """
+    root = _parse(body)
+    encoded = _optional_text(root, "EncodingType") == "url"
+
+    def decode(value: str) -> str:
+        return unquote(value) if encoded else value
+
+    objects = tuple(
+        ObjectEntry(
+            key=decode(_text(item, "Key")),
+            size=int(_text(item, "Size", "0")),
+            last_modified=parse_timestamp(_text(item, "LastModified")),
+            etag=_text(item, "ETag", "").strip('"'),
+        )
+        for item in _children(root, "Contents")
+    )
+    prefixes = tuple(decode(_text(item, "Prefix")) for item in _children(root, "CommonPrefixes"))
+    truncated = _text(root, "IsTruncated", "false").lower() == "true"
+    token = _optional_text(root, "NextContinuationToken") if truncated else None
+    if truncated and not token:
+        raise MalformedResponse("S3 said the listing is truncated but sent no continuation token")
+    return ListPage(objects=objects, common_prefixes=prefixes, next_continuation_token=token)
+
+
+def parse_initiate_multipart_upload(body: bytes) -> str:
+    """Return the upload id of a new multipart upload."""
+    upload_id = _text(_parse(body), "UploadId")
+    if not upload_id:
+        raise MalformedResponse("S3 sent an empty UploadId")
+    return upload_id
+
+
+def parse_etag_result(body: bytes) -> str:
+    """
+    Return the ETag of a CopyObject, UploadPartCopy or
+    CompleteMultipartUpload result.
+    """
+    return _text(_parse(body), "ETag").strip('"')
+
+
+def parse_list_multipart_uploads(body: bytes) -> tuple[MultipartUploadEntry, ...]:
+    """Return the uploads in one ListMultipartUploads page."""
+    root = _parse(body)
+    return tuple(
+        MultipartUploadEntry(key=_text(item, "Key"), upload_id=_text(item, "UploadId"))
+        for item in _children(root, "Upload")
+    )
+
+
+def parse_delete_result(body: bytes) -> tuple[ErrorBody, ...]:
+    """Return the per-key failures of a DeleteObjects call (empty when all went)."""
+    root = _parse(body)
+    return tuple(
+        ErrorBody(
+            code=_text(item, "Code", ""),
+            message=f"{_text(item, 'Key', '')}: {_text(item, 'Message', '')}",
+            request_id=None,
+        )
+        for item in _children(root, "Error")
+    )
