@@ -11,9 +11,12 @@ from twisted.web.server import Request, Site
 
 
 class Health(Resource):
-    """C{/health}: 200 and C{OK}."""
+    """
+    C{/health}: 200 and C{OK}.
 
-    isLeaf = True
+    Not a leaf, so that a path below it (C{/health/x}) is a 404 rather than
+    a second health check.
+    """
 
     def render_GET(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")

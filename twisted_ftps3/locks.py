@@ -68,6 +68,9 @@ class _ReadWriteLock:
 
         def cancel(d: Deferred[None]) -> None:
             self._waiting.remove((mode, d))
+            # The cancelled waiter may have been all that held back the
+            # waiters queued behind it.
+            self._grant()
 
         waiter: Deferred[None] = Deferred(cancel)
         self._waiting.append((mode, waiter))
@@ -78,6 +81,10 @@ class _ReadWriteLock:
             self.writer = False
         else:
             self.readers -= 1
+        self._grant()
+
+    def _grant(self) -> None:
+        """Grant the waiters at the head of the queue, in order, while they can be."""
         while self._waiting and self._grantable(self._waiting[0][0]):
             next_mode, waiter = self._waiting.popleft()
             self._take(next_mode)

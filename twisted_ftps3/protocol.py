@@ -31,7 +31,9 @@ from .replies import (
     ProtectionLevelRefused,
     TransferAborted,
     display_path,
+    for_s3_error,
 )
+from .s3.errors import S3Error
 
 log = Logger()
 
@@ -154,8 +156,10 @@ class FTPS3(ftp.FTP):
     """
 
     _encoding = "utf-8"
-    PUBLIC_COMMANDS = ["FEAT", "QUIT", "OPTS", "PBSZ", "PROT", "NOOP", "SYST"]
-    FEATURES = ["MDTM", "PASV", "PBSZ", "PROT", "SIZE", "TYPE A;I", "UTF8"]
+    PUBLIC_COMMANDS = ["FEAT", "QUIT", "OPTS", "PBSZ", "PROT", "NOOP", "SYST", "AUTH"]
+    # AUTH TLS is listed although the implicit port is TLS from the start:
+    # lftp sends PROT P only to servers that advertise it.
+    FEATURES = ["AUTH TLS", "MDTM", "PASV", "PBSZ", "PROT", "SIZE", "TYPE A;I", "UTF8"]
 
     factory: FTPS3Factory
     _passive_port: int | None = None
@@ -232,6 +236,12 @@ class FTPS3(ftp.FTP):
         return d.addCallbacks(logged_in, refused)
 
     # -- TLS and options ----------------------------------------------------
+
+    def ftp_AUTH(self, mechanism: str = "") -> None:
+        if mechanism.strip().upper() not in ("TLS", "SSL", "TLS-C", "TLS-P"):
+            raise NotImplementedForArgument(f"AUTH {mechanism} is not supported; use AUTH TLS.")
+        # RFC 4217 section 4: a connection already under TLS refuses AUTH.
+        self.sendLine("503 Already protected: this port is TLS from the start.")
 
     def ftp_PBSZ(self, size: str = "") -> None:
         if not size.strip().isdigit():
@@ -541,9 +551,10 @@ class FTPS3(ftp.FTP):
             try:
                 await channel.registerConsumer(writer)
             except Exception as e:
+                storage_failure = writer.failure
                 await target.abort(f"data connection lost: {e}")
-                if writer.failure is not None:
-                    writer.failure.raiseException()
+                if storage_failure is not None and storage_failure.check(S3Error):
+                    raise for_s3_error(storage_failure.value, segments) from None
                 raise TransferAborted(
                     "data connection closed before the end; nothing was stored."
                 ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from cryptography.hazmat.primitives import serialization
 from OpenSSL import crypto
 from twisted.internet.ssl import Certificate, CertificateOptions, KeyPair, TLSVersion
 
@@ -54,8 +55,11 @@ def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
         key = KeyPair.load(key_pem, crypto.FILETYPE_PEM)
     except crypto.Error:
         raise ConfigError("FTP_TLS_KEY_FILE", f"{key_file!r} holds no PEM private key") from None
-    if chain[0].getPublicKey().original.to_cryptography_key().public_numbers() != (
-        key.original.to_cryptography_key().public_key().public_numbers()
+    # Compared as SubjectPublicKeyInfo, which every key type has (Ed25519
+    # keys, unlike RSA and EC ones, have no public_numbers()).
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if chain[0].original.to_cryptography().public_key().public_bytes(*spki) != (
+        key.original.to_cryptography_key().public_key().public_bytes(*spki)
     ):
         raise ConfigError(
             "FTP_TLS_KEY_FILE", f"the key in {key_file!r} does not match the certificate"

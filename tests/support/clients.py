@@ -238,6 +238,10 @@ def lftp_implicit_script(
     User and password are percent-encoded for the URL (lftp decodes them), so C{@}, C{:}
     or C{/} in them cannot change the host. C{commands} are raw lftp commands, one per line;
     quote their arguments with L{lftp_quote}.
+
+    Beware (seen with lftp 4.9): lftp sends C{PROT P} only if the server's C{FEAT} reply lists
+    C{AUTH TLS}; otherwise, despite these settings, it opens plaintext data connections. A
+    server that keeps data connections TLS-only then sees a failed handshake, not a download.
     """
     credentials = urllib.parse.quote(user, safe="") + ":" + urllib.parse.quote(password, safe="")
     url = f"ftps://{credentials}@{host}:{port}"

@@ -169,11 +169,12 @@ def _log_directory() -> str:
     """
     Keep the log with the rest of a test run's leftovers.
 
-    Trial runs tests inside its temp directory (C{_trial_temp}, or a numbered subdirectory of
-    it with C{-j}); anywhere else the system temp directory will do.
+    Trial runs tests inside its temp directory, which holds a C{_trial_marker} file (with
+    C{-j}, each worker runs in a numbered subdirectory of it); anywhere else the system temp
+    directory will do.
     """
     cwd = Path.cwd()
-    if any(part.startswith("_trial_temp") for part in cwd.parts):
+    if (cwd / "_trial_marker").exists() or (cwd.parent / "_trial_marker").exists():
         return str(cwd)
     return tempfile.gettempdir()
 

@@ -171,7 +171,7 @@ class S3Client:
             "CopyObject", "PUT", target_key, headers={"x-amz-copy-source": self._source(source_key)}
         )
         self._check_embedded_error("CopyObject", target_key, response)
-        parse_etag_result(response.body)
+        self._parsed("CopyObject", target_key, parse_etag_result, response.body)
 
     async def _copy_multipart(self, source_key: str, target_key: str, size: int) -> None:
         upload_id = await self.create_multipart_upload(target_key)
@@ -426,6 +426,8 @@ class S3Client:
                 unbuffered=True,
                 allow_redirects=False,
                 timeout=self._timeout,
+                # The timeout runs on the injected clock, like the retry delays.
+                reactor=self._clock,
             )
         except Exception as e:
             raise S3Error(

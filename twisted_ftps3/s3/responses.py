@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 
@@ -61,8 +61,11 @@ def _local(tag: str) -> str:
 
 
 def _parse(body: bytes) -> ElementTree.Element:
+    # S3 sends whitespace to keep a slow CompleteMultipartUpload or CopyObject
+    # alive before the document itself; an XML declaration after it no longer
+    # parses, so it is dropped.
     try:
-        return ElementTree.fromstring(body)
+        return ElementTree.fromstring(body.lstrip())
     except ElementTree.ParseError as e:
         raise MalformedResponse(f"S3 sent XML that does not parse: {e}") from e
 
@@ -106,7 +109,7 @@ def is_error(body: bytes) -> bool:
     reporting the failure in the body, so their callers must ask.
     """
     try:
-        root = ElementTree.fromstring(body)
+        root = ElementTree.fromstring(body.lstrip())
     except ElementTree.ParseError:
         return False
     return _local(root.tag) == "Error"
@@ -120,7 +123,7 @@ def parse_error(body: bytes) -> ErrorBody | None:
     if not body.strip():
         return None
     try:
-        root = ElementTree.fromstring(body)
+        root = ElementTree.fromstring(body.lstrip())
     except ElementTree.ParseError:
         return None
     if _local(root.tag) != "Error":
@@ -137,13 +140,15 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     Parse a ListObjectsV2 page requested with C{encoding-type=url}.
 
     URL encoding is asked for so that keys holding characters XML 1.0 cannot
-    carry still list; it is undone here, so callers see real keys.
+    carry still list; it is undone here, so callers see real keys. S3 encodes
+    a space as C{+} (and a C{+} as C{%2B}), form-style, so C{+} must decode
+    to a space.
     """
     root = _parse(body)
     encoded = _optional_text(root, "EncodingType") == "url"
 
     def decode(value: str) -> str:
-        return unquote(value) if encoded else value
+        return unquote_plus(value) if encoded else value
 
     objects = tuple(
         ObjectEntry(

@@ -36,8 +36,10 @@ MIN_PART_SIZE = 5 * 1024**2
 MAX_PART_SIZE = 5 * 1024**3
 MAX_PARTS = 10_000
 #: Parts per size tier: the part size doubles after every this many parts, so
-#: that the 10,000-part limit still covers S3's largest object (5 TiB).
-PARTS_PER_TIER = 1_000
+#: that the 10,000-part limit still covers S3's largest object (5 TiB). With
+#: 1,000 a 5 MiB base reaches only 1,000 * 1,023 * 5 MiB, about 4.88 TiB; 997 is
+#: the largest tier for which 10,000 parts of a 5 MiB base add up to 5 TiB.
+PARTS_PER_TIER = 997
 
 
 def part_size_for(number: int, base: int) -> int:
@@ -45,7 +47,7 @@ def part_size_for(number: int, base: int) -> int:
     The size of part C{number} (from 1) for a base size of C{base} bytes.
 
     The size of an FTP upload is not known in advance, so a fixed part size
-    would cap the file at 10,000 parts. Doubling every 1,000 parts keeps
+    would cap the file at 10,000 parts. Doubling every 997 parts keeps
     small and medium files at the base size and still reaches 5 TiB.
     """
     return min(base * 2 ** ((number - 1) // PARTS_PER_TIER), MAX_PART_SIZE)
@@ -114,7 +116,8 @@ class MultipartWriter:
             return
         self.bytes_received += len(data)
         view = memoryview(data)
-        while view:
+        # A part that fails (or one past the 10,000th) drops the rest of the write.
+        while view and self._failure is None:
             room = self._current_part_size() - len(self._buffer)
             piece, view = view[:room], view[room:]
             self._buffer.append(bytes(piece) if len(piece) != len(data) else data)

@@ -1,0 +1,304 @@
+"""
+Tests for L{twisted_ftps3.locks}: per-path reader/writer locks.
+
+Every operation here is a small coroutine run with C{ensureDeferred} that
+takes its locks and then waits on a Deferred the test fires by hand, so the
+tests decide exactly when each operation lets go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_ftps3.locks import PathLocks, ancestors
+
+X = ("x",)
+Y = ("y",)
+
+
+class Operation:
+    """
+    One operation holding locks: it enters its C{async with} as soon as the
+    locks are granted and leaves it when the test calls L{finish}.
+    """
+
+    def __init__(
+        self,
+        locks: PathLocks,
+        *,
+        read: Sequence[Sequence[str]] = (),
+        write: Sequence[Sequence[str]] = (),
+        log: list[str] | None = None,
+        name: str = "",
+        hold_open: bool = True,
+    ) -> None:
+        self.entered = False
+        self._log = log
+        self._name = name
+        self._gate: Deferred[None] | None = Deferred() if hold_open else None
+        self.done: Deferred[None] = ensureDeferred(self._run(locks, read, write))
+
+    async def _run(
+        self,
+        locks: PathLocks,
+        read: Sequence[Sequence[str]],
+        write: Sequence[Sequence[str]],
+    ) -> None:
+        async with locks.hold(read=read, write=write):
+            self.entered = True
+            if self._log is not None:
+                self._log.append(self._name)
+            if self._gate is not None:
+                await self._gate
+
+    def finish(self) -> None:
+        """Leave the C{async with}, releasing the locks."""
+        assert self._gate is not None
+        self._gate.callback(None)
+
+
+class SharingTests(SynchronousTestCase):
+    """Who may hold a path's lock together with whom."""
+
+    def setUp(self) -> None:
+        self.locks = PathLocks()
+
+    def test_readers_share(self) -> None:
+        """Two readers of one path hold its lock at the same time."""
+        first = Operation(self.locks, read=[X])
+        second = Operation(self.locks, read=[X])
+        self.assertEqual((first.entered, second.entered), (True, True))
+
+    def test_writer_excludes_reader(self) -> None:
+        """A reader waits while a writer holds the path, and goes in when it leaves."""
+        writer = Operation(self.locks, write=[X])
+        reader = Operation(self.locks, read=[X])
+        self.assertFalse(reader.entered)
+        writer.finish()
+        self.assertTrue(reader.entered)
+
+    def test_writer_excludes_writer(self) -> None:
+        """A second writer waits for the first to leave."""
+        first = Operation(self.locks, write=[X])
+        second = Operation(self.locks, write=[X])
+        self.assertFalse(second.entered)
+        first.finish()
+        self.assertTrue(second.entered)
+
+    def test_reader_excludes_writer(self) -> None:
+        """A writer waits until the reader holding the path leaves."""
+        reader = Operation(self.locks, read=[X])
+        writer = Operation(self.locks, write=[X])
+        self.assertFalse(writer.entered)
+        reader.finish()
+        self.assertTrue(writer.entered)
+
+    def test_other_paths_independent(self) -> None:
+        """A writer of one path does not block a writer of another."""
+        Operation(self.locks, write=[X])
+        other = Operation(self.locks, write=[Y])
+        self.assertTrue(other.entered)
+
+    def test_read_and_write_means_write(self) -> None:
+        """A path asked for both reading and writing is write-locked."""
+        Operation(self.locks, read=[X], write=[X])
+        reader = Operation(self.locks, read=[X])
+        self.assertFalse(reader.entered)
+
+    def test_paths_given_as_lists(self) -> None:
+        """A path given as a list locks the same path as the equal tuple."""
+        Operation(self.locks, write=[["x"]])
+        reader = Operation(self.locks, read=[X])
+        self.assertFalse(reader.entered)
+
+
+class FairnessTests(SynchronousTestCase):
+    """Locks are granted first come, first served."""
+
+    def setUp(self) -> None:
+        self.locks = PathLocks()
+        self.log: list[str] = []
+
+    def test_queued_writer_blocks_later_readers(self) -> None:
+        """
+        A reader arriving after a queued writer waits behind it, even though
+        the path is only read-locked, so readers cannot starve the writer.
+        """
+        first = Operation(self.locks, read=[X])
+        Operation(self.locks, write=[X], log=self.log, name="writer", hold_open=False)
+        late = Operation(self.locks, read=[X], log=self.log, name="late reader")
+        self.assertFalse(late.entered)
+        first.finish()
+        self.assertEqual(self.log, ["writer", "late reader"])
+
+    def test_waiting_readers_enter_together(self) -> None:
+        """When a writer leaves, all the readers queued behind it go in at once."""
+        writer = Operation(self.locks, write=[X])
+        readers = [Operation(self.locks, read=[X]) for _ in range(3)]
+        writer.finish()
+        self.assertEqual([reader.entered for reader in readers], [True, True, True])
+
+    def test_writers_in_arrival_order(self) -> None:
+        """Queued writers go in the order they asked."""
+        first = Operation(self.locks, write=[X])
+        for name in ("second", "third", "fourth"):
+            Operation(self.locks, write=[X], log=self.log, name=name, hold_open=False)
+        first.finish()
+        self.assertEqual(self.log, ["second", "third", "fourth"])
+
+
+class ReleaseTests(SynchronousTestCase):
+    """Locks are given back however the body ends, and then forgotten."""
+
+    def setUp(self) -> None:
+        self.locks = PathLocks()
+
+    def test_released_on_exception(self) -> None:
+        """An exception in the body releases the locks and propagates."""
+
+        async def failing() -> None:
+            async with self.locks.hold(write=[X]):
+                raise ValueError("boom")
+
+        failure = self.failureResultOf(ensureDeferred(failing()), ValueError)
+        self.assertEqual(str(failure.value), "boom")
+        self.assertTrue(Operation(self.locks, write=[X]).entered)
+
+    def test_counts_paths_in_use(self) -> None:
+        """C{len()} counts each path with a lock held or awaited, once."""
+        Operation(self.locks, read=[(), X], write=[X + ("a",)])
+        Operation(self.locks, read=[()], write=[Y])
+        self.assertEqual(len(self.locks), 4)
+
+    def test_idle_locks_forgotten(self) -> None:
+        """Once every operation has left, no lock is kept."""
+        first = Operation(self.locks, read=[()], write=[X])
+        second = Operation(self.locks, read=[()], write=[X])
+        first.finish()
+        second.finish()
+        self.successResultOf(second.done)
+        self.assertEqual(len(self.locks), 0)
+
+    def test_forgotten_after_exception(self) -> None:
+        """A body that raises leaves no lock behind."""
+
+        async def failing() -> None:
+            async with self.locks.hold(read=[()], write=[X]):
+                raise ValueError("boom")
+
+        self.failureResultOf(ensureDeferred(failing()), ValueError)
+        self.assertEqual(len(self.locks), 0)
+
+
+class DeadlockTests(SynchronousTestCase):
+    """Locks are taken in one global order, whatever order they are asked in."""
+
+    def test_opposite_orders_both_complete(self) -> None:
+        """
+        Operations asking for C{x} and C{y} in opposite orders both finish.
+
+        Readers hold C{x} and C{y}, so both writers queue; then C{x} is freed,
+        then C{y}. Taken in argument order, A would hold C{x} waiting for C{y}
+        while B held C{y} waiting for C{x}.
+        """
+        locks = PathLocks()
+        reader_x = Operation(locks, read=[X])
+        reader_y = Operation(locks, read=[Y])
+        a = Operation(locks, write=[X, Y], hold_open=False)
+        b = Operation(locks, write=[Y, X], hold_open=False)
+        reader_x.finish()
+        reader_y.finish()
+        self.successResultOf(a.done)
+        self.successResultOf(b.done)
+        self.assertEqual(len(locks), 0)
+
+    def test_holder_of_both_blocks_opposite_order(self) -> None:
+        """
+        While A holds C{x} and C{y}, B asking for C{y} then C{x} waits, and
+        goes in once A leaves.
+        """
+        locks = PathLocks()
+        a = Operation(locks, write=[X, Y])
+        b = Operation(locks, write=[Y, X])
+        self.assertFalse(b.entered)
+        a.finish()
+        self.assertTrue(b.entered)
+
+
+class CancellationTests(SynchronousTestCase):
+    """Cancelling an operation still waiting for its locks."""
+
+    def setUp(self) -> None:
+        self.locks = PathLocks()
+
+    def cancel(self, operation: Operation) -> None:
+        """Cancel C{operation} and check that it failed with L{CancelledError}."""
+        operation.done.cancel()
+        self.failureResultOf(operation.done, CancelledError)
+
+    def test_cancel_fails_with_cancelled(self) -> None:
+        """A cancelled waiting operation fails with L{CancelledError}, never entering."""
+        Operation(self.locks, write=[X])
+        waiting = Operation(self.locks, write=[X])
+        waiting.done.cancel()
+        self.failureResultOf(waiting.done, CancelledError)
+        self.assertFalse(waiting.entered)
+
+    def test_cancelled_leaves_queue(self) -> None:
+        """
+        A cancelled writer is out of the queue: when the holder leaves, a
+        later waiter is granted and the cancelled one is not.
+        """
+        holder = Operation(self.locks, write=[X])
+        cancelled = Operation(self.locks, write=[X])
+        later = Operation(self.locks, write=[X])
+        self.cancel(cancelled)
+        holder.finish()
+        self.assertEqual((cancelled.entered, later.entered), (False, True))
+
+    def test_cancel_lets_readers_behind_in(self) -> None:
+        """
+        Cancelling the writer that kept readers waiting behind a reader lets
+        those readers in at once.
+        """
+        Operation(self.locks, read=[X])
+        writer = Operation(self.locks, write=[X])
+        reader = Operation(self.locks, read=[X])
+        self.cancel(writer)
+        self.assertTrue(reader.entered)
+
+    def test_cancel_releases_locks_taken(self) -> None:
+        """
+        An operation cancelled while waiting for its second path gives back
+        the first, which it already held.
+        """
+        Operation(self.locks, write=[Y])
+        waiting = Operation(self.locks, write=[X, Y])
+        self.cancel(waiting)
+        self.assertTrue(Operation(self.locks, write=[X]).entered)
+
+    def test_cancelled_forgotten(self) -> None:
+        """Nothing is left of a cancelled operation once the holder leaves."""
+        holder = Operation(self.locks, write=[X])
+        self.cancel(Operation(self.locks, read=[()], write=[X]))
+        holder.finish()
+        self.assertEqual(len(self.locks), 0)
+
+
+class AncestorsTests(SynchronousTestCase):
+    """L{ancestors} lists a path's proper ancestors."""
+
+    def test_root_first(self) -> None:
+        """The ancestors run from the root down, excluding the path itself."""
+        self.assertEqual(ancestors(("a", "b", "c")), [(), ("a",), ("a", "b")])
+
+    def test_top_level(self) -> None:
+        """A top-level path's only ancestor is the root."""
+        self.assertEqual(ancestors(["a"]), [()])
+
+    def test_root(self) -> None:
+        """The root has no ancestors."""
+        self.assertEqual(ancestors(()), [])

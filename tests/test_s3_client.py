@@ -1,0 +1,1034 @@
+# -*- test-case-name: tests.test_s3_client -*-
+"""
+Tests for L{twisted_ftps3.s3.client}: each S3 call over an in-memory HTTP
+connection to a fake S3 that records what it is asked and answers from a
+script.
+
+L{StubTreq} itself cannot carry the client's request bodies: it feeds C{data}
+through a producer that accepts only bytes. The client is therefore given a
+plain L{HTTPClient} over StubTreq's own agent, L{RequestTraversalAgent}, which
+is what StubTreq wraps: the request still goes through Twisted's real HTTP/1.1
+client and server, with no socket.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from treq.client import HTTPClient
+from treq.testing import RequestTraversalAgent
+from twisted.internet.defer import Deferred, ensureDeferred, fail
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.interfaces import IConsumer, IPushProducer
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.http_headers import Headers
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request
+from zope.interface import implementer
+
+from twisted_ftps3.s3.bodies import ChunkedBody
+from twisted_ftps3.s3.client import (
+    COPY_PART_SIZE,
+    MAX_SINGLE_COPY,
+    RetryPolicy,
+    S3Client,
+)
+from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
+from twisted_ftps3.s3.errors import S3Error
+from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
+
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY)
+HOST = "s3.eu-west-2.amazonaws.com"
+REGION = "eu-west-2"
+BUCKET = "my-bucket"
+#: 2026-11-26T10:19:42Z, a time S3 would accept.
+NOW = 1_795_688_382.0
+#: A key with every kind of character that must be encoded in a path.
+ODD_KEY = "dir one/\u00a3 & +plus/cake \U0001f370.bin"
+ODD_PATH = "/my-bucket/dir%20one/%C2%A3%20%26%20%2Bplus/cake%20%F0%9F%8D%B0.bin"
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def error_document(code: str, message: str = "", request_id: str = "BODY-ID") -> bytes:
+    """An S3 C{<Error>} document."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<RequestId>{request_id}</RequestId><HostId>host-id</HostId></Error>"
+    ).encode()
+
+
+def listing(keys: Sequence[str], token: str | None = None) -> bytes:
+    """A ListObjectsV2 page of C{keys}, truncated with C{token} if given."""
+    contents = "".join(
+        f"<Contents><Key>{key}</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+        '<ETag>"e"</ETag><Size>1</Size></Contents>'
+        for key in keys
+    )
+    more = (
+        f"<IsTruncated>true</IsTruncated><NextContinuationToken>{token}</NextContinuationToken>"
+        if token
+        else "<IsTruncated>false</IsTruncated>"
+    )
+    return (
+        f'<ListBucketResult xmlns="{NS}"><Name>{BUCKET}</Name>'
+        f"<EncodingType>url</EncodingType>{more}{contents}</ListBucketResult>"
+    ).encode()
+
+
+@dataclass
+class Received:
+    """One request as the fake S3 received it."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: Headers
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.getRawHeaders(name)
+        return values[0] if values else None
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.query)
+
+
+@dataclass
+class Answer:
+    """
+    What the fake S3 answers. With C{finished} false, the body is written
+    but the response is left open (in L{FakeS3.open}) for the test to end.
+    """
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] | None = None
+    finished: bool = True
+
+
+class FakeS3(Resource):
+    """
+    Records every request and answers with the next scripted L{Answer}
+    (an empty 200 when the script has run out).
+    """
+
+    isLeaf = True
+
+    def __init__(self, *answers: Answer) -> None:
+        super().__init__()
+        self.requests: list[Received] = []
+        self.answers = list(answers)
+        self.open: list[Request] = []
+
+    def render(self, request: Request) -> bytes:
+        raw_path, _, raw_query = request.uri.decode("ascii").partition("?")
+        query = [
+            (unquote(name), unquote(value))
+            for name, _, value in (pair.partition("=") for pair in raw_query.split("&") if pair)
+        ]
+        assert request.content is not None
+        self.requests.append(
+            Received(
+                method=request.method.decode("ascii"),
+                path=raw_path,
+                query=query,
+                headers=request.requestHeaders.copy(),
+                body=request.content.read(),
+            )
+        )
+        answer = self.answers.pop(0) if self.answers else Answer()
+        request.setResponseCode(answer.status)
+        for name, value in (answer.headers or {}).items():
+            request.setHeader(name, value)
+        if not answer.finished:
+            request.write(answer.body)
+            self.open.append(request)
+            return NOT_DONE_YET
+        return answer.body
+
+
+class FailingHTTP:
+    """An HTTP client whose every request fails as a refused connection does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Deferred[Any]:
+        self.calls += 1
+        return fail(ConnectionRefusedError("Connection was refused by other side"))
+
+
+class SilentAgent:
+    """An agent whose requests are never answered."""
+
+    def __init__(self) -> None:
+        self.requests: list[Deferred[Any]] = []
+
+    def request(self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None):
+        d: Deferred[Any] = Deferred()
+        self.requests.append(d)
+        return d
+
+
+@implementer(IConsumer)
+class RecordingConsumer:
+    """A consumer that records the calls made on it, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.producer: IPushProducer | None = None
+
+    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None:
+        self.producer = producer
+        self.events.append(("register", streaming))
+
+    def unregisterProducer(self) -> None:
+        self.events.append(("unregister", None))
+
+    def write(self, data: bytes) -> None:
+        self.events.append(("write", data))
+
+
+class ClientTestCase(SynchronousTestCase):
+    """Builds an L{S3Client} talking to a L{FakeS3}."""
+
+    def client(
+        self,
+        *answers: Answer,
+        http: Any = None,
+        retry: RetryPolicy | None = None,
+        **kw: Any,
+    ) -> S3Client:
+        self.s3 = FakeS3(*answers)
+        self.agent = RequestTraversalAgent(self.s3)
+        self.clock = Clock()
+        self.clock.advance(NOW)
+        return S3Client(
+            http=http if http is not None else HTTPClient(self.agent),
+            credentials=StaticCredentialsProvider(CREDENTIALS),
+            endpoint=("https", HOST),
+            bucket=BUCKET,
+            region=REGION,
+            clock=self.clock,
+            retry=retry or RetryPolicy(),
+            **kw,
+        )
+
+    def call(self, coroutine: Any) -> Deferred[Any]:
+        """Start a client coroutine, as the FTP layer does."""
+        return ensureDeferred(coroutine)
+
+    def only_request(self) -> Received:
+        self.assertEqual(len(self.s3.requests), 1)
+        return self.s3.requests[0]
+
+    def assertSignedAsReceived(self, received: Received) -> None:
+        """
+        Sign the request exactly as it arrived, as S3 does to check it, and
+        compare with the Authorization header it came with.
+        """
+        authorization = received.header("authorization")
+        assert authorization is not None
+        signed_names = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
+        reserved = {"host", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+        headers = {
+            name: received.header(name) or "" for name in signed_names if name not in reserved
+        }
+        amz_date = received.header("x-amz-date")
+        payload = received.header("x-amz-content-sha256")
+        assert amz_date is not None and payload is not None
+        expected = sign(
+            method=received.method,
+            host=received.header("host") or "",
+            path=unquote(received.path),
+            query=received.query,
+            headers=headers,
+            payload_sha256=payload,
+            credentials=CREDENTIALS,
+            region=REGION,
+            now=datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=datetime.timezone.utc
+            ),
+        )
+        self.assertEqual(authorization, expected["authorization"])
+
+
+class ObjectTests(ClientTestCase):
+    """
+    Single-object calls send the right request and read the right answer.
+    """
+
+    def test_putObjectRequest(self) -> None:
+        """
+        PutObject is a PUT of the body to C{/bucket/key}, the key encoded
+        once, with the body's SHA-256 in C{x-amz-content-sha256}.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object(ODD_KEY, b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                received.method,
+                received.path,
+                received.query,
+                received.body,
+                received.header("x-amz-content-sha256"),
+            ),
+            ("PUT", ODD_PATH, [], b"some bytes", hashlib.sha256(b"some bytes").hexdigest()),
+        )
+
+    def test_putObjectSigned(self) -> None:
+        """
+        The PutObject request as received carries a valid SigV4 signature:
+        what was signed is what was sent.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object(ODD_KEY, b"some bytes")))
+        received = self.only_request()
+        self.assertTrue(
+            (received.header("authorization") or "").startswith(
+                f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261126/{REGION}/s3/aws4_request"
+            )
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_putObjectEmpty(self) -> None:
+        """
+        An empty object is sent with C{Content-Length: 0} and the empty hash.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("empty")))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                received.body,
+                received.header("content-length"),
+                received.header("x-amz-content-sha256"),
+            ),
+            (b"", "0", EMPTY_SHA256),
+        )
+
+    def test_putObjectETag(self) -> None:
+        """
+        PutObject returns the ETag S3 answered with, unquoted.
+        """
+        client = self.client(Answer(headers={"etag": '"d41d8cd98f00b204e9800998ecf8427e"'}))
+        self.assertEqual(
+            self.successResultOf(self.call(client.put_object("k", b""))),
+            "d41d8cd98f00b204e9800998ecf8427e",
+        )
+
+    def test_headObjectRequest(self) -> None:
+        """
+        HeadObject is a HEAD of C{/bucket/key} with the empty payload hash.
+        """
+        client = self.client(Answer(headers={"content-length": "0"}))
+        self.successResultOf(self.call(client.head_object(ODD_KEY)))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.path, received.header("x-amz-content-sha256")),
+            ("HEAD", ODD_PATH, EMPTY_SHA256),
+        )
+
+    def test_headObjectParsesHeaders(self) -> None:
+        """
+        Size, modification time and ETag come from the HEAD answer's headers.
+        """
+        client = self.client(
+            Answer(
+                headers={
+                    "content-length": "434234",
+                    "last-modified": "Wed, 12 Oct 2009 17:50:00 GMT",
+                    "etag": '"fba9dede5f27731c9771645a39863328"',
+                }
+            )
+        )
+        info = self.successResultOf(self.call(client.head_object("a/b")))
+        self.assertEqual(
+            (info.key, info.size, info.last_modified, info.etag),
+            (
+                "a/b",
+                434234,
+                datetime.datetime(2009, 10, 12, 17, 50, tzinfo=datetime.timezone.utc),
+                "fba9dede5f27731c9771645a39863328",
+            ),
+        )
+
+    def test_headObjectNotFound(self) -> None:
+        """
+        A 404 to HEAD (which has no body) is an L{S3Error} that is
+        C{not_found}, carrying the request id from C{x-amz-request-id}.
+        """
+        client = self.client(Answer(404, headers={"x-amz-request-id": "4442587FB7D0A2F9"}))
+        error = self.failureResultOf(self.call(client.head_object("missing")), S3Error).value
+        self.assertEqual(
+            (error.not_found, error.status, error.code, error.request_id, error.operation),
+            (True, 404, "NotFound", "4442587FB7D0A2F9", "HeadObject"),
+        )
+
+    def test_headObjectNotFoundNotRetried(self) -> None:
+        """
+        A 404 is an answer, not a transient failure: it is asked once.
+        """
+        client = self.client(Answer(404))
+        self.failureResultOf(self.call(client.head_object("missing")), S3Error)
+        self.assertEqual(len(self.s3.requests), 1)
+
+    def test_getObjectStreamsIntoConsumer(self) -> None:
+        """
+        GetObject registers a streaming producer on the consumer, writes the
+        body into it, unregisters, and returns the number of bytes.
+        """
+        client = self.client(Answer(body=b"0123456789" * 100))
+        consumer = RecordingConsumer()
+        count = self.successResultOf(self.call(client.get_object("k", consumer)))
+        events = consumer.events
+        self.assertEqual(
+            (
+                count,
+                events[0],
+                b"".join(data for kind, data in events if kind == "write"),
+                events[-1],
+            ),
+            (1000, ("register", True), b"0123456789" * 100, ("unregister", None)),
+        )
+
+    def test_getObjectInterrupted(self) -> None:
+        """
+        A body cut off before its end fails with C{ConnectionError}, once the
+        consumer has been given back its producer slot.
+        """
+        client = self.client(
+            Answer(body=b"partial", headers={"content-length": "100"}, finished=False)
+        )
+        consumer = RecordingConsumer()
+        d = self.call(client.get_object("k", consumer))
+        self.assertNoResult(d)
+        self.s3.open[0].loseConnection()
+        self.agent.flush()
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.code, error.status, consumer.events),
+            (
+                "ConnectionError",
+                None,
+                [("register", True), ("write", b"partial"), ("unregister", None)],
+            ),
+        )
+
+    def test_getObjectRequest(self) -> None:
+        """
+        GetObject is a GET of C{/bucket/key} without a Range header.
+        """
+        client = self.client(Answer(body=b"x"))
+        self.successResultOf(self.call(client.get_object(ODD_KEY, RecordingConsumer())))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.path, received.header("range")), ("GET", ODD_PATH, None)
+        )
+
+    def test_getObjectFromOffset(self) -> None:
+        """
+        GetObject from a first byte (an FTP REST) asks for the rest of the
+        object with a signed Range header, and accepts the 206 answer.
+        """
+        client = self.client(Answer(206, body=b"6789"))
+        consumer = RecordingConsumer()
+        count = self.successResultOf(self.call(client.get_object("k", consumer, first_byte=6)))
+        received = self.only_request()
+        self.assertEqual((count, received.header("range")), (4, "bytes=6-"))
+        self.assertIn("range", (received.header("authorization") or "").split("SignedHeaders=")[1])
+
+    def test_getObjectNotFound(self) -> None:
+        """
+        A 404 with S3's C{NoSuchKey} document fails with that code, and the
+        consumer is never given a producer.
+        """
+        client = self.client(
+            Answer(404, error_document("NoSuchKey", "The specified key does not exist."))
+        )
+        consumer = RecordingConsumer()
+        error = self.failureResultOf(self.call(client.get_object("k", consumer)), S3Error).value
+        self.assertEqual(
+            (error.code, error.message, consumer.events),
+            ("NoSuchKey", "The specified key does not exist.", []),
+        )
+
+    def test_deleteObject(self) -> None:
+        """
+        DeleteObject is a DELETE of C{/bucket/key}; S3's 204 is success.
+        """
+        client = self.client(Answer(204))
+        self.successResultOf(self.call(client.delete_object(ODD_KEY)))
+        received = self.only_request()
+        self.assertEqual((received.method, received.path), ("DELETE", ODD_PATH))
+
+
+class ErrorTests(ClientTestCase):
+    """
+    Refusals become L{S3Error}s that say what S3 said.
+    """
+
+    def signature_mismatch(self) -> Answer:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<Error><Code>SignatureDoesNotMatch</Code>"
+            "<Message>The request signature we calculated does not match the signature you"
+            " provided. Check your key and signing method.</Message>"
+            f"<AWSAccessKeyId>{ACCESS_KEY}</AWSAccessKeyId>"
+            "<StringToSign>AWS4-HMAC-SHA256\n20261126T101942Z</StringToSign>"
+            "<SignatureProvided>abc</SignatureProvided>"
+            "<RequestId>BODY-ID</RequestId><HostId>host</HostId></Error>"
+        ).encode()
+        return Answer(403, body, {"x-amz-request-id": "HEADER-ID"})
+
+    def test_signatureDoesNotMatch(self) -> None:
+        """
+        A 403 SignatureDoesNotMatch carries S3's code, message, the status
+        and the request id of the C{x-amz-request-id} header.
+        """
+        client = self.client(self.signature_mismatch())
+        error = self.failureResultOf(self.call(client.put_object("k", b"x")), S3Error).value
+        self.assertEqual(
+            (error.code, error.status, error.request_id, error.transient, error.key),
+            ("SignatureDoesNotMatch", 403, "HEADER-ID", False, "k"),
+        )
+        self.assertTrue(error.message.startswith("The request signature we calculated"))
+
+    def test_requestIdFromBody(self) -> None:
+        """
+        Without an C{x-amz-request-id} header, the error document's request
+        id is used.
+        """
+        client = self.client(Answer(403, error_document("AccessDenied", "Access Denied")))
+        error = self.failureResultOf(self.call(client.delete_object("k")), S3Error).value
+        self.assertEqual(error.request_id, "BODY-ID")
+
+    def test_clientErrorNotRetried(self) -> None:
+        """
+        A 403 is final: the request is made once.
+        """
+        client = self.client(self.signature_mismatch(), Answer())
+        self.failureResultOf(self.call(client.put_object("k", b"x")), S3Error)
+        self.assertEqual(len(self.s3.requests), 1)
+
+    def test_errorTextHasNoSecret(self) -> None:
+        """
+        Neither C{str} nor C{repr} of the error shows the secret key.
+        """
+        client = self.client(self.signature_mismatch())
+        error = self.failureResultOf(self.call(client.put_object("k", b"x")), S3Error).value
+        self.assertIn("SignatureDoesNotMatch", str(error))
+        self.assertNotIn(SECRET_KEY, str(error) + repr(error))
+
+    def test_errorText(self) -> None:
+        """
+        The error's text names the operation, code, status, message and
+        request id.
+        """
+        client = self.client(self.signature_mismatch())
+        error = self.failureResultOf(self.call(client.put_object("k", b"x")), S3Error).value
+        self.assertEqual(
+            str(error),
+            "S3 PutObject failed: SignatureDoesNotMatch (HTTP 403): The request signature we"
+            " calculated does not match the signature you provided. Check your key and signing"
+            " method. [request id HEADER-ID]",
+        )
+
+    def test_statusWithoutDocument(self) -> None:
+        """
+        An error status without an error document (a proxy's page) gets a
+        code named after the status.
+        """
+        client = self.client(Answer(409, b"<html>conflict</html>"))
+        error = self.failureResultOf(self.call(client.delete_object("k")), S3Error).value
+        self.assertEqual((error.code, error.status), ("Conflict", 409))
+
+    def test_malformedListing(self) -> None:
+        """
+        A listing that does not parse is an L{S3Error} C{MalformedResponse}.
+        """
+        client = self.client(Answer(body=b"<ListBucketResult><Contents>"))
+        error = self.failureResultOf(self.call(client.list_objects("")), S3Error).value
+        self.assertEqual(error.code, "MalformedResponse")
+
+
+class RetryTests(ClientTestCase):
+    """
+    Transient failures are retried after the policy's delays, on the clock.
+    """
+
+    def test_retriedAfterDelay(self) -> None:
+        """
+        After a 500, nothing happens until the policy's first delay has
+        passed on the clock; then the request is made again and succeeds.
+        """
+        policy = RetryPolicy()
+        client = self.client(
+            Answer(500, error_document("InternalError")), Answer(headers={"etag": '"e"'})
+        )
+        d = self.call(client.put_object("k", b"body"))
+        self.assertNoResult(d)
+        self.clock.advance(policy.delay(1) / 2)
+        self.assertNoResult(d)
+        self.assertEqual(len(self.s3.requests), 1)
+        self.clock.advance(policy.delay(1) / 2)
+        self.assertEqual(self.successResultOf(d), "e")
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_retrySendsBodyAgain(self) -> None:
+        """
+        The retried request carries the whole body again.
+        """
+        client = self.client(Answer(503, error_document("SlowDown")), Answer())
+        d = self.call(client.put_object("k", b"body"))
+        self.clock.advance(RetryPolicy().delay(1))
+        self.successResultOf(d)
+        self.assertEqual([r.body for r in self.s3.requests], [b"body", b"body"])
+
+    def test_givesUpAfterAttempts(self) -> None:
+        """
+        Three 500s in a row fail with the last error, after exactly three
+        requests.
+        """
+        policy = RetryPolicy()
+        client = self.client(
+            *[Answer(500, error_document("InternalError", f"try {n}")) for n in (1, 2, 3)]
+        )
+        d = self.call(client.head_object("k"))
+        self.clock.advance(policy.delay(1))
+        self.assertNoResult(d)
+        self.clock.advance(policy.delay(2))
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.status, error.code, len(self.s3.requests)), (500, "InternalError", 3)
+        )
+
+    def test_connectionRefused(self) -> None:
+        """
+        A request that never got an answer fails with a transient
+        C{ConnectionError} without a status, after every attempt.
+        """
+        http = FailingHTTP()
+        client = self.client(http=http)
+        d = self.call(client.head_object("k"))
+        self.clock.advance(RetryPolicy().delay(1))
+        self.clock.advance(RetryPolicy().delay(2))
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.code, error.status, error.transient, http.calls),
+            ("ConnectionError", None, True, 3),
+        )
+        self.assertIn("refused", error.message)
+
+    def test_timeoutOnInjectedClock(self) -> None:
+        """
+        A request S3 never answers is given up after the timeout, measured
+        on the injected clock, and fails with C{ConnectionError}.
+        """
+        agent = SilentAgent()
+        client = self.client(http=HTTPClient(agent), retry=RetryPolicy(attempts=1), timeout=30)
+        d = self.call(client.head_object("k"))
+        self.clock.advance(29)
+        self.assertNoResult(d)
+        self.clock.advance(1)
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual((error.code, error.status), ("ConnectionError", None))
+
+
+class ListingTests(ClientTestCase):
+    """
+    ListObjectsV2 and its pages.
+    """
+
+    def test_listObjectsRequest(self) -> None:
+        """
+        A listing is a GET of C{/bucket} asking for version 2, URL-encoded
+        keys, the prefix and the delimiter, and is signed as sent.
+        """
+        client = self.client(Answer(body=listing([])))
+        self.successResultOf(self.call(client.list_objects("a dir/\u00a3/", delimiter="/")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.path, received.params),
+            (
+                "GET",
+                "/my-bucket",
+                {
+                    "list-type": "2",
+                    "prefix": "a dir/\u00a3/",
+                    "encoding-type": "url",
+                    "delimiter": "/",
+                },
+            ),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_listObjectsDecodesKeys(self) -> None:
+        """
+        The encoded keys S3 answers with are decoded.
+        """
+        client = self.client(Answer(body=listing(["a+b/%C2%A3%2B.txt"])))
+        page = self.successResultOf(self.call(client.list_objects("")))
+        self.assertEqual([entry.key for entry in page.objects], ["a b/\u00a3+.txt"])
+
+    def test_iterPagesFollowsTokens(self) -> None:
+        """
+        L{S3Client.iter_pages} asks for each page with the token of the one
+        before, and stops after the page without a token.
+        """
+        client = self.client(
+            Answer(body=listing(["one"], token="t1")),
+            Answer(body=listing(["two"], token="t/2+=")),
+            Answer(body=listing(["three"])),
+        )
+
+        async def collect() -> list[str]:
+            keys = []
+            async for page in client.iter_pages("p/", delimiter="/"):
+                keys.extend(entry.key for entry in page.objects)
+            return keys
+
+        self.assertEqual(self.successResultOf(self.call(collect())), ["one", "two", "three"])
+        self.assertEqual(
+            [received.params.get("continuation-token") for received in self.s3.requests],
+            [None, "t1", "t/2+="],
+        )
+
+
+class DeleteObjectsTests(ClientTestCase):
+    """
+    DeleteObjects sends one XML document for many keys.
+    """
+
+    KEYS = ["a&b", "<tag>", "dir/\u00a3 c"]
+
+    def test_request(self) -> None:
+        """
+        DeleteObjects is a POST to C{/bucket?delete=} with the keys in order,
+        XML-escaped, so that they parse back to themselves.
+        """
+        client = self.client(Answer(body=b"<DeleteResult/>"))
+        self.successResultOf(self.call(client.delete_objects(self.KEYS)))
+        received = self.only_request()
+        document = ElementTree.fromstring(received.body)
+        self.assertEqual(
+            (received.method, received.path, received.query),
+            ("POST", "/my-bucket", [("delete", "")]),
+        )
+        self.assertIn(b"<Key>a&amp;b</Key><", received.body)
+        self.assertEqual([key.text for key in document.iter("Key")], self.KEYS)
+
+    def test_digests(self) -> None:
+        """
+        The document is sent with its MD5 in C{content-md5} (which S3
+        requires here) and its SHA-256 in C{x-amz-content-sha256}.
+        """
+        client = self.client(Answer(body=b"<DeleteResult/>"))
+        self.successResultOf(self.call(client.delete_objects(self.KEYS)))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("content-md5"), received.header("x-amz-content-sha256")),
+            (
+                base64.b64encode(hashlib.md5(received.body).digest()).decode(),
+                hashlib.sha256(received.body).hexdigest(),
+            ),
+        )
+
+    def test_perKeyError(self) -> None:
+        """
+        A key S3 could not delete fails the call with that key's error.
+        """
+        body = (
+            b"<DeleteResult><Error><Key>a&amp;b</Key><Code>AccessDenied</Code>"
+            b"<Message>Access Denied</Message></Error></DeleteResult>"
+        )
+        client = self.client(Answer(body=body))
+        error = self.failureResultOf(self.call(client.delete_objects(self.KEYS)), S3Error).value
+        self.assertEqual((error.code, error.message), ("AccessDenied", "a&b: Access Denied"))
+
+    def test_noKeys(self) -> None:
+        """
+        Deleting no keys sends nothing.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.delete_objects([])))
+        self.assertEqual(self.s3.requests, [])
+
+    def test_tooManyKeys(self) -> None:
+        """
+        More than 1,000 keys is refused before anything is sent.
+        """
+        client = self.client()
+        self.failureResultOf(self.call(client.delete_objects(["k"] * 1001)), ValueError)
+        self.assertEqual(self.s3.requests, [])
+
+
+class MultipartTests(ClientTestCase):
+    """
+    The calls of a multipart upload.
+    """
+
+    def test_createMultipartUpload(self) -> None:
+        """
+        CreateMultipartUpload is a POST to C{/bucket/key?uploads=} and returns
+        the upload id.
+        """
+        body = (
+            f'<InitiateMultipartUploadResult xmlns="{NS}"><UploadId>up-1</UploadId>'
+            "</InitiateMultipartUploadResult>"
+        ).encode()
+        client = self.client(Answer(body=body))
+        upload_id = self.successResultOf(self.call(client.create_multipart_upload(ODD_KEY)))
+        received = self.only_request()
+        self.assertEqual(
+            (upload_id, received.method, received.path, received.query),
+            ("up-1", "POST", ODD_PATH, [("uploads", "")]),
+        )
+
+    def test_uploadPart(self) -> None:
+        """
+        UploadPart is a PUT of the part with its number and upload id, hashed,
+        and returns the ETag as S3 sent it.
+        """
+        body = ChunkedBody()
+        for chunk in (b"part ", b"in ", b"chunks"):
+            body.append(chunk)
+        client = self.client(Answer(headers={"etag": '"etag-3"'}))
+        etag = self.successResultOf(self.call(client.upload_part("k", "up/1+", 3, body)))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                etag,
+                received.method,
+                received.params,
+                received.body,
+                received.header("x-amz-content-sha256"),
+            ),
+            (
+                '"etag-3"',
+                "PUT",
+                {"partNumber": "3", "uploadId": "up/1+"},
+                b"part in chunks",
+                hashlib.sha256(b"part in chunks").hexdigest(),
+            ),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_uploadPartWithoutETag(self) -> None:
+        """
+        A part accepted without an ETag cannot be completed: that is an error.
+        """
+        client = self.client(Answer())
+        d = self.call(client.upload_part("k", "up", 1, ChunkedBody.of(b"x")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "MissingETag")
+
+    def test_completeRequest(self) -> None:
+        """
+        CompleteMultipartUpload POSTs the parts, in the order given, to
+        C{/bucket/key?uploadId=}, with the document's SHA-256.
+        """
+        client = self.client(Answer(body=b"<CompleteMultipartUploadResult/>"))
+        parts = [(1, '"e1"'), (2, '"e2"')]
+        self.successResultOf(self.call(client.complete_multipart_upload("k", "up", parts)))
+        received = self.only_request()
+        document = ElementTree.fromstring(received.body)
+        self.assertEqual(
+            (
+                received.method,
+                received.path,
+                received.query,
+                [
+                    (part.findtext("PartNumber"), part.findtext("ETag"))
+                    for part in document.iter("Part")
+                ],
+                received.header("x-amz-content-sha256"),
+            ),
+            (
+                "POST",
+                "/my-bucket/k",
+                [("uploadId", "up")],
+                [("1", '"e1"'), ("2", '"e2"')],
+                hashlib.sha256(received.body).hexdigest(),
+            ),
+        )
+
+    def test_completeEmbeddedErrorNotRetried(self) -> None:
+        """
+        A 200 whose body is an C{<Error>} fails with that error, and the
+        completion is not sent again.
+        """
+        client = self.client(
+            Answer(body=error_document("InternalError", "We encountered an internal error.")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.clock.advance(60)
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.code, error.status, error.operation, len(self.s3.requests)),
+            ("InternalError", 200, "CompleteMultipartUpload", 1),
+        )
+
+    def test_completeEmbeddedErrorAfterWhitespace(self) -> None:
+        """
+        The embedded error is found behind the whitespace S3 sends to keep a
+        long completion alive.
+        """
+        client = self.client(Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "InvalidPart")
+
+    def test_abort(self) -> None:
+        """
+        AbortMultipartUpload is a DELETE of C{/bucket/key?uploadId=}.
+        """
+        client = self.client(Answer(204))
+        self.successResultOf(self.call(client.abort_multipart_upload("k", "up")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.path, received.query),
+            ("DELETE", "/my-bucket/k", [("uploadId", "up")]),
+        )
+
+    def test_abortGone(self) -> None:
+        """
+        Aborting an upload S3 no longer knows (404) succeeds.
+        """
+        client = self.client(Answer(404, error_document("NoSuchUpload")))
+        self.successResultOf(self.call(client.abort_multipart_upload("k", "up")))
+
+    def test_abortQuietly(self) -> None:
+        """
+        L{S3Client.abort_multipart_upload_quietly} logs a refusal instead of
+        raising it.
+        """
+        client = self.client(Answer(403, error_document("AccessDenied")))
+        self.successResultOf(self.call(client.abort_multipart_upload_quietly("k", "up")))
+        self.assertEqual(len(self.flushLoggedErrors(S3Error)), 1)
+
+    def test_listMultipartUploads(self) -> None:
+        """
+        ListMultipartUploads is a GET of C{/bucket?uploads=&prefix=} and
+        returns the uploads listed.
+        """
+        body = (
+            b"<ListMultipartUploadsResult><Upload><Key>a</Key><UploadId>u1</UploadId></Upload>"
+            b"</ListMultipartUploadsResult>"
+        )
+        client = self.client(Answer(body=body))
+        uploads = self.successResultOf(self.call(client.list_multipart_uploads("p/")))
+        received = self.only_request()
+        self.assertEqual(
+            ([(u.key, u.upload_id) for u in uploads], received.method, received.params),
+            ([("a", "u1")], "GET", {"uploads": "", "prefix": "p/"}),
+        )
+
+
+class CopyTests(ClientTestCase):
+    """
+    CopyObject, whole and part by part.
+    """
+
+    RESULT = b'<CopyObjectResult><ETag>"abc"</ETag></CopyObjectResult>'
+
+    def test_copyRequest(self) -> None:
+        """
+        CopyObject is a PUT of the target naming the encoded source in a
+        signed C{x-amz-copy-source}.
+        """
+        client = self.client(Answer(body=self.RESULT))
+        self.successResultOf(self.call(client.copy_object(ODD_KEY, "to", 10)))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.path, received.header("x-amz-copy-source")),
+            ("PUT", "/my-bucket/to", ODD_PATH),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_copyEmbeddedError(self) -> None:
+        """
+        A 200 whose body is an C{<Error>} fails the copy with that error.
+        """
+        client = self.client(Answer(body=error_document("InternalError", "copy failed", "R1")))
+        error = self.failureResultOf(self.call(client.copy_object("a", "b", 10)), S3Error).value
+        self.assertEqual(
+            (error.code, error.status, error.message, error.request_id, error.operation),
+            ("InternalError", 200, "copy failed", "R1", "CopyObject"),
+        )
+
+    def test_copyAfterWhitespace(self) -> None:
+        """
+        A successful copy result behind keep-alive whitespace succeeds.
+        """
+        body = b'   \n<?xml version="1.0" encoding="UTF-8"?>\n' + self.RESULT
+        client = self.client(Answer(body=body))
+        self.assertIsNone(self.successResultOf(self.call(client.copy_object("a", "b", 10))))
+
+    def test_copyMalformedResult(self) -> None:
+        """
+        A copy result that does not parse is an L{S3Error}, like every other
+        failure of the client.
+        """
+        client = self.client(Answer(body=b"<CopyObjectResult>"))
+        error = self.failureResultOf(self.call(client.copy_object("a", "b", 10)), S3Error).value
+        self.assertEqual(error.code, "MalformedResponse")
+
+    def test_largeCopyByParts(self) -> None:
+        """
+        An object above 5 GiB is copied in parts covering every byte once,
+        then completed with every part.
+        """
+        size = MAX_SINGLE_COPY + 1
+        count = -(-size // COPY_PART_SIZE)
+        client = self.client(
+            Answer(
+                body=b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>"
+            ),
+            *[Answer(body=self.RESULT) for _ in range(count)],
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        self.successResultOf(self.call(client.copy_object("src", "dst", size)))
+        copies = self.s3.requests[1:-1]
+        self.assertEqual(
+            [(r.params["partNumber"], r.header("x-amz-copy-source-range")) for r in copies],
+            [
+                (
+                    str(n + 1),
+                    f"bytes={n * COPY_PART_SIZE}-{min((n + 1) * COPY_PART_SIZE, size) - 1}",
+                )
+                for n in range(count)
+            ],
+        )
+        self.assertEqual(
+            ElementTree.fromstring(self.s3.requests[-1].body).findtext("Part/PartNumber"), "1"
+        )
+
+    def test_largeCopyAbortedOnFailure(self) -> None:
+        """
+        A part copy that fails aborts the multipart copy, and the copy fails
+        with the part's error.
+        """
+        client = self.client(
+            Answer(
+                body=b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>"
+            ),
+            Answer(403, error_document("AccessDenied")),
+            Answer(204),
+        )
+        d = self.call(client.copy_object("src", "dst", MAX_SINGLE_COPY + 1))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
+        last = self.s3.requests[-1]
+        self.assertEqual((last.method, last.query), ("DELETE", [("uploadId", "u")]))

@@ -1,0 +1,431 @@
+# -*- test-case-name: tests.test_s3_responses -*-
+"""
+Tests for L{twisted_ftps3.s3.responses}: S3's XML answers parsed into values.
+
+The documents are shaped like the ones S3 sends, namespace and all, and the
+encoded keys are encoded the way S3 encodes them (form style: a space is
+C{+}, a C{+} is C{%2B}), so a parser that only handles the easy case fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from urllib.parse import quote_plus
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_ftps3.s3.responses import (
+    ErrorBody,
+    MalformedResponse,
+    MultipartUploadEntry,
+    is_error,
+    parse_delete_result,
+    parse_error,
+    parse_etag_result,
+    parse_initiate_multipart_upload,
+    parse_list_multipart_uploads,
+    parse_list_objects_v2,
+    parse_timestamp,
+)
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+UTC = datetime.timezone.utc
+
+
+def s3_encode(value: str) -> str:
+    """Encode C{value} as S3 does for C{encoding-type=url}."""
+    return quote_plus(value, safe="/")
+
+
+def listing(
+    keys: Sequence[str] = (),
+    prefixes: Sequence[str] = (),
+    *,
+    encoded: bool = True,
+    truncated: bool = False,
+    token: str | None = None,
+) -> bytes:
+    """A ListObjectsV2 page holding C{keys} and C{prefixes}."""
+    encode = s3_encode if encoded else (lambda value: value)
+    contents = "".join(
+        "<Contents>"
+        f"<Key>{encode(key)}</Key>"
+        "<LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+        '<ETag>"fba9dede5f27731c9771645a39863328"</ETag>'
+        f"<Size>{len(key)}</Size>"
+        "<StorageClass>STANDARD</StorageClass>"
+        "</Contents>"
+        for key in keys
+    )
+    common = "".join(
+        f"<CommonPrefixes><Prefix>{encode(prefix)}</Prefix></CommonPrefixes>" for prefix in prefixes
+    )
+    token_element = f"<NextContinuationToken>{token}</NextContinuationToken>" if token else ""
+    encoding = "<EncodingType>url</EncodingType>" if encoded else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<ListBucketResult xmlns="{NS}">'
+        "<Name>bucket</Name><Prefix></Prefix>"
+        f"<KeyCount>{len(keys) + len(prefixes)}</KeyCount><MaxKeys>1000</MaxKeys>"
+        f"{encoding}<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+        f"{token_element}{contents}{common}"
+        "</ListBucketResult>"
+    ).encode()
+
+
+def error_document(code: str, message: str, request_id: str | None = "4442587FB7D0A2F9") -> bytes:
+    """An S3 C{<Error>} document."""
+    request = f"<RequestId>{request_id}</RequestId>" if request_id else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{request}"
+        "<HostId>host</HostId></Error>"
+    ).encode()
+
+
+class ListObjectsV2Tests(SynchronousTestCase):
+    """
+    L{parse_list_objects_v2} turns a page into real keys, prefixes and a token.
+    """
+
+    def test_keyWithSpaces(self) -> None:
+        """
+        A space, which S3 encodes as C{+}, decodes to a space.
+        """
+        page = parse_list_objects_v2(listing(["my dir/my file.txt"]))
+        self.assertEqual([entry.key for entry in page.objects], ["my dir/my file.txt"])
+
+    def test_keyWithPlus(self) -> None:
+        """
+        A C{+}, which S3 encodes as C{%2B}, decodes to a C{+}, not a space.
+        """
+        page = parse_list_objects_v2(listing(["a+b c.txt"]))
+        self.assertEqual([entry.key for entry in page.objects], ["a+b c.txt"])
+
+    def test_keyWithNonAscii(self) -> None:
+        """
+        Multi-byte UTF-8 (a pound sign, an emoji) decodes to the characters.
+        """
+        keys = ["\u00a3 price.txt", "cake \U0001f370.bin"]
+        page = parse_list_objects_v2(listing(keys))
+        self.assertEqual([entry.key for entry in page.objects], keys)
+
+    def test_keyWithPercent(self) -> None:
+        """
+        A literal C{%} in a key survives the decoding.
+        """
+        page = parse_list_objects_v2(listing(["100% done"]))
+        self.assertEqual(page.objects[0].key, "100% done")
+
+    def test_unencodedKeysKeptAsSent(self) -> None:
+        """
+        Without C{<EncodingType>url</EncodingType>} keys are taken literally:
+        a C{+} stays a C{+}.
+        """
+        page = parse_list_objects_v2(listing(["a+b%20c"], encoded=False))
+        self.assertEqual(page.objects[0].key, "a+b%20c")
+
+    def test_entryFields(self) -> None:
+        """
+        Size, modification time (aware, UTC) and the unquoted ETag are read.
+        """
+        (entry,) = parse_list_objects_v2(listing(["abcdef"])).objects
+        self.assertEqual(
+            (entry.size, entry.last_modified, entry.etag),
+            (
+                6,
+                datetime.datetime(2009, 10, 12, 17, 50, 30, tzinfo=UTC),
+                "fba9dede5f27731c9771645a39863328",
+            ),
+        )
+
+    def test_commonPrefixesDecoded(self) -> None:
+        """
+        Common prefixes are listed in order, decoded like keys.
+        """
+        page = parse_list_objects_v2(listing(prefixes=["a dir/", "b+\u00a3/"]))
+        self.assertEqual(page.common_prefixes, ("a dir/", "b+\u00a3/"))
+
+    def test_notTruncatedHasNoToken(self) -> None:
+        """
+        A complete listing has no continuation token, even if one is present.
+        """
+        page = parse_list_objects_v2(listing(["a"], truncated=False, token="stale"))
+        self.assertIsNone(page.next_continuation_token)
+
+    def test_truncatedHasToken(self) -> None:
+        """
+        A truncated listing carries S3's continuation token, unchanged.
+        """
+        page = parse_list_objects_v2(
+            listing(["a"], truncated=True, token="1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        )
+        self.assertEqual(
+            page.next_continuation_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="
+        )
+
+    def test_truncatedWithoutToken(self) -> None:
+        """
+        A truncated listing without a token cannot be continued: it is an
+        error, not an empty last page.
+        """
+        self.assertRaises(MalformedResponse, parse_list_objects_v2, listing(["a"], truncated=True))
+
+    def test_missingKey(self) -> None:
+        """
+        A C{<Contents>} without a C{<Key>} is malformed.
+        """
+        body = (
+            f'<ListBucketResult xmlns="{NS}"><IsTruncated>false</IsTruncated>'
+            "<Contents><Size>1</Size><LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+            "</Contents></ListBucketResult>"
+        ).encode()
+        self.assertRaises(MalformedResponse, parse_list_objects_v2, body)
+
+    def test_badXML(self) -> None:
+        """
+        A body that is not XML raises L{MalformedResponse}.
+        """
+        self.assertRaises(MalformedResponse, parse_list_objects_v2, b"<ListBucketResult><Contents>")
+
+
+class ErrorDocumentTests(SynchronousTestCase):
+    """
+    L{parse_error} and L{is_error} recognise S3's C{<Error>} documents.
+    """
+
+    def test_parseError(self) -> None:
+        """
+        Code, message and request id are read from an error document.
+        """
+        self.assertEqual(
+            parse_error(error_document("NoSuchKey", "The specified key does not exist.")),
+            ErrorBody("NoSuchKey", "The specified key does not exist.", "4442587FB7D0A2F9"),
+        )
+
+    def test_parseErrorWithoutRequestId(self) -> None:
+        """
+        An error document without a request id has C{request_id} C{None}.
+        """
+        error = parse_error(error_document("AccessDenied", "Access Denied", request_id=None))
+        assert error is not None
+        self.assertIsNone(error.request_id)
+
+    def test_parseErrorEmptyBody(self) -> None:
+        """
+        An empty body (a HEAD answer) is not an error document.
+        """
+        self.assertIsNone(parse_error(b"  \n"))
+
+    def test_parseErrorNotXML(self) -> None:
+        """
+        A body that is not XML (a proxy's HTML page) is not an error document.
+        """
+        self.assertIsNone(parse_error(b"<html><body>Bad Gateway"))
+
+    def test_parseErrorOtherDocument(self) -> None:
+        """
+        A well-formed document that is not C{<Error>} gives C{None}.
+        """
+        self.assertIsNone(parse_error(listing(["a"])))
+
+    def test_parseErrorAfterKeepAliveWhitespace(self) -> None:
+        """
+        S3 may send whitespace before the XML declaration while it works on a
+        long request; the error document after it still parses.
+        """
+        body = b"\n   \n" + error_document("InternalError", "try again")
+        error = parse_error(body)
+        assert error is not None
+        self.assertEqual(error.code, "InternalError")
+
+    def test_isError(self) -> None:
+        """
+        An C{<Error>} document is an error.
+        """
+        self.assertTrue(is_error(error_document("InternalError", "oops")))
+
+    def test_isErrorAfterKeepAliveWhitespace(self) -> None:
+        """
+        An error document after keep-alive whitespace is still an error: this
+        is how a CompleteMultipartUpload answered with 200 reports failure.
+        """
+        self.assertTrue(is_error(b"\n\n\n  " + error_document("InternalError", "oops")))
+
+    def test_isErrorResult(self) -> None:
+        """
+        A result document is not an error.
+        """
+        body = (
+            f'<CompleteMultipartUploadResult xmlns="{NS}"><ETag>"x-2"</ETag>'
+            "</CompleteMultipartUploadResult>"
+        ).encode()
+        self.assertFalse(is_error(body))
+
+    def test_isErrorBadXML(self) -> None:
+        """
+        A body that does not parse is not reported as an error document.
+        """
+        self.assertFalse(is_error(b"<Error><Code>"))
+
+
+class ResultDocumentTests(SynchronousTestCase):
+    """
+    The small result documents of the multipart, copy and delete calls.
+    """
+
+    def test_initiateMultipartUpload(self) -> None:
+        """
+        The upload id of a new multipart upload is returned.
+        """
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<InitiateMultipartUploadResult xmlns="{NS}"><Bucket>b</Bucket>'
+            "<Key>k</Key><UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>"
+            "</InitiateMultipartUploadResult>"
+        ).encode()
+        self.assertEqual(
+            parse_initiate_multipart_upload(body),
+            "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
+        )
+
+    def test_initiateMultipartUploadEmptyId(self) -> None:
+        """
+        An empty upload id is malformed: nothing could be uploaded with it.
+        """
+        body = (
+            b"<InitiateMultipartUploadResult><UploadId></UploadId></InitiateMultipartUploadResult>"
+        )
+        self.assertRaises(MalformedResponse, parse_initiate_multipart_upload, body)
+
+    def test_initiateMultipartUploadMissingId(self) -> None:
+        """
+        A result without an upload id is malformed.
+        """
+        body = b"<InitiateMultipartUploadResult><Key>k</Key></InitiateMultipartUploadResult>"
+        self.assertRaises(MalformedResponse, parse_initiate_multipart_upload, body)
+
+    def test_etagResult(self) -> None:
+        """
+        The ETag of a copy result is returned without its quotes.
+        """
+        body = (
+            f'<CopyObjectResult xmlns="{NS}">'
+            "<LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+            "<ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag></CopyObjectResult>"
+        ).encode()
+        self.assertEqual(parse_etag_result(body), "9b2cf535f27731c974343645a3985328")
+
+    def test_etagResultAfterKeepAliveWhitespace(self) -> None:
+        """
+        A copy result preceded by keep-alive whitespace still parses.
+        """
+        body = (
+            b'  \n <?xml version="1.0" encoding="UTF-8"?>\n'
+            b'<CopyObjectResult><ETag>"abc"</ETag></CopyObjectResult>'
+        )
+        self.assertEqual(parse_etag_result(body), "abc")
+
+    def test_etagResultMissing(self) -> None:
+        """
+        A result without an ETag is malformed.
+        """
+        self.assertRaises(MalformedResponse, parse_etag_result, b"<CopyObjectResult/>")
+
+    def test_listMultipartUploads(self) -> None:
+        """
+        Every upload in the page is returned with its key and upload id.
+        """
+        body = (
+            f'<ListMultipartUploadsResult xmlns="{NS}"><Bucket>b</Bucket>'
+            "<IsTruncated>false</IsTruncated>"
+            "<Upload><Key>a/one</Key><UploadId>id-1</UploadId>"
+            "<Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload>"
+            "<Upload><Key>b two</Key><UploadId>id-2</UploadId>"
+            "<Initiated>2010-11-10T20:49:33.000Z</Initiated></Upload>"
+            "</ListMultipartUploadsResult>"
+        ).encode()
+        self.assertEqual(
+            parse_list_multipart_uploads(body),
+            (MultipartUploadEntry("a/one", "id-1"), MultipartUploadEntry("b two", "id-2")),
+        )
+
+    def test_listMultipartUploadsEmpty(self) -> None:
+        """
+        A page without uploads gives an empty tuple.
+        """
+        body = b"<ListMultipartUploadsResult><Bucket>b</Bucket></ListMultipartUploadsResult>"
+        self.assertEqual(parse_list_multipart_uploads(body), ())
+
+    def test_deleteResultAllDeleted(self) -> None:
+        """
+        A quiet DeleteObjects result without errors reports no failures.
+        """
+        self.assertEqual(parse_delete_result(f'<DeleteResult xmlns="{NS}"/>'.encode()), ())
+
+    def test_deleteResultErrors(self) -> None:
+        """
+        Each per-key error is returned, its message naming the key.
+        """
+        body = (
+            f'<DeleteResult xmlns="{NS}">'
+            "<Deleted><Key>fine</Key></Deleted>"
+            "<Error><Key>locked</Key><Code>AccessDenied</Code><Message>Access Denied</Message>"
+            "</Error>"
+            "<Error><Key>other</Key><Code>InternalError</Code><Message>oops</Message></Error>"
+            "</DeleteResult>"
+        ).encode()
+        self.assertEqual(
+            parse_delete_result(body),
+            (
+                ErrorBody("AccessDenied", "locked: Access Denied", None),
+                ErrorBody("InternalError", "other: oops", None),
+            ),
+        )
+
+    def test_deleteResultBadXML(self) -> None:
+        """
+        A DeleteObjects result that does not parse raises L{MalformedResponse}.
+        """
+        self.assertRaises(MalformedResponse, parse_delete_result, b"not xml at all")
+
+
+class TimestampTests(SynchronousTestCase):
+    """
+    L{parse_timestamp} gives aware UTC datetimes.
+    """
+
+    def test_zulu(self) -> None:
+        """
+        S3's C{Z}-suffixed time with milliseconds is read as UTC.
+        """
+        self.assertEqual(
+            parse_timestamp("2009-10-12T17:50:30.123Z"),
+            datetime.datetime(2009, 10, 12, 17, 50, 30, 123000, tzinfo=UTC),
+        )
+
+    def test_offsetConverted(self) -> None:
+        """
+        A time with another offset is converted to UTC.
+        """
+        parsed = parse_timestamp("2009-10-12T19:50:30+02:00")
+        self.assertEqual(
+            (parsed, parsed.utcoffset()),
+            (datetime.datetime(2009, 10, 12, 17, 50, 30, tzinfo=UTC), datetime.timedelta(0)),
+        )
+
+    def test_naiveIsUTC(self) -> None:
+        """
+        A time without an offset is taken as UTC, not local time.
+        """
+        self.assertEqual(
+            parse_timestamp("2009-10-12T17:50:30"),
+            datetime.datetime(2009, 10, 12, 17, 50, 30, tzinfo=UTC),
+        )
+
+    def test_garbage(self) -> None:
+        """
+        Text that is no timestamp raises L{MalformedResponse}.
+        """
+        self.assertRaises(MalformedResponse, parse_timestamp, "yesterday")

@@ -1,0 +1,339 @@
+"""
+Tests for L{twisted_ftps3.tls}: the server's TLS options from PEM files.
+
+Certificates are made with C{cryptography} for each test. Handshakes run
+entirely in memory, between two pyOpenSSL connections without sockets whose
+bytes the test carries from one to the other.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+from OpenSSL import SSL
+from twisted.internet.ssl import CertificateOptions, TLSVersion
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_ftps3.config import ConfigError
+from twisted_ftps3.tls import tls_options
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def make_certificate(
+    key: PrivateKey,
+    subject: str,
+    *,
+    issuer: x509.Certificate | None = None,
+    issuer_key: PrivateKey | None = None,
+    ca: bool = False,
+) -> x509.Certificate:
+    """A certificate for C{key}, self-signed unless C{issuer} and C{issuer_key} are given."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    signer = key if issuer_key is None else issuer_key
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name if issuer is None else issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    algorithm = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(signer, algorithm)
+
+
+def certificate_pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def handshake(server_context: SSL.Context, version: int) -> SSL.Connection:
+    """
+    Complete a handshake between C{server_context} and a client that speaks
+    only TLS C{version}, and return the client's side.
+
+    The client allows every cipher (security level 0), so that only the
+    server's settings can make the handshake fail.
+
+    @raise SSL.Error: if the handshake fails.
+    """
+    client_context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    client_context.set_min_proto_version(version)
+    client_context.set_max_proto_version(version)
+    client_context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+    server = SSL.Connection(server_context, None)
+    server.set_accept_state()
+    client = SSL.Connection(client_context, None)
+    client.set_connect_state()
+    done = {client: False, server: False}
+    for _ in range(20):
+        for side, other in ((client, server), (server, client)):
+            if not done[side]:
+                try:
+                    side.do_handshake()
+                except SSL.WantReadError:
+                    pass
+                else:
+                    done[side] = True
+            try:
+                other.bio_write(side.bio_read(65536))
+            except SSL.WantReadError:
+                pass
+        if all(done.values()):
+            return client
+    raise AssertionError("the handshake did not finish")
+
+
+class TLSFilesTestCase(SynchronousTestCase):
+    """A directory to write PEM files into, and a self-signed pair."""
+
+    def setUp(self) -> None:
+        self.directory = self.mktemp()
+        os.makedirs(self.directory)
+        self.key = new_key()
+        self.certificate = make_certificate(self.key, "localhost")
+
+    def write(self, name: str, *blocks: bytes) -> str:
+        """Write C{blocks} into the file C{name} and return its path."""
+        path = os.path.join(self.directory, name)
+        with open(path, "wb") as f:
+            f.write(b"".join(blocks))
+        return path
+
+    def self_signed(self) -> CertificateOptions:
+        """The options from the self-signed certificate and its key in separate files."""
+        return tls_options(
+            self.write("server.crt", certificate_pem(self.certificate)),
+            self.write("server.key", key_pem(self.key)),
+        )
+
+
+class LoadingTests(TLSFilesTestCase):
+    """Certificates and keys that load."""
+
+    def test_self_signed_certificate(self) -> None:
+        """A self-signed certificate is the one the server presents."""
+        options = self.self_signed()
+        self.assertEqual(options.certificate.to_cryptography(), self.certificate)
+
+    def test_self_signed_no_chain(self) -> None:
+        """A lone certificate has no extra chain."""
+        self.assertEqual(list(self.self_signed().extraCertChain), [])
+
+    def test_self_signed_handshake(self) -> None:
+        """A client completes a handshake and sees the certificate."""
+        client = handshake(self.self_signed().getContext(), SSL.TLS1_2_VERSION)
+        self.assertEqual(client.get_peer_certificate(as_cryptography=True), self.certificate)
+
+    def test_key_in_certificate_file(self) -> None:
+        """The key may be in the certificate file, after the certificate."""
+        both = self.write("server.pem", certificate_pem(self.certificate), key_pem(self.key))
+        client = handshake(tls_options(both, both).getContext(), SSL.TLS1_2_VERSION)
+        self.assertEqual(client.get_peer_certificate(as_cryptography=True), self.certificate)
+
+    def test_key_before_certificate(self) -> None:
+        """The key may come before the certificate in a combined file."""
+        both = self.write("server.pem", key_pem(self.key), certificate_pem(self.certificate))
+        options = tls_options(both, both)
+        self.assertEqual(options.certificate.to_cryptography(), self.certificate)
+
+    def test_rsa_key(self) -> None:
+        """An RSA certificate and key load."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        certificate = make_certificate(key, "localhost")
+        options = tls_options(
+            self.write("rsa.crt", certificate_pem(certificate)),
+            self.write("rsa.key", key_pem(key)),
+        )
+        client = handshake(options.getContext(), SSL.TLS1_2_VERSION)
+        self.assertEqual(client.get_peer_certificate(as_cryptography=True), certificate)
+
+    def test_ed25519_key(self) -> None:
+        """An Ed25519 certificate and key load (they have no C{public_numbers})."""
+        key = ed25519.Ed25519PrivateKey.generate()
+        certificate = make_certificate(key, "localhost")
+        options = tls_options(
+            self.write("ed.crt", certificate_pem(certificate)),
+            self.write("ed.key", key_pem(key)),
+        )
+        self.assertEqual(options.certificate.to_cryptography(), certificate)
+
+
+class ChainTests(TLSFilesTestCase):
+    """A certificate file holding the server certificate and its intermediate."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        root_key = new_key()
+        root = make_certificate(root_key, "Test Root CA", ca=True)
+        intermediate_key = new_key()
+        self.intermediate = make_certificate(
+            intermediate_key, "Test Intermediate CA", issuer=root, issuer_key=root_key, ca=True
+        )
+        self.leaf = make_certificate(
+            self.key, "localhost", issuer=self.intermediate, issuer_key=intermediate_key
+        )
+        self.options = tls_options(
+            self.write("chain.crt", certificate_pem(self.leaf), certificate_pem(self.intermediate)),
+            self.write("server.key", key_pem(self.key)),
+        )
+
+    def test_leaf_is_certificate(self) -> None:
+        """The first certificate of the file is the server's own."""
+        self.assertEqual(self.options.certificate.to_cryptography(), self.leaf)
+
+    def test_intermediate_in_chain(self) -> None:
+        """The rest of the file is the extra chain."""
+        chain = [certificate.to_cryptography() for certificate in self.options.extraCertChain]
+        self.assertEqual(chain, [self.intermediate])
+
+    def test_chain_sent(self) -> None:
+        """A client is sent the server certificate and then the intermediate."""
+        client = handshake(self.options.getContext(), SSL.TLS1_2_VERSION)
+        self.assertEqual(
+            client.get_peer_cert_chain(as_cryptography=True), [self.leaf, self.intermediate]
+        )
+
+
+class MinimumVersionTests(TLSFilesTestCase):
+    """TLS 1.2 is the oldest version served."""
+
+    def test_old_versions_disabled(self) -> None:
+        """The context disables TLS 1.0 and 1.1, and not 1.2."""
+        context = self.self_signed().getContext()
+        # set_options returns the whole option mask after adding the given (no) options.
+        mask = context.set_options(0)
+        self.assertEqual(
+            (
+                bool(mask & SSL.OP_NO_TLSv1),
+                bool(mask & SSL.OP_NO_TLSv1_1),
+                bool(mask & SSL.OP_NO_TLSv1_2),
+            ),
+            (True, True, False),
+        )
+
+    def test_tls_1_2(self) -> None:
+        """A TLS 1.2 client is served."""
+        client = handshake(self.self_signed().getContext(), SSL.TLS1_2_VERSION)
+        self.assertEqual(client.get_protocol_version_name(), "TLSv1.2")
+
+    def test_tls_1_3(self) -> None:
+        """A TLS 1.3 client is served."""
+        client = handshake(self.self_signed().getContext(), SSL.TLS1_3_VERSION)
+        self.assertEqual(client.get_protocol_version_name(), "TLSv1.3")
+
+    def test_tls_1_1_refused(self) -> None:
+        """
+        A client that speaks only TLS 1.1 is refused, even with the server's
+        ciphers opened up to security level 0 so that only the protocol
+        version stands in its way.
+        """
+        context = self.self_signed().getContext()
+        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        self.assertRaises(SSL.Error, handshake, context, SSL.TLS1_1_VERSION)
+
+    def test_tls_1_1_possible_here(self) -> None:
+        """
+        The handshake above fails because of the minimum, not because this
+        OpenSSL cannot speak TLS 1.1: a server with the same certificate, key
+        and ciphers but a lowered minimum completes a TLS 1.1 handshake.
+        """
+        loaded = self.self_signed()
+        lowered = CertificateOptions(
+            privateKey=loaded.privateKey,
+            certificate=loaded.certificate,
+            insecurelyLowerMinimumTo=TLSVersion.TLSv1_1,
+        )
+        context = lowered.getContext()
+        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        client = handshake(context, SSL.TLS1_1_VERSION)
+        self.assertEqual(client.get_protocol_version_name(), "TLSv1.1")
+
+
+class ErrorTests(TLSFilesTestCase):
+    """Missing or wrong files are reported against the setting to fix."""
+
+    def assertConfigError(
+        self, variable: str, certificate_file: str, key_file: str, *words: str
+    ) -> None:
+        error = self.assertRaises(ConfigError, tls_options, certificate_file, key_file)
+        self.assertEqual(error.variable, variable)
+        for word in words:
+            self.assertIn(word, error.problem)
+
+    def test_missing_certificate_file(self) -> None:
+        """A certificate file that does not exist is an error naming its setting and path."""
+        missing = os.path.join(self.directory, "missing.crt")
+        key = self.write("server.key", key_pem(self.key))
+        self.assertConfigError("FTP_TLS_CERTIFICATE_FILE", missing, key, missing)
+
+    def test_certificate_file_without_certificate(self) -> None:
+        """A certificate file holding no certificate is an error naming its setting."""
+        key = self.write("server.key", key_pem(self.key))
+        self.assertConfigError("FTP_TLS_CERTIFICATE_FILE", key, key, "no PEM certificate")
+
+    def test_certificate_does_not_parse(self) -> None:
+        """A certificate block that is not a certificate is an error naming its setting."""
+        garbage = self.write(
+            "garbage.crt", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+        )
+        key = self.write("server.key", key_pem(self.key))
+        self.assertConfigError("FTP_TLS_CERTIFICATE_FILE", garbage, key, "does not parse")
+
+    def test_missing_key_file(self) -> None:
+        """A key file that does not exist is an error naming its setting and path."""
+        certificate = self.write("server.crt", certificate_pem(self.certificate))
+        missing = os.path.join(self.directory, "missing.key")
+        self.assertConfigError("FTP_TLS_KEY_FILE", certificate, missing, missing)
+
+    def test_garbage_key(self) -> None:
+        """A key file without a private key is an error naming its setting."""
+        certificate = self.write("server.crt", certificate_pem(self.certificate))
+        garbage = self.write("server.key", b"this is not a key\n")
+        self.assertConfigError("FTP_TLS_KEY_FILE", certificate, garbage, "no PEM private key")
+
+    def test_certificate_as_key(self) -> None:
+        """Giving the certificate file as the key file, with no key in it, is a key error."""
+        certificate = self.write("server.crt", certificate_pem(self.certificate))
+        self.assertConfigError("FTP_TLS_KEY_FILE", certificate, certificate)
+
+    def test_key_does_not_match(self) -> None:
+        """A key that is not the certificate's is an error naming the key setting."""
+        certificate = self.write("server.crt", certificate_pem(self.certificate))
+        other = self.write("other.key", key_pem(new_key()))
+        self.assertConfigError("FTP_TLS_KEY_FILE", certificate, other, "does not match")
+
+    def test_key_of_intermediate_does_not_match(self) -> None:
+        """With a chain, the key must be the first certificate's, not a later one's."""
+        other_key = new_key()
+        other = make_certificate(other_key, "other")
+        chain = self.write("chain.crt", certificate_pem(self.certificate), certificate_pem(other))
+        key = self.write("other.key", key_pem(other_key))
+        self.assertConfigError("FTP_TLS_KEY_FILE", chain, key, "does not match")
+
+    def test_message_is_one_line(self) -> None:
+        """The error prints as one line starting with the setting's name."""
+        missing = os.path.join(self.directory, "missing.crt")
+        error = self.assertRaises(ConfigError, tls_options, missing, missing)
+        self.assertEqual(str(error).splitlines(), [str(error)])
+        self.assertTrue(str(error).startswith("FTP_TLS_CERTIFICATE_FILE: "))
