@@ -5,10 +5,10 @@ connection to a fake S3 that records what it is asked and answers from a
 script.
 
 L{StubTreq} itself cannot carry the client's request bodies: it feeds C{data}
-through a producer that accepts only bytes. The client is therefore given a
-plain L{HTTPClient} over StubTreq's own agent, L{RequestTraversalAgent}, which
-is what StubTreq wraps: the request still goes through Twisted's real HTTP/1.1
-client and server, with no socket.
+through a producer that accepts only bytes. The client is therefore given
+StubTreq's own agent, L{RequestTraversalAgent}, which is what StubTreq wraps:
+the request still goes through Twisted's real HTTP/1.1 client and server, with
+no socket.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from treq.client import HTTPClient
 from treq.testing import RequestTraversalAgent
 from twisted.internet.defer import Deferred, ensureDeferred, fail
 from twisted.internet.error import ConnectionRefusedError
@@ -159,13 +158,15 @@ class FakeS3(Resource):
         return answer.body
 
 
-class FailingHTTP:
-    """An HTTP client whose every request fails as a refused connection does."""
+class FailingAgent:
+    """An agent whose every request fails as a refused connection does."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Deferred[Any]:
+    def request(
+        self, method: bytes, uri: bytes, headers: Any = None, bodyProducer: Any = None
+    ) -> Deferred[Any]:
         self.calls += 1
         return fail(ConnectionRefusedError("Connection was refused by other side"))
 
@@ -207,7 +208,7 @@ class ClientTestCase(SynchronousTestCase):
     def client(
         self,
         *answers: Answer,
-        http: Any = None,
+        agent: Any = None,
         retry: RetryPolicy | None = None,
         **kw: Any,
     ) -> S3Client:
@@ -216,7 +217,7 @@ class ClientTestCase(SynchronousTestCase):
         self.clock = Clock()
         self.clock.advance(NOW)
         return S3Client(
-            http=http if http is not None else HTTPClient(self.agent),
+            agent=agent if agent is not None else self.agent,
             credentials=StaticCredentialsProvider(CREDENTIALS),
             endpoint=("https", HOST),
             bucket=BUCKET,
@@ -621,14 +622,14 @@ class RetryTests(ClientTestCase):
         A request that never got an answer fails with a transient
         C{ConnectionError} without a status, after every attempt.
         """
-        http = FailingHTTP()
-        client = self.client(http=http)
+        agent = FailingAgent()
+        client = self.client(agent=agent)
         d = self.call(client.head_object("k"))
         self.clock.advance(RetryPolicy().delay(1))
         self.clock.advance(RetryPolicy().delay(2))
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
-            (error.code, error.status, error.transient, http.calls),
+            (error.code, error.status, error.transient, agent.calls),
             ("ConnectionError", None, True, 3),
         )
         self.assertIn("refused", error.message)
@@ -639,7 +640,7 @@ class RetryTests(ClientTestCase):
         on the injected clock, and fails with C{ConnectionError}.
         """
         agent = SilentAgent()
-        client = self.client(http=HTTPClient(agent), retry=RetryPolicy(attempts=1), timeout=30)
+        client = self.client(agent=agent, retry=RetryPolicy(attempts=1), timeout=30)
         d = self.call(client.head_object("k"))
         self.clock.advance(29)
         self.assertNoResult(d)

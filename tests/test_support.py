@@ -17,7 +17,7 @@ from twisted.internet.ssl import PrivateCertificate
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support.clients import tls_certificate
-from tests.support.moto import S3Server, s3_server
+from tests.support.s3server import S3Server, s3_server
 
 
 def _error_code_and_status(error: ClientError) -> tuple[str, int]:

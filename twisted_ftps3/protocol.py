@@ -15,11 +15,12 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError, ConnectionDone
-from twisted.internet.interfaces import IAddress, IReactorTCP, IReactorTime
+from twisted.internet.interfaces import IAddress, IHandshakeListener, IReactorTCP, IReactorTime
 from twisted.logger import Logger
 from twisted.protocols import ftp
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from .config import CidrDomain
 from .listing import LIST_KEYS, list_line
@@ -89,20 +90,60 @@ class PassiveAddressMap:
         return self.group(data) == group
 
 
+@implementer(IHandshakeListener)
 class DataChannel(ftp.DTP):
     """
-    Twisted's data connection, with one difference: a connection lost
-    without a clean close is reported as a failure. In stream mode the end of
-    the connection is the end of the file, and over TLS only a close_notify
-    proves that the client meant it; an upload cut short by a crash or a
-    network fault must not be stored as if it were complete.
+    Twisted's data connection, with two differences.
+
+    A connection lost without a clean close is reported as a failure. In
+    stream mode the end of the connection is the end of the file, and over
+    TLS only a close_notify proves that the client meant it; an upload cut
+    short by a crash or a network fault must not be stored as if complete.
+
+    Closing waits for the TLS handshake. Clients connect, send the command,
+    and only handshake after the 150 reply; closing before that (an empty
+    listing, an empty file) would reset the connection under them.
     """
 
     lost: Failure | None = None
+    _handshake_done = False
+
+    def connectionMade(self) -> None:
+        self._handshake_waiters: list[defer.Deferred[None]] = []
+        super().connectionMade()
+
+    def handshakeCompleted(self) -> None:
+        self._handshake_done = True
+        waiters, self._handshake_waiters = self._handshake_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def close(self) -> defer.Deferred[None]:
+        """
+        Close once the handshake is done, sending whatever is buffered
+        first. Fails if the connection is lost before any TLS handshake: a
+        client that never spoke TLS received nothing.
+        """
+        if self._handshake_done:
+            self.transport.loseConnection()
+            return defer.succeed(None)
+        if self.lost is not None:
+            return defer.fail(self.lost)
+        waiter: defer.Deferred[None] = defer.Deferred()
+        waiter.addCallback(lambda _: self.transport.loseConnection())
+        self._handshake_waiters.append(waiter)
+        return waiter
+
+    def unregisterProducer(self) -> None:
+        self.transport.unregisterProducer()
+        self.close().addErrback(lambda _: None)
 
     def connectionLost(self, reason: Failure) -> None:
         self.isConnected = False
         self.lost = reason
+        waiters, self._handshake_waiters = self._handshake_waiters, []
+        for waiter in waiters:
+            waiter.errback(reason)
         waiting = self._onConnLost
         if waiting is not None:
             if reason.check(ConnectionDone):
@@ -237,6 +278,13 @@ class FTPS3(ftp.FTP):
 
     # -- TLS and options ----------------------------------------------------
 
+    def ftp_QUIT(self) -> None:
+        # Twisted marks the session disconnected, which keeps the transport
+        # paused for good; under TLS the close then waits forever for the
+        # client's side of the shutdown. Stay readable until it comes.
+        self.reply(ftp.GOODBYE_MSG)
+        self.transport.loseConnection()
+
     def ftp_AUTH(self, mechanism: str = "") -> None:
         if mechanism.strip().upper() not in ("TLS", "SSL", "TLS-C", "TLS-P"):
             raise NotImplementedForArgument(f"AUTH {mechanism} is not supported; use AUTH TLS.")
@@ -362,6 +410,8 @@ class FTPS3(ftp.FTP):
         return super().ftp_RNFR(path)
 
     def ftp_RNTO(self, path: str = "") -> Any:
+        if not hasattr(self, "_fromName"):
+            raise ftp.BadCmdSequenceError("RNFR required before RNTO")
         if not path.strip():
             self.state = self.AUTHED
             del self._fromName
@@ -500,13 +550,14 @@ class FTPS3(ftp.FTP):
         d = self.shell.list(segments, LIST_KEYS if long else ())
         now = self.factory.clock.seconds()
 
-        def send(entries: list[tuple[str, list[Any]]]) -> tuple[str]:
+        def send(entries: list[tuple[str, list[Any]]]) -> defer.Deferred[tuple[str]]:
             self._start_reply(channel)
             for name, attributes in entries:
                 line = list_line(name, attributes, now) if long else name
                 channel.transport.write(line.encode("utf-8") + b"\r\n")
-            channel.transport.loseConnection()
-            return (ftp.TXFR_COMPLETE_OK,)
+            return channel.close().addCallbacks(
+                lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
+            )
 
         d.addCallback(send)
         return d.addBoth(self._transfer_finished)
@@ -531,6 +582,10 @@ class FTPS3(ftp.FTP):
             if channel.lost is not None:
                 raise TransferAborted("data connection closed by the client.") from None
             raise
+        try:
+            await channel.close()
+        except Exception:
+            self._data_connection_failed(Failure())
         self._log_transfer("RETR", segments, sent, started)
         return (ftp.TXFR_COMPLETE_OK,)
 
@@ -565,6 +620,14 @@ class FTPS3(ftp.FTP):
             self._upload = None
         self._log_transfer("STOR", segments, writer.bytes_received, started)
         return (ftp.TXFR_COMPLETE_OK,)
+
+    def _data_connection_failed(self, failure: Failure) -> None:
+        log.info(
+            "data connection from {client} failed: {reason}",
+            client=self.client_address,
+            reason=failure.getErrorMessage(),
+        )
+        raise TransferAborted("data connection failed before the transfer completed.")
 
     def _log_transfer(
         self, command: str, segments: Sequence[str], size: int, started: float

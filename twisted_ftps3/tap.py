@@ -138,7 +138,20 @@ def _listen(reactor: Any, host: str, port: int) -> Any:
     return endpoint(reactor, port, interface=host)
 
 
-def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> MultiService:
+class FTPS3Service(MultiService):
+    """
+    The whole server: its listeners and S3 lifetime as child services, and
+    the shared parts a test or an operator tool may want to look at.
+    """
+
+    def __init__(self, factory: FTPS3Factory, uploads: UploadRegistry, client: S3Client) -> None:
+        super().__init__()
+        self.factory = factory
+        self.uploads = uploads
+        self.client = client
+
+
+def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
     """The whole server for C{settings}, not yet started."""
     tls = tls_options(settings.tls_certificate_file, settings.tls_key_file)
 
@@ -147,7 +160,6 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
     # Below S3's idle timeout, so that a pooled connection is never one S3
     # has already closed.
     pool.cachedConnectionTimeout = 15
-    http = treq.client.HTTPClient(Agent(reactor, pool=pool, connectTimeout=10))
     credentials = provider_from_settings(
         settings.aws_auth_mechanism,
         access_key_id=settings.aws_access_key_id,
@@ -158,7 +170,7 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
         environ=environ,
     )
     client = S3Client(
-        http=http,
+        agent=Agent(reactor, pool=pool, connectTimeout=10),
         credentials=credentials,
         endpoint=settings.s3_endpoint,
         bucket=settings.bucket_name,
@@ -191,7 +203,7 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
         data_interface=settings.bind_address,
     )
 
-    service = MultiService()
+    service = FTPS3Service(factory, uploads, client)
     _S3Lifetime(uploads, pool).setServiceParent(service)
     StreamServerEndpointService(
         _listen(reactor, settings.bind_address, settings.command_port),

@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IResponse
+from twisted.web.iweb import IAgent, IResponse
 
 from .bodies import ChunkedBody
 from .credentials import ICredentialsProvider
@@ -86,7 +86,12 @@ class RetryPolicy:
 
 class S3Client:
     """
-    One bucket, reached through an injected treq C{HTTPClient}.
+    One bucket, reached through an injected L{IAgent}.
+
+    Requests go to the agent itself rather than through treq's C{HTTPClient},
+    which would add gzip decoding: an object stored with C{Content-Encoding:
+    gzip} must reach the FTP client as the bytes S3 holds. treq still reads
+    the small XML bodies.
 
     Keys are paths inside the bucket without a leading slash. Requests use
     path-style addressing (C{/bucket/key}), which every S3-compatible server
@@ -96,7 +101,7 @@ class S3Client:
     def __init__(
         self,
         *,
-        http: Any,
+        agent: IAgent,
         credentials: ICredentialsProvider,
         endpoint: tuple[str, str],
         bucket: str,
@@ -105,7 +110,7 @@ class S3Client:
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 120.0,
     ) -> None:
-        self._http = http
+        self._agent = agent
         self._credentials = credentials
         self._scheme, self._host = endpoint
         self._bucket = bucket
@@ -417,18 +422,16 @@ class S3Client:
         request_headers = Headers(
             {name.encode(): [value.encode()] for name, value in signed.items()}
         )
+        requested = self._agent.request(
+            method.encode("ascii"),
+            url.encode("ascii"),
+            request_headers,
+            body.producer() if body is not None else None,
+        )
+        # The timeout runs on the injected clock, like the retry delays.
+        requested.addTimeout(self._timeout, self._clock)
         try:
-            response = await self._http.request(
-                method,
-                url,
-                headers=request_headers,
-                data=body.producer() if body is not None else None,
-                unbuffered=True,
-                allow_redirects=False,
-                timeout=self._timeout,
-                # The timeout runs on the injected clock, like the retry delays.
-                reactor=self._clock,
-            )
+            response = await requested
         except Exception as e:
             raise S3Error(
                 "ConnectionError", None, _describe(e), operation=operation, key=key

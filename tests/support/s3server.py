@@ -31,7 +31,6 @@ import atexit
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -57,6 +56,9 @@ _REGION = "us-east-1"
 _FREE_REQUESTS = 3
 _STARTUP_TIMEOUT = 30.0
 _PORT_ATTEMPTS = 3
+#: moto_server, with its signature check reading the URL as sent; see the module.
+_LAUNCHER = str(Path(__file__).with_name("moto_launcher.py"))
+
 _USER_NAME = "ftps3-tests"
 _ALLOW_EVERYTHING = json.dumps(
     {
@@ -148,23 +150,6 @@ def s3_server() -> S3Server:
         return _server
 
 
-def _moto_server_executable() -> str:
-    """
-    Prefer the moto_server installed next to this interpreter.
-
-    Under tox that is the virtualenv's bin directory, which PATH may not include; the
-    interpreter path is deliberately not resolved, since a venv's python is a symlink into
-    the base installation.
-    """
-    found = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    found = found or shutil.which("moto_server")
-    if found is None:
-        raise RuntimeError(
-            f"moto_server not found next to {sys.executable} nor on PATH; install moto[server]"
-        )
-    return found
-
-
 def _log_directory() -> str:
     """
     Keep the log with the rest of a test run's leftovers.
@@ -224,7 +209,6 @@ class _Died(Exception):
 
 def _start() -> S3Server:
     """Launch moto (retrying on port collisions) and bootstrap its credentials."""
-    executable = _moto_server_executable()
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(_FREE_REQUESTS))
     for attempt in range(1, _PORT_ATTEMPTS + 1):
         port = _free_port()
@@ -233,7 +217,7 @@ def _start() -> S3Server:
         )
         log = os.fdopen(fd, "wb")
         process = subprocess.Popen(
-            [executable, "-H", _HOST, "-p", str(port)],
+            [sys.executable, _LAUNCHER, "-H", _HOST, "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

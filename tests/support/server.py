@@ -1,0 +1,148 @@
+"""
+Run the real server in the test's own reactor, against the test S3 server.
+
+Clients (ftplib in a thread, curl and lftp as processes) then talk to it
+over loopback exactly as they would to a deployed server.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
+from twisted.logger import ILogObserver, globalLogPublisher
+from zope.interface import implementer
+
+from twisted_ftps3.config import Settings, load_settings
+from twisted_ftps3.tap import FTPS3Service, build_service
+
+from .clients import tls_certificate
+from .s3server import S3Server
+
+USER = "alice"
+PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_range(count: int) -> int:
+    """The first of C{count} consecutive ports that are free on 127.0.0.1 right now."""
+    for _ in range(200):
+        first = random.randrange(20000, 60000 - count)
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+def environment(s3: S3Server, bucket: str, directory: str, **overrides: str) -> dict[str, str]:
+    """The environment of a server on loopback in front of C{bucket}."""
+    certificate, key = tls_certificate(directory)
+    environ = {
+        "AWS_AUTH_MECHANISM": "secret_access_key",
+        "AWS_ACCESS_KEY_ID": s3.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_access_key,
+        "AWS_S3_BUCKET_REGION": s3.region,
+        "AWS_S3_BUCKET_HOST": "s3.invalid",
+        "AWS_S3_BUCKET_NAME": bucket,
+        "AWS_ENDPOINT_URL_S3": s3.endpoint_url,
+        "FTP_USERS__1__LOGIN": USER,
+        "FTP_USERS__1__PASSWORD": PASSWORD,
+        "FTP_BIND_ADDRESS": "127.0.0.1",
+        "FTP_COMMAND_PORT": str(free_port()),
+        "FTP_DATA_PORTS_FIRST": str(free_port_range(8)),
+        "FTP_DATA_PORTS_COUNT": "8",
+        "HEALTHCHECK_PORT": str(free_port()),
+        "FTP_TLS_CERTIFICATE_FILE": certificate,
+        "FTP_TLS_KEY_FILE": key,
+        "HOME": directory,
+    }
+    environ.update(overrides)
+    return environ
+
+
+@implementer(ILogObserver)
+class LogCapture:
+    """Every log event emitted while it is attached."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def texts(self) -> list[str]:
+        from twisted.logger import formatEvent
+
+        return [formatEvent(event) for event in self.events]
+
+
+@dataclass
+class RunningServer:
+    """A started server and what a test needs to reach it."""
+
+    settings: Settings
+    service: FTPS3Service
+    certificate: str
+
+    @property
+    def port(self) -> int:
+        return self.settings.command_port
+
+    async def stop(self) -> None:
+        await self.service.stopService()
+        # Let the sessions that were open notice their connections closing,
+        # so that trial finds the reactor clean.
+        for _ in range(100):
+            if not self.service.factory.connectionCount:
+                break
+            await deferLater(reactor, 0.05, lambda: None)
+        await deferLater(reactor, 0, lambda: None)
+
+
+def start_server(s3: S3Server, bucket: str, directory: str, **overrides: str) -> RunningServer:
+    """Build and start a server; the caller must C{await server.stop()}."""
+    os.makedirs(directory, exist_ok=True)
+    environ = environment(s3, bucket, directory, **overrides)
+    settings = load_settings(environ)
+    service = build_service(settings, reactor, environ)
+    service.startService()
+    return RunningServer(settings, service, settings.tls_certificate_file)
+
+
+def deferred(coroutine: Any) -> Deferred[Any]:
+    from twisted.internet.defer import ensureDeferred
+
+    return ensureDeferred(coroutine)
+
+
+__all__ = [
+    "PASSWORD",
+    "USER",
+    "LogCapture",
+    "RunningServer",
+    "deferred",
+    "free_port",
+    "start_server",
+    "globalLogPublisher",
+]

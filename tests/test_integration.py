@@ -1,0 +1,738 @@
+"""
+The server end to end: real FTPS clients (ftplib, curl, lftp) against the
+running server, in front of a real S3 server (moto) that checks SigV4
+signatures. Each test gets a bucket of its own.
+
+ftplib is blocking, so it runs in a thread while the reactor serves; curl
+and lftp run as processes. Every byte that goes up is compared with what
+comes back and with what S3 holds.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import hashlib
+import io
+import os
+import re
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import ensureDeferred
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import TestCase
+
+from .support.clients import connect_implicit, curl, lftp, lftp_implicit_script
+from .support.s3server import s3_server
+from .support.server import PASSWORD, USER, LogCapture, globalLogPublisher, start_server
+
+EMOJI_NAME = "my £ 👨‍👩‍👧‍👦 🍰.bin"
+QUOTED_NAME = 'a "quoted" 🍰 dir'
+MiB = 1024 * 1024
+
+
+def _sleep(seconds: float) -> Any:
+    return deferLater(reactor, seconds, lambda: None)
+
+
+class ServerTestCase(TestCase):
+    """A fresh bucket and a running server for each test."""
+
+    timeout = 300
+    overrides: dict[str, str] = {}
+
+    def setUp(self) -> None:
+        self.s3 = s3_server()
+        self.bucket = self.s3.create_bucket("ftps3")
+        self.boto = self.s3.boto3_client()
+        self.logs = LogCapture()
+        globalLogPublisher.addObserver(self.logs)
+        self.addCleanup(globalLogPublisher.removeObserver, self.logs)
+        self.server = start_server(
+            self.s3, self.bucket, os.path.abspath(self.mktemp()), **self.overrides
+        )
+        self.addCleanup(lambda: ensureDeferred(self.server.stop()))
+
+    # -- helpers ------------------------------------------------------------
+
+    def connect(self, user: str = USER, password: str = PASSWORD) -> ftplib.FTP_TLS:
+        return connect_implicit(
+            "127.0.0.1", self.server.port, user, password, cafile=self.server.certificate
+        )
+
+    def session(self, scenario: Callable[[ftplib.FTP_TLS], Any]) -> Any:
+        """Run C{scenario} with a logged-in ftplib session, in a thread."""
+
+        def run() -> Any:
+            ftp = self.connect()
+            try:
+                return scenario(ftp)
+            finally:
+                try:
+                    ftp.quit()
+                except (ftplib.Error, OSError):
+                    ftp.close()
+
+        return deferToThread(run)
+
+    def object_bytes(self, key: str) -> bytes:
+        return self.boto.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def keys(self) -> list[str]:
+        listing = self.boto.list_objects_v2(Bucket=self.bucket)
+        return [entry["Key"] for entry in listing.get("Contents", [])]
+
+    def open_uploads(self) -> list[dict[str, Any]]:
+        return self.boto.list_multipart_uploads(Bucket=self.bucket).get("Uploads", [])
+
+    def url(self, path: str = "/") -> str:
+        return f"ftps://127.0.0.1:{self.server.port}{path}"
+
+    def curl(self, *args: str) -> Any:
+        return deferToThread(
+            curl, "--cacert", self.server.certificate, "--user", f"{USER}:{PASSWORD}", *args
+        )
+
+
+def _retr(ftp: ftplib.FTP_TLS, name: str) -> bytes:
+    out = io.BytesIO()
+    ftp.retrbinary(f"RETR {name}", out.write)
+    return out.getvalue()
+
+
+def _list(ftp: ftplib.FTP_TLS, path: str = "") -> list[str]:
+    lines: list[str] = []
+    ftp.retrlines(f"LIST {path}".strip(), lines.append)
+    return lines
+
+
+class LoginTests(ServerTestCase):
+    """Who gets in, and what the others are told."""
+
+    def test_good_login(self) -> Any:
+        """The configured user and password log in, and land in the root."""
+        return self.session(lambda ftp: self.assertEqual(ftp.pwd(), "/"))
+
+    def _refused(self, user: str, password: str) -> Any:
+        def attempt() -> str:
+            with self.assertRaises(ftplib.error_perm) as caught:
+                self.connect(user, password)
+            return str(caught.exception)
+
+        return deferToThread(attempt)
+
+    async def _both_refusals(self) -> None:
+        wrong_password = await self._refused(USER, "wrong")
+        unknown_user = await self._refused("mallory", PASSWORD)
+        self.assertTrue(wrong_password.startswith("530"), wrong_password)
+        self.assertEqual(wrong_password, unknown_user)
+        self.assertFalse(any(PASSWORD in text or "wrong" in text for text in self.logs.texts()))
+
+    def test_wrong_password_and_unknown_user(self) -> Any:
+        """
+        A wrong password and an unknown user get the same 530, and no
+        password reaches the log.
+        """
+        return ensureDeferred(self._both_refusals())
+
+    def test_commands_before_login(self) -> Any:
+        """File commands before login get 530; PASS before USER gets 503."""
+
+        def scenario() -> None:
+            from .support.clients import ImplicitFTPS
+
+            ftp = ImplicitFTPS(cafile=self.server.certificate)
+            ftp.connect("127.0.0.1", self.server.port)
+            try:
+                for command in ("PWD", "CWD /", "LIST", "MKD x"):
+                    with self.assertRaises(ftplib.error_perm) as caught:
+                        ftp.sendcmd(command)
+                    self.assertTrue(str(caught.exception).startswith("530"), command)
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd("PASS x")
+                self.assertTrue(str(caught.exception).startswith("503"))
+            finally:
+                ftp.close()
+
+        return deferToThread(scenario)
+
+
+class CommandTests(ServerTestCase):
+    """Replies to the commands that move no file data."""
+
+    def test_empty_root_listing(self) -> Any:
+        """A new bucket lists as an empty root, by LIST and NLST."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            self.assertEqual(_list(ftp), [])
+            self.assertEqual(ftp.nlst(), [])
+
+        return self.session(scenario)
+
+    def test_protocol_replies(self) -> Any:
+        """FEAT, OPTS UTF8, SYST, TYPE, NOOP, PBSZ, PROT and STAT answer as documented."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            features = ftp.sendcmd("FEAT")
+            for feature in ("UTF8", "PBSZ", "PROT", "SIZE", "MDTM", "PASV"):
+                self.assertIn(f" {feature}", features)
+            self.assertTrue(ftp.sendcmd("OPTS UTF8 ON").startswith("200"))
+            self.assertTrue(ftp.sendcmd("SYST").startswith("215"))
+            self.assertTrue(ftp.sendcmd("TYPE I").startswith("200"))
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+            self.assertEqual(ftp.sendcmd("PBSZ 0"), "200 PBSZ=0")
+            self.assertTrue(ftp.sendcmd("PROT P").startswith("200"))
+            self.assertTrue(ftp.sendcmd("STAT").startswith("211"))
+
+        return self.session(scenario)
+
+    def test_refusals(self) -> Any:
+        """PROT C, unknown commands, RNTO without RNFR and REST 1 are refused clearly."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            cases = {"PROT C": "536", "XYZZY": "502", "RNTO x": "503", "REST 1": "504"}
+            for command, code in cases.items():
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd(command)
+                self.assertTrue(str(caught.exception).startswith(code), (command, caught.exception))
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        return self.session(scenario)
+
+    def test_invalid_utf8(self) -> Any:
+        """A command line that is not UTF-8 gets 501, and the session goes on."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.sock.sendall(b"CWD \xff\xfe\r\n")
+            with self.assertRaises(ftplib.error_perm) as caught:
+                ftp.getresp()
+            self.assertTrue(str(caught.exception).startswith("501"))
+            self.assertEqual(ftp.pwd(), "/")
+
+        return self.session(scenario)
+
+    def test_empty_arguments(self) -> Any:
+        """DELE, RMD and MKD with an empty argument fail, and remove nothing."""
+        self.boto.put_object(Bucket=self.bucket, Key="keep.txt", Body=b"x")
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            for command in ("DELE", "DELE ", "RMD", "RMD ", "MKD "):
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd(command)
+                self.assertTrue(str(caught.exception)[:1] == "5", command)
+            self.assertEqual(self.keys(), ["keep.txt"])
+
+        return self.session(scenario)
+
+    def test_mkd_rmd_quotes_and_emoji(self) -> Any:
+        """MKD and RMD work on a name with double quotes and emoji; MKD's reply doubles the quotes."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            reply = ftp.sendcmd(f"MKD {QUOTED_NAME}")
+            self.assertEqual(reply, '257 "/a ""quoted"" 🍰 dir" created.')
+            self.assertEqual(ftp.nlst(), [QUOTED_NAME])
+            self.assertEqual(self.keys(), [QUOTED_NAME + "/"])
+            ftp.cwd(QUOTED_NAME)
+            self.assertEqual(
+                ftp.sendcmd("PWD"), '257 "/a ""quoted"" 🍰 dir" is the current directory.'
+            )
+            self.assertEqual(ftp.pwd(), f"/{QUOTED_NAME}")
+            ftp.cwd("/")
+            ftp.rmd(QUOTED_NAME)
+            self.assertEqual(ftp.nlst(), [])
+            self.assertEqual(self.keys(), [])
+
+        return self.session(scenario)
+
+    def test_mkd_needs_parent_and_free_name(self) -> Any:
+        """MKD under a missing parent fails, and so does MKD of an existing name."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            with self.assertRaises(ftplib.error_perm):
+                ftp.mkd("missing/child")
+            ftp.mkd("here")
+            with self.assertRaises(ftplib.error_perm):
+                ftp.mkd("here")
+            ftp.storbinary("STOR file", io.BytesIO(b"x"))
+            with self.assertRaises(ftplib.error_perm):
+                ftp.mkd("file")
+            self.assertEqual(sorted(self.keys()), ["file", "here/"])
+
+        return self.session(scenario)
+
+    def test_hierarchy_and_directory_rename(self) -> Any:
+        """
+        A tree built with MKD/CWD/STOR, PWD right at each level, then the
+        top directory renamed with everything inside it.
+        """
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            path = ""
+            for level in ("one", "two £", "three 🍰"):
+                ftp.mkd(level)
+                ftp.cwd(level)
+                path += "/" + level
+                self.assertEqual(ftp.pwd(), path)
+                ftp.storbinary(f"STOR file in {level}", io.BytesIO(level.encode()))
+            ftp.cwd("/")
+            ftp.rename("one", "uno")
+            self.assertEqual(ftp.nlst(), ["uno"])
+            ftp.cwd("uno/two £/three 🍰")
+            self.assertEqual(ftp.pwd(), "/uno/two £/three 🍰")
+            self.assertEqual(_retr(ftp, "file in three 🍰"), "three 🍰".encode())
+            ftp.cwd("..")
+            self.assertEqual(ftp.pwd(), "/uno/two £")
+            ftp.sendcmd("CDUP")
+            self.assertEqual(ftp.pwd(), "/uno")
+            self.assertEqual(sorted(ftp.nlst()), ["file in one", "two £"])
+            self.assertEqual(
+                sorted(self.keys()),
+                [
+                    "uno/",
+                    "uno/file in one",
+                    "uno/two £/",
+                    "uno/two £/file in two £",
+                    "uno/two £/three 🍰/",
+                    "uno/two £/three 🍰/file in three 🍰",
+                ],
+            )
+
+        return self.session(scenario)
+
+    def test_rename_and_delete_file(self) -> Any:
+        """RNFR/RNTO moves a file; DELE removes it; DELE of a directory is refused."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR a.txt", io.BytesIO(b"content"))
+            ftp.mkd("d")
+            ftp.rename("a.txt", "d/b.txt")
+            self.assertEqual(self.object_bytes("d/b.txt"), b"content")
+            with self.assertRaises(ftplib.error_perm):
+                ftp.delete("d")
+            ftp.delete("d/b.txt")
+            self.assertEqual(self.keys(), ["d/"])
+            with self.assertRaises(ftplib.error_perm):
+                ftp.delete("d/b.txt")
+
+        return self.session(scenario)
+
+    def test_rmd_removes_tree(self) -> Any:
+        """RMD removes a directory with everything below it."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.mkd("top")
+            ftp.mkd("top/mid")
+            ftp.storbinary("STOR top/mid/deep.bin", io.BytesIO(b"1"))
+            ftp.storbinary("STOR top/shallow.bin", io.BytesIO(b"2"))
+            ftp.mkd("other")
+            ftp.rmd("top")
+            self.assertEqual(self.keys(), ["other/"])
+
+        return self.session(scenario)
+
+    def test_size_mdtm_stat(self) -> Any:
+        """SIZE and MDTM describe a file; SIZE of a directory is refused; STAT lists a path."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(b"12345"))
+            ftp.mkd("d")
+            self.assertEqual(ftp.size(EMOJI_NAME), 5)
+            self.assertRegex(ftp.sendcmd(f"MDTM {EMOJI_NAME}"), r"^213 \d{14}$")
+            with self.assertRaises(ftplib.error_perm):
+                ftp.size("d")
+            status = ftp.sendcmd("STAT /")
+            self.assertIn(EMOJI_NAME, status)
+            self.assertTrue(status.startswith("213"))
+
+        return self.session(scenario)
+
+    def test_directory_of_1100_entries(self) -> Any:
+        """A directory of 1,100 entries lists whole: every page of ListObjectsV2 is followed."""
+        names = [f"entry {index:04d}.txt" for index in range(1100)]
+
+        def fill() -> None:
+            # boto3 clients are slow to make and not to be shared across
+            # threads: one per worker, each putting its own slice.
+            def put(names: list[str]) -> None:
+                client = self.s3.boto3_client()
+                for name in names:
+                    client.put_object(Bucket=self.bucket, Key=f"big/{name}", Body=b"")
+
+            self.boto.put_object(Bucket=self.bucket, Key="big/", Body=b"")
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(put, [names[start::4] for start in range(4)]))
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            self.assertEqual(sorted(ftp.nlst("big")), names)
+            self.assertEqual(len(_list(ftp, "big")), 1100)
+
+        d = deferToThread(fill)
+        d.addCallback(lambda _: self.session(scenario))
+        return d
+
+
+class TransferTests(ServerTestCase):
+    """STOR and RETR, byte for byte."""
+
+    def test_emoji_name_round_trip(self) -> Any:
+        """STOR, LIST and RETR of a name with £ and emoji, after REST 0."""
+        data = os.urandom(3000)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(data), rest=0)
+            [line] = _list(ftp)
+            self.assertTrue(line.endswith(" " + EMOJI_NAME), line)
+            self.assertIn(" 3000 ", line)
+            self.assertTrue(line.startswith("-rw-r--r--"))
+            out = io.BytesIO()
+            ftp.retrbinary(f"RETR {EMOJI_NAME}", out.write, rest=0)
+            self.assertEqual(out.getvalue(), data)
+            self.assertEqual(self.object_bytes(EMOJI_NAME), data)
+
+        return self.session(scenario)
+
+    def test_empty_file(self) -> Any:
+        """An empty file goes up and comes back empty."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR empty", io.BytesIO(b""))
+            self.assertEqual(self.object_bytes("empty"), b"")
+            self.assertEqual(_retr(ftp, "empty"), b"")
+
+        return self.session(scenario)
+
+    def test_stor_into_missing_directory(self) -> Any:
+        """STOR into a directory that does not exist fails and stores nothing."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            with self.assertRaises(ftplib.error_perm) as caught:
+                ftp.storbinary("STOR nowhere/file.bin", io.BytesIO(b"data"))
+            self.assertTrue(str(caught.exception).startswith("550"))
+            self.assertEqual(self.keys(), [])
+
+        return self.session(scenario)
+
+    def test_retr_missing_file(self) -> Any:
+        """RETR of a missing file is a 550 and the session goes on."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            with self.assertRaises(ftplib.error_perm) as caught:
+                _retr(ftp, "absent")
+            self.assertTrue(str(caught.exception).startswith("550"))
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        return self.session(scenario)
+
+    def test_100_mb_round_trip(self) -> Any:
+        """
+        A 100 MB random file goes up as a multipart upload and comes back
+        byte-identical, equal to the object in S3.
+        """
+        size = 100 * 1000 * 1000
+        source = os.path.join(os.path.abspath(self.mktemp()))
+        digest = hashlib.sha256()
+        with open(source, "wb") as f:
+            remaining = size
+            while remaining:
+                chunk = os.urandom(min(remaining, 4 * MiB))
+                digest.update(chunk)
+                f.write(chunk)
+                remaining -= len(chunk)
+        expected = digest.hexdigest()
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            with open(source, "rb") as f:
+                ftp.storbinary("STOR big.bin", f, blocksize=256 * 1024)
+            back = hashlib.sha256()
+            ftp.retrbinary("RETR big.bin", back.update, blocksize=256 * 1024)
+            self.assertEqual(back.hexdigest(), expected)
+            head = self.boto.head_object(Bucket=self.bucket, Key="big.bin")
+            self.assertEqual(head["ContentLength"], size)
+            self.assertRegex(head["ETag"], r"-\d+\"$", "stored as a multipart upload")
+            body = self.boto.get_object(Bucket=self.bucket, Key="big.bin")["Body"]
+            stored = hashlib.sha256()
+            for chunk in iter(lambda: body.read(4 * MiB), b""):
+                stored.update(chunk)
+            self.assertEqual(stored.hexdigest(), expected)
+            self.assertEqual(self.open_uploads(), [])
+
+        return self.session(scenario)
+
+    async def _wait_for(self, condition: Callable[[], Any], what: str, limit: float = 30) -> Any:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            value = await deferToThread(condition)
+            if value:
+                return value
+            await _sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
+
+    async def _disconnect_halfway(self) -> None:
+        started = threading.Event()
+        release = threading.Event()
+
+        def client() -> None:
+            ftp = self.connect()
+            conn, _ = ftp.ntransfercmd("STOR half.bin")
+            conn.sendall(os.urandom(12 * MiB))
+            started.set()
+            release.wait(60)
+            # Vanish: no TLS close_notify on the data connection, no QUIT.
+            conn.close()
+            ftp.sock.close()
+
+        running = deferToThread(client)
+        await self._wait_for(self.open_uploads, "the multipart upload to start")
+        self.assertTrue(started.wait(30))
+        release.set()
+        await running
+        await self._wait_for(lambda: not self.open_uploads(), "the upload to be aborted")
+        self.assertEqual(self.keys(), [])
+        self.assertEqual(len(self.server.service.uploads), 0)
+
+    def test_client_disconnect_halfway(self) -> Any:
+        """
+        A client that vanishes halfway through a multi-part STOR leaves no
+        object and no open multipart upload.
+        """
+        return ensureDeferred(self._disconnect_halfway())
+
+    async def _shutdown_during_upload(self) -> None:
+        release = threading.Event()
+
+        def client() -> None:
+            ftp = self.connect()
+            conn, _ = ftp.ntransfercmd("STOR shutdown.bin")
+            try:
+                conn.sendall(os.urandom(12 * MiB))
+                release.wait(60)
+            finally:
+                conn.close()
+                ftp.close()
+
+        running = deferToThread(client)
+        await self._wait_for(self.open_uploads, "the multipart upload to start")
+        await self.server.service.stopService()
+        self.assertEqual(self.open_uploads(), [])
+        self.assertEqual(self.keys(), [])
+        release.set()
+        await running
+
+    def test_shutdown_during_upload(self) -> Any:
+        """Stopping the server mid-upload aborts the multipart upload: nothing stays in S3."""
+        return ensureDeferred(self._shutdown_during_upload())
+
+    async def _curl(self) -> None:
+        source = os.path.abspath(self.mktemp())
+        data = os.urandom(9 * MiB + 17)
+        with open(source, "wb") as f:
+            f.write(data)
+        upload = await self.curl("-T", source, self.url("/curl%20upload.bin"))
+        self.assertEqual(upload.returncode, 0, upload.stderr)
+        self.assertEqual(self.object_bytes("curl upload.bin"), data)
+        target = os.path.abspath(self.mktemp())
+        download = await self.curl("-o", target, self.url("/curl%20upload.bin"))
+        self.assertEqual(download.returncode, 0, download.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+        listing = await self.curl(self.url("/"))
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertIn(b" 9437201 ", listing.stdout)
+        self.assertTrue(listing.stdout.rstrip().endswith(b" curl upload.bin"), listing.stdout)
+        names = await self.curl("--list-only", self.url("/"))
+        self.assertEqual(names.stdout.splitlines(), [b"curl upload.bin"])
+
+    def test_curl_upload_download_list(self) -> Any:
+        """curl over implicit FTPS uploads, downloads and lists, byte for byte."""
+        return ensureDeferred(self._curl())
+
+    async def _lftp(self) -> None:
+        tree = os.path.abspath(self.mktemp())
+        files = {
+            "top.txt": os.urandom(1000),
+            "with space/é accent.bin": os.urandom(6 * MiB),
+            "with space/deeper/£ 🍰.txt": b"cake",
+        }
+        for name, data in files.items():
+            path = os.path.join(tree, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        back = os.path.abspath(self.mktemp())
+        script = lftp_implicit_script(
+            "127.0.0.1",
+            self.server.port,
+            USER,
+            PASSWORD,
+            [f"mirror -R {tree} /up", f"mirror /up {back}"],
+        )
+        result = await deferToThread(lftp, script)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for name, data in files.items():
+            self.assertEqual(self.object_bytes(f"up/{name}"), data)
+            with open(os.path.join(back, name), "rb") as f:
+                self.assertEqual(f.read(), data)
+
+    def test_lftp_mirror(self) -> Any:
+        """lftp mirrors a tree up with names holding spaces and accents, and back down."""
+        return ensureDeferred(self._lftp())
+
+
+class DataConnectionTests(ServerTestCase):
+    """Passive ports and who may use them."""
+
+    overrides = {
+        "FTP_DATA_CIDR_TO_DOMAINS__1__CIDR": "127.0.0.1/32",
+        "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN": "localhost",
+        "FTP_DATA_CIDR_TO_DOMAINS__2__CIDR": "127.0.0.0/8",
+        "FTP_DATA_CIDR_TO_DOMAINS__2__DOMAIN": "0.0.0.0",
+    }
+
+    def test_pasv_address_from_map(self) -> Any:
+        """PASV names the resolved domain of the client's CIDR group."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            reply = ftp.sendcmd("PASV")
+            self.assertRegex(reply, r"^227 .*\(127,0,0,1,\d+,\d+\)")
+            high, low = (int(part) for part in reply.rstrip(").").split(",")[-2:])
+            # Take the data connection, so the session does not wait out
+            # the ten seconds the server gives a client to connect.
+            socket.create_connection(("127.0.0.1", high * 256 + low), timeout=5).close()
+
+        return self.session(scenario)
+
+    def test_data_connection_from_other_group_dropped(self) -> Any:
+        """A data connection from outside the control connection's CIDR group is dropped."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            _, port = ftp.makepasv()
+            intruder = socket.create_connection(
+                ("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0)
+            )
+            try:
+                self.assertEqual(intruder.recv(10), b"")
+            except ConnectionResetError:
+                pass
+            finally:
+                intruder.close()
+            self.assertEqual(ftp.nlst(), [])
+
+        d = self.session(scenario)
+        d.addCallback(
+            lambda _: self.assertTrue(
+                any("refused a data connection from 127.0.0.2" in t for t in self.logs.texts())
+            )
+        )
+        return d
+
+    def test_clear_data_connection_gets_nothing(self) -> Any:
+        """A client that opens the data connection without TLS gets no file data."""
+        secret = b"top secret contents " * 100
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR secret.txt", io.BytesIO(secret))
+            _, port = ftp.makepasv()
+            plain = socket.create_connection(("127.0.0.1", port), timeout=3)
+            ftp.putcmd("RETR secret.txt")
+            received = b""
+            try:
+                while chunk := plain.recv(65536):
+                    received += chunk
+            except (TimeoutError, ConnectionResetError):
+                pass
+            finally:
+                plain.close()
+            self.assertNotIn(b"top secret", received)
+            reply = ftp.getline()
+            while reply[:3] in ("150", "125"):
+                reply = ftp.getline()
+            self.assertFalse(reply.startswith("226"), reply)
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        return self.session(scenario)
+
+    async def _ports_come_back(self) -> None:
+        ports = self.server.service.factory.ports
+        total = ports.free
+
+        def transfer(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR f", io.BytesIO(b"x"))
+            _retr(ftp, "f")
+            _list(ftp)
+
+        await self.session(transfer)
+        self.assertEqual(ports.free, total)
+
+        def abandon(ftp: ftplib.FTP_TLS) -> None:
+            ftp.sendcmd("PASV")
+            time.sleep(11)
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        await self.session(abandon)
+        self.assertEqual(ports.free, total)
+
+    def test_ports_return_to_pool(self) -> Any:
+        """
+        A passive port goes back to the pool after its transfer, and when the
+        client does not connect within 10 seconds.
+        """
+        return ensureDeferred(self._ports_come_back())
+
+    async def _health(self) -> None:
+        url = f"http://127.0.0.1:{self.server.settings.healthcheck_port}/health"
+
+        def get() -> tuple[int, bytes]:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.read()
+
+        self.assertEqual(await deferToThread(get), (200, b"OK\n"))
+
+    def test_health(self) -> Any:
+        """GET /health answers 200 while the server runs."""
+        return ensureDeferred(self._health())
+
+
+class WrongSecretTests(ServerTestCase):
+    """A server holding a wrong S3 secret."""
+
+    overrides = {"AWS_SECRET_ACCESS_KEY": "not-the-secret"}
+
+    def test_clean_reply_and_logged_error(self) -> Any:
+        """
+        Every file command gets a clean 451 instead of hanging or crashing,
+        the session stays usable, and the log names S3's error with its
+        request id, but never the secret.
+        """
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            for action in (
+                lambda: _list(ftp),
+                lambda: ftp.mkd("x"),
+                lambda: ftp.storbinary("STOR y", io.BytesIO(b"y")),
+                lambda: _retr(ftp, "z"),
+            ):
+                with self.assertRaises(ftplib.error_temp) as caught:
+                    action()
+                self.assertTrue(str(caught.exception).startswith("451"), caught.exception)
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        def check_logs(_: Any) -> None:
+            texts = self.logs.texts()
+            errors = [t for t in texts if "SignatureDoesNotMatch" in t]
+            self.assertTrue(errors, "the S3 error is logged")
+            self.assertTrue(all(re.search(r"request id [^N\]]", t) for t in errors), errors[:1])
+            self.assertFalse(any("not-the-secret" in t for t in texts))
+
+        return self.session(scenario).addCallback(check_logs)
+
+
+def _unused(*_: Any) -> None:
+    """Keep imports used only in some Python versions' code paths."""
+    del ssl
