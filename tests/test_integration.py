@@ -232,7 +232,10 @@ class CommandTests(ServerTestCase):
         return self.session(scenario)
 
     def test_mkd_rmd_quotes_and_emoji(self) -> Any:
-        """MKD and RMD work on a name with double quotes and emoji; MKD's reply doubles the quotes."""
+        """
+        MKD and RMD work on a name with double quotes and emoji; the replies
+        double the quotes, as RFC 959 says.
+        """
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             reply = ftp.sendcmd(f"MKD {QUOTED_NAME}")
@@ -731,8 +734,3 @@ class WrongSecretTests(ServerTestCase):
             self.assertFalse(any("not-the-secret" in t for t in texts))
 
         return self.session(scenario).addCallback(check_logs)
-
-
-def _unused(*_: Any) -> None:
-    """Keep imports used only in some Python versions' code paths."""
-    del ssl

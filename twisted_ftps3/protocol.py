@@ -35,6 +35,7 @@ from .replies import (
     for_s3_error,
 )
 from .s3.errors import S3Error
+from .tls import ServerTLS
 
 log = Logger()
 
@@ -496,7 +497,7 @@ class FTPS3(ftp.FTP):
             raise CannotOpenDataConnection(f"cannot resolve the data address {domain}.") from e
 
     def _listen_passive(self, factory: DataChannelFactory) -> Any:
-        tls = _TLSDataFactory(self.factory.tls, False, factory)
+        tls = _TLSDataFactory(self.factory.tls.data, False, factory)
         for port in self.factory.ports.candidates():
             try:
                 listening = self.factory.reactor.listenTCP(
@@ -606,6 +607,12 @@ class FTPS3(ftp.FTP):
             try:
                 await channel.registerConsumer(writer)
             except Exception as e:
+                log.info(
+                    "upload from {client} cut short after {size} bytes: {reason}",
+                    client=self.client_address,
+                    size=writer.bytes_received,
+                    reason=e,
+                )
                 storage_failure = writer.failure
                 await target.abort(f"data connection lost: {e}")
                 if storage_failure is not None and storage_failure.check(S3Error):
@@ -661,7 +668,7 @@ class FTPS3Factory(ftp.FTPFactory):
         self,
         portal: Any,
         *,
-        tls: Any,
+        tls: ServerTLS,
         ports: PassivePortPool,
         addresses: PassiveAddressMap,
         reactor: IReactorTCP,

@@ -37,7 +37,7 @@ from .s3.client import S3Client
 from .s3.credentials import provider_from_settings
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
-from .tls import tls_options
+from .tls import server_tls
 
 
 def _option_name(variable: str) -> str:
@@ -153,7 +153,7 @@ class FTPS3Service(MultiService):
 
 def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
     """The whole server for C{settings}, not yet started."""
-    tls = tls_options(settings.tls_certificate_file, settings.tls_key_file)
+    tls = server_tls(settings.tls_certificate_file, settings.tls_key_file)
 
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 4 * settings.upload_parts_in_flight + 8
@@ -207,7 +207,7 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
     _S3Lifetime(uploads, pool).setServiceParent(service)
     StreamServerEndpointService(
         _listen(reactor, settings.bind_address, settings.command_port),
-        TLSMemoryBIOFactory(tls, False, factory),
+        TLSMemoryBIOFactory(tls.control, False, factory),
     ).setServiceParent(service)
     StreamServerEndpointService(
         _listen(reactor, settings.bind_address, settings.healthcheck_port), health_site()

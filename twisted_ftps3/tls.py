@@ -10,6 +10,7 @@ its own file or in the certificate file.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import crypto
@@ -30,7 +31,9 @@ def _read(variable: str, path: str) -> bytes:
         raise ConfigError(variable, f"cannot read {path!r}: {e.strerror}") from None
 
 
-def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
+def tls_options(
+    certificate_file: str, key_file: str, *, maximum: TLSVersion | None = None
+) -> CertificateOptions:
     """
     Build the server's TLS options from PEM files: TLS 1.2 at least, the
     whole chain sent to clients.
@@ -69,4 +72,32 @@ def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
         certificate=chain[0].original,
         extraCertChain=[certificate.original for certificate in chain[1:]],
         raiseMinimumTo=TLSVersion.TLSv1_2,
+        lowerMaximumSecurityTo=maximum,
+    )
+
+
+@dataclass(frozen=True)
+class ServerTLS:
+    """The TLS options of control connections and of data connections."""
+
+    control: CertificateOptions
+    data: CertificateOptions
+
+
+def server_tls(certificate_file: str, key_file: str) -> ServerTLS:
+    """
+    Load the certificate once for control connections and once for data
+    connections, which stop at TLS 1.2.
+
+    Under TLS 1.3 the server sends its session tickets after the handshake.
+    Clients that never read a data connection while they upload (lftp and
+    other GnuTLS clients) leave them unread, so their close becomes a reset,
+    and a reset throws away the last megabytes of the upload before the
+    server has read them. TLS 1.2 sends its ticket inside the handshake.
+    pyOpenSSL cannot turn TLS 1.3 tickets off (there is no binding for
+    C{SSL_CTX_set_num_tickets}), so the version is what is capped.
+    """
+    return ServerTLS(
+        control=tls_options(certificate_file, key_file),
+        data=tls_options(certificate_file, key_file, maximum=TLSVersion.TLSv1_2),
     )

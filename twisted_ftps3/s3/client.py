@@ -123,6 +123,23 @@ class S3Client:
     def bucket(self) -> str:
         return self._bucket
 
+    # -- the bucket ---------------------------------------------------------
+
+    async def create_bucket(self) -> None:
+        """
+        Create the bucket (used by the quick start's embedded S3; a real
+        deployment is given a bucket that exists).
+        """
+        body = None
+        if self._region != "us-east-1":
+            body = ChunkedBody.of(
+                (
+                    "<CreateBucketConfiguration><LocationConstraint>"
+                    f"{escape(self._region)}</LocationConstraint></CreateBucketConfiguration>"
+                ).encode()
+            )
+        await self._call("CreateBucket", "PUT", None, body=body)
+
     # -- objects ----------------------------------------------------------
 
     async def head_object(self, key: str) -> ObjectInfo:
