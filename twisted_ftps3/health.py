@@ -27,11 +27,18 @@ class Health(Resource):
         return self.render_GET(request)
 
 
+class _QuietSite(Site):
+    """A site that writes no access log: a load balancer polls every few seconds."""
+
+    def log(self, request: Request) -> None:
+        pass
+
+
 def health_site() -> Site:
     """A site with only C{/health}; every other path is 404."""
     root = Resource()
     root.putChild(b"health", Health())
-    site = Site(root)
+    site = _QuietSite(root)
     site.displayTracebacks = False
     site.noisy = False
     return site
