@@ -7,7 +7,8 @@ producers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 
 from twisted.internet.interfaces import IConsumer
 from twisted.trial.unittest import SynchronousTestCase
@@ -15,17 +16,28 @@ from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from twisted_ftps3.s3.bodies import ChunkedBody
+from twisted_ftps3.s3.bodies import _FIRST_CAPACITY, WRITE_SIZE, PartBody
 
 CHUNKS = [b"first ", b"second ", b"", b"third \xff\x00", b"fourth"]
+#: A body of three full pieces and a short fourth one, with bytes that differ
+#: from piece to piece so that a misplaced piece shows.
+LARGE = random.Random(0).randbytes(3 * WRITE_SIZE + 1000)
+#: C{LARGE} as the producer should write it.
+PIECES = [LARGE[start : start + WRITE_SIZE] for start in range(0, len(LARGE), WRITE_SIZE)]
 
 
-def body_of(chunks: list[bytes]) -> ChunkedBody:
-    """A L{ChunkedBody} built by appending C{chunks} one by one."""
-    body = ChunkedBody()
+def body_of(chunks: Sequence[bytes | memoryview], expected: int = 0) -> PartBody:
+    """A L{PartBody} built by appending C{chunks} one by one."""
+    body = PartBody(expected)
     for chunk in chunks:
         body.append(chunk)
     return body
+
+
+def large_body() -> PartBody:
+    """A L{PartBody} holding C{LARGE}, appended in uneven records."""
+    step = 16 * 1024 + 7
+    return body_of([LARGE[start : start + step] for start in range(0, len(LARGE), step)])
 
 
 @implementer(IConsumer)
@@ -51,9 +63,10 @@ class RecordingConsumer:
             self._on_write(self)
 
 
-class ChunkedBodyTests(SynchronousTestCase):
+class PartBodyTests(SynchronousTestCase):
     """
-    L{ChunkedBody} keeps chunks as they came, with their length and digest.
+    L{PartBody} copies what is appended into one buffer, with its length and
+    digest.
     """
 
     def test_length(self) -> None:
@@ -68,54 +81,168 @@ class ChunkedBodyTests(SynchronousTestCase):
         """
         self.assertEqual(body_of(CHUNKS).sha256_hex(), hashlib.sha256(b"".join(CHUNKS)).hexdigest())
 
-    def test_chunksKeptInOrder(self) -> None:
+    def test_getvalue(self) -> None:
         """
-        The chunks are kept as appended, without the empty ones.
+        L{PartBody.getvalue} is the bytes appended, in order, as C{bytes}.
         """
-        self.assertEqual(list(body_of(CHUNKS).chunks), [c for c in CHUNKS if c])
+        value = body_of(CHUNKS).getvalue()
+        self.assertEqual((type(value), value), (bytes, b"".join(CHUNKS)))
+
+    def test_getvalueIsCopy(self) -> None:
+        """
+        A value already taken does not change when more is appended.
+        """
+        body = body_of(CHUNKS, expected=1024)
+        before = body.getvalue()
+        body.append(b"more")
+        self.assertEqual((before, body.getvalue()), (b"".join(CHUNKS), b"".join(CHUNKS) + b"more"))
+
+    def test_appendMemoryview(self) -> None:
+        """
+        Slices of a memoryview, as a writer cuts a write at a part boundary,
+        are copied in as their bytes and hashed as such.
+        """
+        data = b"".join(CHUNKS)
+        view = memoryview(data)
+        body = body_of([view[:5], view[5:5], view[5:17], view[17:]])
+        self.assertEqual(
+            (body.getvalue(), body.sha256_hex()), (data, hashlib.sha256(data).hexdigest())
+        )
+
+    def test_appendDoesNotKeepChunk(self) -> None:
+        """
+        A chunk is copied, not kept: changing its buffer afterwards does not
+        change the body.
+        """
+        chunk = bytearray(b"original")
+        body = PartBody(64)
+        body.append(chunk)
+        chunk[:] = b"changed!"
+        self.assertEqual(body.getvalue(), b"original")
+
+    def test_growsPastFirstCapacity(self) -> None:
+        """
+        A body expected to be larger than its first capacity takes records
+        that cross that capacity and keeps every byte and the digest.
+        """
+        data = random.Random(1).randbytes(_FIRST_CAPACITY + 3 * WRITE_SIZE)
+        step = 10_000
+        body = body_of(
+            [data[start : start + step] for start in range(0, len(data), step)],
+            expected=len(data),
+        )
+        self.assertEqual(
+            (len(body), body.getvalue(), body.sha256_hex()),
+            (len(data), data, hashlib.sha256(data).hexdigest()),
+        )
+
+    def test_growsStraightToExpected(self) -> None:
+        """
+        The buffer starts at the first capacity and, once that is exceeded,
+        grows in one step to the expected size rather than record by record.
+        """
+        expected = 4 * _FIRST_CAPACITY
+        body = PartBody(expected)
+        capacities = [len(body._data)]
+        body.append(bytes(_FIRST_CAPACITY))
+        capacities.append(len(body._data))
+        body.append(b"x")
+        capacities.append(len(body._data))
+        body.append(bytes(WRITE_SIZE))
+        capacities.append(len(body._data))
+        self.assertEqual(capacities, [_FIRST_CAPACITY, _FIRST_CAPACITY, expected, expected])
+
+    def test_smallExpectedStartsSmall(self) -> None:
+        """
+        A body expected to be smaller than the first capacity reserves only
+        its expected size.
+        """
+        self.assertEqual(len(PartBody(100)._data), 100)
+
+    def test_growsBeyondExpected(self) -> None:
+        """
+        More than the expected size can still be appended, and all of it is
+        kept: the expected size is a hint, not a limit.
+        """
+        data = random.Random(2).randbytes(_FIRST_CAPACITY + 5)
+        body = body_of([data[:100], data[100:]], expected=50)
+        self.assertEqual(
+            (body.getvalue(), body.sha256_hex()), (data, hashlib.sha256(data).hexdigest())
+        )
 
     def test_of(self) -> None:
         """
-        L{ChunkedBody.of} holds exactly the bytes given.
+        L{PartBody.of} holds exactly the bytes given.
         """
-        body = ChunkedBody.of(b"hello")
+        body = PartBody.of(b"hello")
         self.assertEqual(
-            (len(body), b"".join(body.chunks), body.sha256_hex()),
+            (len(body), body.getvalue(), body.sha256_hex()),
             (5, b"hello", hashlib.sha256(b"hello").hexdigest()),
         )
 
     def test_empty(self) -> None:
         """
-        An empty body has length 0 and the SHA-256 of no bytes.
+        An empty body has length 0, no bytes and the SHA-256 of no bytes.
         """
-        body = ChunkedBody.of(b"")
+        body = PartBody.of(b"")
         self.assertEqual(
-            (len(body), list(body.chunks), body.sha256_hex()),
-            (0, [], hashlib.sha256(b"").hexdigest()),
+            (len(body), body.getvalue(), body.sha256_hex()),
+            (0, b"", hashlib.sha256(b"").hexdigest()),
         )
 
 
 class ProducerTests(SynchronousTestCase):
     """
-    L{ChunkedBody.producer} writes the chunks to a consumer, with backpressure.
+    L{PartBody.producer} writes the buffer to a consumer in pieces of
+    C{WRITE_SIZE} bytes, with backpressure.
     """
 
     def test_interface(self) -> None:
         """
         The producer provides L{IBodyProducer} and announces the body's length.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
         self.assertTrue(verifyObject(IBodyProducer, producer))
-        self.assertEqual(producer.length, len(b"".join(CHUNKS)))
+        self.assertEqual(producer.length, len(LARGE))
 
-    def test_writesAllChunksInOrder(self) -> None:
+    def test_writesAllPiecesInOrder(self) -> None:
         """
-        Every chunk is written, in order, and the Deferred then fires.
+        The body is written in pieces of C{WRITE_SIZE} bytes (the last one
+        shorter), in order, and the Deferred then fires.
+        """
+        consumer = RecordingConsumer()
+        d = large_body().producer().startProducing(consumer)
+        self.assertEqual((consumer.written, self.successResultOf(d)), (PIECES, None))
+
+    def test_piecesAreBytes(self) -> None:
+        """
+        Every piece is written as C{bytes}, not as a view of the buffer, as a
+        transport may keep what it is given.
+        """
+        consumer = RecordingConsumer()
+        large_body().producer().startProducing(consumer)
+        self.assertEqual({type(piece) for piece in consumer.written}, {bytes})
+
+    def test_smallBodyOneWrite(self) -> None:
+        """
+        A body smaller than C{WRITE_SIZE} is written in one piece, however
+        many chunks it was appended as.
         """
         consumer = RecordingConsumer()
         d = body_of(CHUNKS).producer().startProducing(consumer)
+        self.assertEqual((consumer.written, self.successResultOf(d)), ([b"".join(CHUNKS)], None))
+
+    def test_exactMultiple(self) -> None:
+        """
+        A body of an exact multiple of C{WRITE_SIZE} is written in full
+        pieces, with no empty write at the end, and the Deferred fires.
+        """
+        data = LARGE[: 2 * WRITE_SIZE]
+        consumer = RecordingConsumer()
+        d = PartBody.of(data).producer().startProducing(consumer)
         self.assertEqual(
-            (consumer.written, self.successResultOf(d)), ([c for c in CHUNKS if c], None)
+            (consumer.written, self.successResultOf(d)),
+            ([data[:WRITE_SIZE], data[WRITE_SIZE:]], None),
         )
 
     def test_pauseStopsWriting(self) -> None:
@@ -123,43 +250,43 @@ class ProducerTests(SynchronousTestCase):
         Once the consumer pauses the producer, nothing more is written and the
         Deferred does not fire.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
         consumer = RecordingConsumer(lambda consumer: producer.pauseProducing())
         d = producer.startProducing(consumer)
-        self.assertEqual(consumer.written, [b"first "])
+        self.assertEqual(consumer.written, PIECES[:1])
         self.assertNoResult(d)
 
     def test_resumeContinues(self) -> None:
         """
-        Resuming writes the following chunk, and the one after that only on the
-        next resume: the consumer sets the pace.
+        Resuming writes the following piece, and the one after that only on
+        the next resume: the consumer sets the pace.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
         consumer = RecordingConsumer(lambda consumer: producer.pauseProducing())
         producer.startProducing(consumer)
         producer.resumeProducing()
-        self.assertEqual(consumer.written, [b"first ", b"second "])
+        self.assertEqual(consumer.written, PIECES[:2])
 
-    def test_firesAfterLastChunkOnResume(self) -> None:
+    def test_firesAfterLastPieceOnResume(self) -> None:
         """
         A producer paused after every write fires its Deferred once resuming
-        has delivered the last chunk, with every byte written in order.
+        has delivered the last piece, with every byte written in order.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
         consumer = RecordingConsumer(lambda consumer: producer.pauseProducing())
         d = producer.startProducing(consumer)
-        for _ in range(3):
+        for _ in range(len(PIECES) - 1):
             self.assertNoResult(d)
             producer.resumeProducing()
         self.successResultOf(d)
-        self.assertEqual(b"".join(consumer.written), b"".join(CHUNKS))
+        self.assertEqual(consumer.written, PIECES)
 
     def test_resumeInsideWrite(self) -> None:
         """
         A consumer that pauses and resumes from inside C{write} (as a
-        transport whose buffer drains at once does) gets each chunk once.
+        transport whose buffer drains at once does) gets each piece once.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
 
         def bounce(consumer: RecordingConsumer) -> None:
             producer.pauseProducing()
@@ -167,21 +294,51 @@ class ProducerTests(SynchronousTestCase):
 
         consumer = RecordingConsumer(bounce)
         d = producer.startProducing(consumer)
-        self.assertEqual(
-            (consumer.written, self.successResultOf(d)), ([c for c in CHUNKS if c], None)
-        )
+        self.assertEqual((consumer.written, self.successResultOf(d)), (PIECES, None))
+
+    def test_resumeInsideWriteDoesNotNest(self) -> None:
+        """
+        A resume from inside C{write} does not start a second write inside
+        the first: pieces are written one after the other, so that a part of
+        thousands of pieces cannot exhaust the stack.
+        """
+        producer = large_body().producer()
+        nested: list[int] = []
+        depth = [0]
+
+        class BouncingConsumer(RecordingConsumer):
+            def write(self, data: bytes) -> None:
+                depth[0] += 1
+                nested.append(depth[0])
+                producer.pauseProducing()
+                producer.resumeProducing()
+                depth[0] -= 1
+
+        self.successResultOf(producer.startProducing(BouncingConsumer()))
+        self.assertEqual(nested, [1] * len(PIECES))
 
     def test_stopPreventsFiring(self) -> None:
         """
         After C{stopProducing} nothing more is written and the Deferred never
         fires, even if the producer is resumed, as L{IBodyProducer} requires.
         """
-        producer = body_of(CHUNKS).producer()
+        producer = large_body().producer()
         consumer = RecordingConsumer(lambda consumer: producer.pauseProducing())
         d = producer.startProducing(consumer)
         producer.stopProducing()
         producer.resumeProducing()
-        self.assertEqual(consumer.written, [b"first "])
+        self.assertEqual(consumer.written, PIECES[:1])
+        self.assertNoResult(d)
+
+    def test_stopInsideWrite(self) -> None:
+        """
+        A consumer that stops the producer from inside C{write} gets no
+        further piece, and the Deferred never fires.
+        """
+        producer = large_body().producer()
+        consumer = RecordingConsumer(lambda consumer: producer.stopProducing())
+        d = producer.startProducing(consumer)
+        self.assertEqual(consumer.written, PIECES[:1])
         self.assertNoResult(d)
 
     def test_emptyBody(self) -> None:
@@ -189,18 +346,28 @@ class ProducerTests(SynchronousTestCase):
         An empty body writes nothing and its Deferred has already fired.
         """
         consumer = RecordingConsumer()
-        d = ChunkedBody().producer().startProducing(consumer)
+        d = PartBody().producer().startProducing(consumer)
         self.assertEqual((self.successResultOf(d), consumer.written), (None, []))
+
+    def test_onlyAppendedBytesWritten(self) -> None:
+        """
+        Only the bytes appended are written, not the rest of the buffer
+        reserved for the expected size.
+        """
+        consumer = RecordingConsumer()
+        body = body_of(CHUNKS, expected=10 * WRITE_SIZE)
+        d = body.producer().startProducing(consumer)
+        self.assertEqual((consumer.written, self.successResultOf(d)), ([b"".join(CHUNKS)], None))
 
     def test_eachProducerIsFresh(self) -> None:
         """
         A second producer (for a retried request) writes the whole body again,
         even though the first one was stopped half way.
         """
-        body = body_of(CHUNKS)
+        body = large_body()
         first = body.producer()
         first.startProducing(RecordingConsumer(lambda consumer: first.pauseProducing()))
         first.stopProducing()
         consumer = RecordingConsumer()
         self.successResultOf(body.producer().startProducing(consumer))
-        self.assertEqual(b"".join(consumer.written), b"".join(CHUNKS))
+        self.assertEqual(consumer.written, PIECES)

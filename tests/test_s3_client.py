@@ -33,7 +33,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
 
-from twisted_ftps3.s3.bodies import ChunkedBody
+from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import (
     COPY_PART_SIZE,
     MAX_SINGLE_COPY,
@@ -804,7 +804,7 @@ class MultipartTests(ClientTestCase):
         UploadPart is a PUT of the part with its number and upload id, hashed,
         and returns the ETag as S3 sent it.
         """
-        body = ChunkedBody()
+        body = PartBody()
         for chunk in (b"part ", b"in ", b"chunks"):
             body.append(chunk)
         client = self.client(Answer(headers={"etag": '"etag-3"'}))
@@ -833,7 +833,7 @@ class MultipartTests(ClientTestCase):
         A part accepted without an ETag cannot be completed: that is an error.
         """
         client = self.client(Answer())
-        d = self.call(client.upload_part("k", "up", 1, ChunkedBody.of(b"x")))
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"x")))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "MissingETag")
 
     def test_completeRequest(self) -> None:

@@ -13,6 +13,7 @@ a test says so.
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from twisted_ftps3.s3 import upload
-from twisted_ftps3.s3.bodies import ChunkedBody
+from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.upload import (
     MAX_PART_SIZE,
@@ -67,6 +68,10 @@ class FakeClient:
         self.calls: list[tuple[Any, ...]] = []
         self.pending: dict[str, list[Deferred[Any]]] = {}
         self.parts: dict[int, bytes] = {}
+        #: The SHA-256 each part and each PutObject body carried, as hex.
+        self.digests: dict[int | str, str] = {}
+        #: What each PutObject was given, before it was read.
+        self.put_arguments: list[bytes | PartBody] = []
 
     def _answer(self, name: str, result: Any) -> Deferred[Any]:
         if name not in self.hold:
@@ -79,11 +84,10 @@ class FakeClient:
         self.calls.append(("create", key))
         return self._answer("create", UPLOAD_ID)
 
-    def upload_part(
-        self, key: str, upload_id: str, number: int, body: ChunkedBody
-    ) -> Deferred[str]:
+    def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> Deferred[str]:
         self.calls.append(("part", key, upload_id, number))
-        self.parts[number] = b"".join(body.chunks)
+        self.parts[number] = body.getvalue()
+        self.digests[number] = body.sha256_hex()
         return self._answer("part", f'"etag-{number}"')
 
     def complete_multipart_upload(
@@ -96,8 +100,11 @@ class FakeClient:
         self.calls.append(("abort", key, upload_id))
         return self._answer("abort", None)
 
-    def put_object(self, key: str, data: bytes = b"") -> Deferred[str]:
-        self.calls.append(("put", key, data))
+    def put_object(self, key: str, data: bytes | PartBody = b"") -> Deferred[str]:
+        self.put_arguments.append(data)
+        if isinstance(data, PartBody):
+            self.digests[key] = data.sha256_hex()
+        self.calls.append(("put", key, data.getvalue() if isinstance(data, PartBody) else data))
         return self._answer("put", "etag")
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
@@ -219,6 +226,23 @@ class SmallFileTests(WriterTestCase):
         self.successResultOf(writer.finish())
         self.assertEqual(client.calls, [("put", KEY, data)])
 
+    def test_smallFileSentAsBody(self) -> None:
+        """
+        The writer hands PutObject the body it filled, not a joined copy of
+        it, carrying the SHA-256 of the whole file, computed as it arrived.
+        """
+        client = FakeClient()
+        writer = self.writer(client)
+        data = data_of(3 * MiB + 5)
+        for start in range(0, len(data), MiB):
+            writer.write(data[start : start + MiB])
+        self.successResultOf(writer.finish())
+        (argument,) = client.put_arguments
+        self.assertEqual(
+            (type(argument), client.digests[KEY]),
+            (PartBody, hashlib.sha256(data).hexdigest()),
+        )
+
     def test_emptyFile(self) -> None:
         """
         An empty file is stored as an empty object.
@@ -332,6 +356,23 @@ class MultipartTests(WriterTestCase):
             ([PART, PART, PART, PART, 7], len(data)),
         )
         self.assertEqual(b"".join(client.parts[n] for n in sorted(client.parts)), data)
+
+    def test_partDigests(self) -> None:
+        """
+        Each part carries the SHA-256 of its own bytes, even when the writes
+        it was cut from straddle part boundaries.
+        """
+        client = FakeClient()
+        writer = self.writer(client)
+        data = data_of(2 * PART + 11)
+        step = 3 * MiB + 1
+        for start in range(0, len(data), step):
+            writer.write(data[start : start + step])
+        self.successResultOf(writer.finish())
+        self.assertEqual(
+            {number: client.digests[number] for number in client.parts},
+            {number: hashlib.sha256(body).hexdigest() for number, body in client.parts.items()},
+        )
 
     def test_partSizeGrowsByTier(self) -> None:
         """

@@ -93,6 +93,12 @@ class ConfigurationErrorTests(TestCase):
             "FTP_TLS_CERTIFICATE_FILE", FTP_TLS_CERTIFICATE_FILE="/nonexistent.crt"
         )
 
+    def test_container_role_without_endpoint(self) -> Any:
+        """ecs_role outside a container names the variables it needs, in one line."""
+        return self._fails_on(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", AWS_AUTH_MECHANISM="ecs_role"
+        )
+
     def test_option_overrides_environment(self) -> Any:
         """A twistd option overrides its variable, and is checked like it."""
         environ = _env(**self.good)

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_protocol -*-
+# -*- test-case-name: tests.test_protocol,tests.test_integration -*-
 """
 The FTP protocol as this server speaks it: Twisted's C{FTP}, with TLS data
 connections, a shared passive-port pool, a CIDR-to-address map for PASV,
@@ -205,7 +205,6 @@ class FTPS3(ftp.FTP):
 
     factory: FTPS3Factory
     _passive_port: int | None = None
-    _protected = False
     _restart = 0
     _upload: Any = None
 
@@ -303,7 +302,6 @@ class FTPS3(ftp.FTP):
     def ftp_PROT(self, level: str = "") -> Any:
         level = level.strip().upper()
         if level == "P":
-            self._protected = True
             return (ftp.CMD_OK,)
         if level == "C":
             raise ProtectionLevelRefused("PROT C refused: data connections are always TLS.")
@@ -576,9 +574,10 @@ class FTPS3(ftp.FTP):
         started = self.factory.clock.seconds()
         source = await self.shell.openForReading(segments)
         self._start_reply(channel)
-        consumer = channel if self.binary else ftp.ASCIIConsumerWrapper(channel)
         try:
-            sent = await source.send(consumer)
+            # TYPE A is accepted but bytes go as stored, as vsftpd does by
+            # default: rewriting line ends would make SIZE and REST lie.
+            sent = await source.send(channel)
         except ftp.FTPCmdError:
             if channel.lost is not None:
                 raise TransferAborted("data connection closed by the client.") from None

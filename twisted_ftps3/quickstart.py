@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_quickstart -*-
+# -*- test-case-name: tests.test_startup -*-
 """
 Try the server on one machine in one command: an embedded S3, a
 self-signed certificate, a demo user, and a curl command that works.
@@ -179,7 +179,7 @@ def instructions(environ: Mapping[str, str], directory: str) -> str:
             "",
             "Upload, list and download with curl:",
             "",
-            f"  echo hello > hello.txt",
+            "  echo hello > hello.txt",
             f"  curl -sS --cacert {certificate} --user '{user}' -T hello.txt {base}/",
             f"  curl -sS --cacert {certificate} --user '{user}' {base}/",
             f"  curl -sS --cacert {certificate} --user '{user}' {base}/hello.txt",

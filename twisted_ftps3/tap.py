@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_tap -*-
+# -*- test-case-name: tests.test_startup -*-
 """
 C{twistd ftps3}: the options, and the service tree they build.
 
@@ -34,7 +34,7 @@ from .locks import PathLocks
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory, PassiveAddressMap
 from .s3.client import S3Client
-from .s3.credentials import provider_from_settings
+from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
 from .tls import server_tls
@@ -65,20 +65,14 @@ class Options(usage.Options):
         self["cidr_to_domains"] = []
 
     def opt_ftp_user(self, value: str) -> None:
-        """
-        LOGIN:PASSWORD of a user; repeat for more. Replaces every
-        FTP_USERS__i__LOGIN / FTP_USERS__i__PASSWORD variable.
-        """
+        """LOGIN:PASSWORD of a user; repeat for more. Replaces every FTP_USERS__i__ variable."""
         login, colon, password = value.partition(":")
         if not colon:
             raise usage.UsageError("--ftp-user takes LOGIN:PASSWORD")
         self["users"].append((login, password))
 
     def opt_ftp_data_cidr_to_domain(self, value: str) -> None:
-        """
-        CIDR=DOMAIN for PASV replies; repeat for more, first match wins.
-        Replaces every FTP_DATA_CIDR_TO_DOMAINS__i__ variable.
-        """
+        """CIDR=DOMAIN for PASV replies; repeat, first match wins. Replaces the env ones."""
         cidr, equals, domain = value.partition("=")
         if not equals:
             raise usage.UsageError("--ftp-data-cidr-to-domain takes CIDR=DOMAIN")
@@ -231,6 +225,6 @@ def makeService(
     try:
         settings = load_settings(merged)
         return build_service(settings, reactor, merged)
-    except ConfigError as e:
+    except (ConfigError, CredentialsError) as e:
         sys.stderr.write(f"twistd ftps3: configuration error: {e}\n")
         raise SystemExit(1) from None

@@ -1,58 +1,70 @@
 # -*- test-case-name: tests.test_s3_bodies -*-
 """
-Request bodies that are already in memory, sent with backpressure.
+Request bodies held in memory, sent with backpressure.
 
-A multipart part arrives from the data connection as many small chunks. They
-are kept as they came, never joined into one large copy, and written to the
-HTTP connection only as fast as it drains, so a part costs its own size in
-memory once, however slow S3 is.
+A multipart part arrives from the data connection as thousands of small
+TLS records. They are copied, as they arrive, into one buffer the size of
+the part, and hashed then: keeping the records themselves would leave
+thousands of small blocks for the allocator to fragment, and the process
+would keep growing long after each part was freed. The buffer is written to
+the HTTP connection only as fast as the connection drains.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IConsumer
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
+#: Bytes handed to the transport at a time.
+WRITE_SIZE = 64 * 1024
+#: What a body starts with before it grows to its expected size: enough for
+#: a small file, without reserving a whole part for every upload.
+_FIRST_CAPACITY = 256 * 1024
 
-class ChunkedBody:
+
+class PartBody:
     """
-    Bytes in memory as a list of chunks, with the digests SigV4 needs.
+    Bytes in memory with the digest SigV4 needs, filled by L{append}.
 
-    Build it with L{append} as bytes arrive: each chunk is hashed once, when
-    it arrives, so that nothing is left to hash when the part is sent.
+    @param expected: how large the body is expected to grow; its buffer
+        grows once, straight to that size, rather than step by step.
     """
 
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
+    def __init__(self, expected: int = 0) -> None:
+        self._expected = expected
+        self._data = bytearray(min(expected, _FIRST_CAPACITY))
         self._length = 0
         self._sha256 = hashlib.sha256()
 
     @classmethod
-    def of(cls, data: bytes) -> ChunkedBody:
+    def of(cls, data: bytes) -> PartBody:
         """A body holding C{data}."""
-        body = cls()
+        body = cls(len(data))
         body.append(data)
         return body
 
-    def append(self, chunk: bytes) -> None:
-        """Add C{chunk} at the end."""
-        if chunk:
-            self._chunks.append(chunk)
-            self._length += len(chunk)
-            self._sha256.update(chunk)
+    def append(self, chunk: bytes | memoryview) -> None:
+        """Copy C{chunk} in at the end, and hash it."""
+        size = len(chunk)
+        if not size:
+            return
+        end = self._length + size
+        if end > len(self._data):
+            self._data.extend(bytes(max(end, self._expected) - len(self._data)))
+        self._data[self._length : end] = chunk
+        self._length = end
+        self._sha256.update(chunk)
 
     def __len__(self) -> int:
         return self._length
 
-    @property
-    def chunks(self) -> Sequence[bytes]:
-        """The chunks, in order."""
-        return self._chunks
+    def getvalue(self) -> bytes:
+        """A copy of the bytes appended so far."""
+        return bytes(self._data[: self._length])
 
     def sha256_hex(self) -> str:
         """The hex SHA-256 of everything appended so far."""
@@ -60,18 +72,16 @@ class ChunkedBody:
 
     def producer(self) -> IBodyProducer:
         """A fresh producer of these bytes; each retry of a request takes a new one."""
-        return _ChunksProducer(self._chunks, self._length)
+        return _BufferProducer(memoryview(self._data)[: self._length])
 
 
 @implementer(IBodyProducer)
-class _ChunksProducer:
-    """
-    Write a list of chunks to a consumer, stopping whenever it pauses us.
-    """
+class _BufferProducer:
+    """Write a buffer to a consumer in pieces, stopping whenever it pauses us."""
 
-    def __init__(self, chunks: Sequence[bytes], length: int) -> None:
-        self.length = length
-        self._chunks = chunks
+    def __init__(self, view: memoryview) -> None:
+        self.length = len(view)
+        self._view: memoryview | None = view
         self._next = 0
         self._paused = False
         self._stopped = False
@@ -80,7 +90,7 @@ class _ChunksProducer:
         self._finished: Deferred[None] | None = None
 
     def startProducing(self, consumer: IConsumer) -> Deferred[None]:
-        if not self._chunks:
+        if not self.length:
             return succeed(None)
         self._consumer = consumer
         self._finished = finished = Deferred()
@@ -95,15 +105,23 @@ class _ChunksProducer:
         self._pumping = True
         try:
             assert self._consumer is not None
-            while not self._paused and not self._stopped and self._next < len(self._chunks):
-                chunk = self._chunks[self._next]
-                self._next += 1
-                self._consumer.write(chunk)
+            while not self._paused and not self._stopped and self._next < self.length:
+                assert self._view is not None
+                start, self._next = self._next, min(self._next + WRITE_SIZE, self.length)
+                self._consumer.write(bytes(self._view[start : self._next]))
         finally:
             self._pumping = False
-        if self._next == len(self._chunks) and not self._stopped and self._finished is not None:
+        if self._next == self.length and not self._stopped and self._finished is not None:
             finished, self._finished = self._finished, None
+            self._release()
             finished.callback(None)
+
+    def _release(self) -> None:
+        # Twisted's HTTP client keeps a finished request, and so this
+        # producer, until its pooled connection carries the next one: holding
+        # the view would keep a whole part alive for every idle connection.
+        self._view = None
+        self._consumer = None
 
     def pauseProducing(self) -> None:
         self._paused = True
@@ -115,3 +133,4 @@ class _ChunksProducer:
 
     def stopProducing(self) -> None:
         self._stopped = True
+        self._release()

@@ -30,7 +30,7 @@ from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent, IResponse
 
-from .bodies import ChunkedBody
+from .bodies import PartBody
 from .credentials import ICredentialsProvider
 from .errors import S3Error
 from .responses import (
@@ -132,7 +132,7 @@ class S3Client:
         """
         body = None
         if self._region != "us-east-1":
-            body = ChunkedBody.of(
+            body = PartBody.of(
                 (
                     "<CreateBucketConfiguration><LocationConstraint>"
                     f"{escape(self._region)}</LocationConstraint></CreateBucketConfiguration>"
@@ -174,9 +174,9 @@ class S3Client:
                 "ConnectionError", None, f"body interrupted: {e}", operation="GetObject", key=key
             ) from e
 
-    async def put_object(self, key: str, data: bytes = b"") -> str:
-        """Store a small object (a marker, an empty file) whole; return its ETag."""
-        body = ChunkedBody.of(data)
+    async def put_object(self, key: str, data: bytes | PartBody = b"") -> str:
+        """Store a small object (a marker, a small file) whole; return its ETag."""
+        body = data if isinstance(data, PartBody) else PartBody.of(data)
         response = await self._call("PutObject", "PUT", key, body=body)
         return (_header(response.headers, "etag") or "").strip('"')
 
@@ -229,7 +229,7 @@ class S3Client:
             None,
             query=[("delete", "")],
             headers={"content-md5": md5, "content-type": "application/xml"},
-            body=ChunkedBody.of(document),
+            body=PartBody.of(document),
         )
         failures = parse_delete_result(response.body)
         if failures:
@@ -278,7 +278,7 @@ class S3Client:
             "CreateMultipartUpload", key, parse_initiate_multipart_upload, response.body
         )
 
-    async def upload_part(self, key: str, upload_id: str, number: int, body: ChunkedBody) -> str:
+    async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
         """Send one part; return its ETag."""
         response = await self._call(
             "UploadPart",
@@ -332,7 +332,7 @@ class S3Client:
             "POST",
             key,
             query=[("uploadId", upload_id)],
-            body=ChunkedBody.of(document),
+            body=PartBody.of(document),
             retry=False,
         )
         self._check_embedded_error("CompleteMultipartUpload", key, response)
@@ -383,7 +383,7 @@ class S3Client:
         *,
         query: Sequence[tuple[str, str]] = (),
         headers: dict[str, str] | None = None,
-        body: ChunkedBody | None = None,
+        body: PartBody | None = None,
         expect: tuple[int, ...] = (200,),
         read_body: bool = True,
         retry: bool = True,
@@ -415,7 +415,7 @@ class S3Client:
         key: str | None,
         query: Sequence[tuple[str, str]],
         extra_headers: dict[str, str],
-        body: ChunkedBody | None,
+        body: PartBody | None,
         expect: tuple[int, ...],
         read_body: bool,
     ) -> _Answer:

@@ -26,7 +26,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from .bodies import ChunkedBody
+from .bodies import PartBody
 from .client import S3Client
 from .errors import S3Error
 
@@ -87,7 +87,7 @@ class MultipartWriter:
 
         self._producer: IPushProducer | None = None
         self._paused = False
-        self._buffer = ChunkedBody()
+        self._buffer = PartBody(part_size)
         self._upload_id: Deferred[str] | None = None
         self._next_part = 1
         self._in_flight: dict[int, Deferred[None]] = {}
@@ -120,7 +120,7 @@ class MultipartWriter:
         while view and self._failure is None:
             room = self._current_part_size() - len(self._buffer)
             piece, view = view[:room], view[room:]
-            self._buffer.append(bytes(piece) if len(piece) != len(data) else data)
+            self._buffer.append(piece)
             if len(self._buffer) >= self._current_part_size():
                 self._start_part()
         self._apply_backpressure()
@@ -185,7 +185,7 @@ class MultipartWriter:
             )
             return
         self._next_part += 1
-        self._buffer = ChunkedBody()
+        self._buffer = PartBody(self._current_part_size())
         if self._upload_id is None:
             self._upload_id = ensureDeferred(self._client.create_multipart_upload(self.key))
             self._upload_id.addErrback(self._fail)
@@ -195,7 +195,7 @@ class MultipartWriter:
         if not d.called:
             self._in_flight[number] = d
 
-    async def _send_part(self, number: int, body: ChunkedBody) -> None:
+    async def _send_part(self, number: int, body: PartBody) -> None:
         assert self._upload_id is not None
         upload_id = await _share(self._upload_id)
         if upload_id is None or self._failure is not None:
@@ -210,7 +210,7 @@ class MultipartWriter:
     def _fail(self, failure: Failure) -> None:
         if self._failure is None:
             self._failure = failure
-            self._buffer = ChunkedBody()
+            self._buffer = PartBody()
             if self._producer is not None:
                 self._producer.stopProducing()
 
@@ -240,9 +240,9 @@ class MultipartWriter:
             raise
 
     async def _put_whole(self) -> None:
-        body, self._buffer = self._buffer, ChunkedBody()
+        body, self._buffer = self._buffer, PartBody()
         async with self._guard():
-            await self._client.put_object(self.key, b"".join(body.chunks))
+            await self._client.put_object(self.key, body)
 
     async def _abort(self, reason: str) -> None:
         self._closed = True
@@ -250,7 +250,7 @@ class MultipartWriter:
         await self._abort_upload()
 
     async def _abort_upload(self) -> None:
-        self._buffer = ChunkedBody()
+        self._buffer = PartBody()
         await self._settle_in_flight()
         if self._upload_id is None:
             return
