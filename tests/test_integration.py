@@ -411,6 +411,18 @@ class TransferTests(ServerTestCase):
 
         return self.session(scenario)
 
+    def test_ascii_type_transfers_stored_bytes(self) -> Any:
+        """After TYPE A, RETR still sends the stored bytes (Twisted's ASCII wrapper sent none)."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storlines("STOR notes.txt", io.BytesIO(b"one\ntwo\n"))
+            lines: list[str] = []
+            ftp.retrlines("RETR notes.txt", lines.append)
+            self.assertEqual(lines, ["one", "two"])
+            self.assertEqual(ftp.size("notes.txt"), len(self.object_bytes("notes.txt")))
+
+        return self.session(scenario)
+
     def test_stor_into_missing_directory(self) -> Any:
         """STOR into a directory that does not exist fails and stores nothing."""
 
