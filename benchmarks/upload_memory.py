@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """
-Peak memory and time of one large upload through twisted-ftps3.
+Peak memory and time of one large upload, then its download, through twisted-ftps3.
 
 Starts moto's S3 server and ``twistd -n ftps3`` (default settings unless
 given in the environment) on 127.0.0.1, uploads a random file of the given
 size with curl over implicit FTPS, checks the object's size in S3, and
 reports the server process's resident memory before the upload and its peak
-(VmHWM from /proc) after. Several runs give a median.
+(VmHWM from /proc) after. It then downloads the object to /dev/null and reports
+the peak again: a download streams, so it should add next to nothing. Several
+runs give a median.
 
     python benchmarks/upload_memory.py --size-mib 1024 --runs 3
 
@@ -144,7 +146,35 @@ def run_once(size: int, directory: str, source: str) -> dict[str, float]:
         stored = s3.head_object(Bucket="bench", Key="big.bin")["ContentLength"]
         if stored != size:
             raise SystemExit(f"S3 holds {stored} bytes, expected {size}")
-        return {"before_mib": before / 1024, "peak_mib": peak / 1024, "seconds": elapsed}
+        started = time.monotonic()
+        download = subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "--cacert",
+                certificate,
+                "--user",
+                "bench:bench-password",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{size_download}",
+                f"ftps://{HOST}:{env['FTP_COMMAND_PORT']}/big.bin",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        download_seconds = time.monotonic() - started
+        if int(download.stdout) != size:
+            raise SystemExit(f"downloaded {download.stdout} bytes, expected {size}")
+        return {
+            "before_mib": before / 1024,
+            "peak_mib": peak / 1024,
+            "seconds": elapsed,
+            "download_peak_mib": memory_kib(server.pid, "VmHWM") / 1024,
+            "download_seconds": download_seconds,
+        }
     finally:
         for process in (server, moto):
             if process is not None and process.poll() is None:
@@ -171,13 +201,17 @@ def main() -> None:
             print(
                 f"run {run}: RSS before {result['before_mib']:.1f} MiB, "
                 f"peak {result['peak_mib']:.1f} MiB, {result['seconds']:.2f} s "
-                f"({args.size_mib / result['seconds']:.0f} MiB/s)",
+                f"({args.size_mib / result['seconds']:.0f} MiB/s); download "
+                f"{result['download_seconds']:.2f} s, peak after it "
+                f"{result['download_peak_mib']:.1f} MiB",
                 flush=True,
             )
     print(
         f"median of {args.runs}: peak RSS "
         f"{statistics.median(r['peak_mib'] for r in results):.1f} MiB, upload "
-        f"{statistics.median(r['seconds'] for r in results):.2f} s for {args.size_mib} MiB"
+        f"{statistics.median(r['seconds'] for r in results):.2f} s for {args.size_mib} MiB; "
+        f"peak after download {statistics.median(r['download_peak_mib'] for r in results):.1f}"
+        f" MiB, download {statistics.median(r['download_seconds'] for r in results):.2f} s"
     )
 
 

@@ -31,7 +31,14 @@ from twisted.trial.unittest import TestCase
 
 from .support.clients import connect_implicit, curl, lftp, lftp_implicit_script
 from .support.s3server import s3_server
-from .support.server import PASSWORD, USER, LogCapture, globalLogPublisher, start_server
+from .support.server import (
+    PASSWORD,
+    USER,
+    LogCapture,
+    free_port,
+    globalLogPublisher,
+    start_server,
+)
 
 EMOJI_NAME = "my £ 👨‍👩‍👧‍👦 🍰.bin"
 QUOTED_NAME = 'a "quoted" 🍰 dir'
@@ -744,5 +751,31 @@ class WrongSecretTests(ServerTestCase):
             self.assertTrue(errors, "the S3 error is logged")
             self.assertTrue(all(re.search(r"request id [^N\]]", t) for t in errors), errors[:1])
             self.assertFalse(any("not-the-secret" in t for t in texts))
+
+        return self.session(scenario).addCallback(check_logs)
+
+
+class UnreachableS3Tests(ServerTestCase):
+    """A server whose S3 endpoint refuses connections."""
+
+    def setUp(self) -> None:
+        self.overrides = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}"}
+        super().setUp()
+
+    def test_clean_reply(self) -> Any:
+        """
+        File commands get a 451 once the retries are spent, the session
+        stays usable, and the failure is logged.
+        """
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            for action in (lambda: _list(ftp), lambda: ftp.mkd("x")):
+                with self.assertRaises(ftplib.error_temp) as caught:
+                    action()
+                self.assertTrue(str(caught.exception).startswith("451"), caught.exception)
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+
+        def check_logs(_: Any) -> None:
+            self.assertTrue(any("ConnectionError" in t for t in self.logs.texts()))
 
         return self.session(scenario).addCallback(check_logs)

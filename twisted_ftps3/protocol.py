@@ -563,12 +563,19 @@ class FTPS3(ftp.FTP):
 
     # -- transfers ----------------------------------------------------------
 
-    def ftp_RETR(self, path: str = "") -> defer.Deferred[Any]:
+    def _transfer(self, path: str, run: Any) -> defer.Deferred[Any]:
+        """
+        Run a transfer on the data connection: the idle timeout is off while
+        it runs, and the passive port goes back to the pool when it ends.
+        """
         segments = self._segments(path)
         channel = self._data_channel()
         self.setTimeout(None)
-        d = defer.ensureDeferred(self._retrieve(segments, channel))
+        d = defer.ensureDeferred(run(segments, channel))
         return d.addBoth(self._transfer_finished)
+
+    def ftp_RETR(self, path: str = "") -> defer.Deferred[Any]:
+        return self._transfer(path, self._retrieve)
 
     async def _retrieve(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         started = self.factory.clock.seconds()
@@ -590,11 +597,7 @@ class FTPS3(ftp.FTP):
         return (ftp.TXFR_COMPLETE_OK,)
 
     def ftp_STOR(self, path: str = "") -> defer.Deferred[Any]:
-        segments = self._segments(path)
-        channel = self._data_channel()
-        self.setTimeout(None)
-        d = defer.ensureDeferred(self._store(segments, channel))
-        return d.addBoth(self._transfer_finished)
+        return self._transfer(path, self._store)
 
     async def _store(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         started = self.factory.clock.seconds()
