@@ -65,6 +65,9 @@ class SharingTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.locks = PathLocks()
+        # Operations a test only holds the lock with must stay referenced:
+        # an unreferenced suspended coroutine is collected, releasing its lock.
+        self.held: list[Operation] = []
 
     def test_readers_share(self) -> None:
         """Two readers of one path hold its lock at the same time."""
@@ -98,19 +101,19 @@ class SharingTests(SynchronousTestCase):
 
     def test_other_paths_independent(self) -> None:
         """A writer of one path does not block a writer of another."""
-        Operation(self.locks, write=[X])
+        self.held.append(Operation(self.locks, write=[X]))
         other = Operation(self.locks, write=[Y])
         self.assertTrue(other.entered)
 
     def test_read_and_write_means_write(self) -> None:
         """A path asked for both reading and writing is write-locked."""
-        Operation(self.locks, read=[X], write=[X])
+        self.held.append(Operation(self.locks, read=[X], write=[X]))
         reader = Operation(self.locks, read=[X])
         self.assertFalse(reader.entered)
 
     def test_paths_given_as_lists(self) -> None:
         """A path given as a list locks the same path as the equal tuple."""
-        Operation(self.locks, write=[["x"]])
+        self.held.append(Operation(self.locks, write=[["x"]]))
         reader = Operation(self.locks, read=[X])
         self.assertFalse(reader.entered)
 
@@ -120,6 +123,9 @@ class FairnessTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.locks = PathLocks()
+        # Operations a test only holds the lock with must stay referenced:
+        # an unreferenced suspended coroutine is collected, releasing its lock.
+        self.held: list[Operation] = []
         self.log: list[str] = []
 
     def test_queued_writer_blocks_later_readers(self) -> None:
@@ -128,7 +134,9 @@ class FairnessTests(SynchronousTestCase):
         the path is only read-locked, so readers cannot starve the writer.
         """
         first = Operation(self.locks, read=[X])
-        Operation(self.locks, write=[X], log=self.log, name="writer", hold_open=False)
+        self.held.append(
+            Operation(self.locks, write=[X], log=self.log, name="writer", hold_open=False)
+        )
         late = Operation(self.locks, read=[X], log=self.log, name="late reader")
         self.assertFalse(late.entered)
         first.finish()
@@ -155,6 +163,9 @@ class ReleaseTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.locks = PathLocks()
+        # Operations a test only holds the lock with must stay referenced:
+        # an unreferenced suspended coroutine is collected, releasing its lock.
+        self.held: list[Operation] = []
 
     def test_released_on_exception(self) -> None:
         """An exception in the body releases the locks and propagates."""
@@ -169,8 +180,8 @@ class ReleaseTests(SynchronousTestCase):
 
     def test_counts_paths_in_use(self) -> None:
         """C{len()} counts each path with a lock held or awaited, once."""
-        Operation(self.locks, read=[(), X], write=[X + ("a",)])
-        Operation(self.locks, read=[()], write=[Y])
+        self.held.append(Operation(self.locks, read=[(), X], write=[X + ("a",)]))
+        self.held.append(Operation(self.locks, read=[()], write=[Y]))
         self.assertEqual(len(self.locks), 4)
 
     def test_idle_locks_forgotten(self) -> None:
@@ -233,6 +244,9 @@ class CancellationTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.locks = PathLocks()
+        # Operations a test only holds the lock with must stay referenced:
+        # an unreferenced suspended coroutine is collected, releasing its lock.
+        self.held: list[Operation] = []
 
     def cancel(self, operation: Operation) -> None:
         """Cancel C{operation} and check that it failed with L{CancelledError}."""
@@ -241,7 +255,7 @@ class CancellationTests(SynchronousTestCase):
 
     def test_cancel_fails_with_cancelled(self) -> None:
         """A cancelled waiting operation fails with L{CancelledError}, never entering."""
-        Operation(self.locks, write=[X])
+        self.held.append(Operation(self.locks, write=[X]))
         waiting = Operation(self.locks, write=[X])
         waiting.done.cancel()
         self.failureResultOf(waiting.done, CancelledError)
@@ -264,7 +278,7 @@ class CancellationTests(SynchronousTestCase):
         Cancelling the writer that kept readers waiting behind a reader lets
         those readers in at once.
         """
-        Operation(self.locks, read=[X])
+        self.held.append(Operation(self.locks, read=[X]))
         writer = Operation(self.locks, write=[X])
         reader = Operation(self.locks, read=[X])
         self.cancel(writer)
@@ -275,7 +289,7 @@ class CancellationTests(SynchronousTestCase):
         An operation cancelled while waiting for its second path gives back
         the first, which it already held.
         """
-        Operation(self.locks, write=[Y])
+        self.held.append(Operation(self.locks, write=[Y]))
         waiting = Operation(self.locks, write=[X, Y])
         self.cancel(waiting)
         self.assertTrue(Operation(self.locks, write=[X]).entered)

@@ -8,6 +8,7 @@ UTF-8 throughout, and transfers that commit only what arrived whole.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .tls import ServerTLS
 log = Logger()
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: ASCII digits only: str.isdigit() also takes digits int() refuses, like "²".
+_DIGITS = re.compile("[0-9]+")
 
 
 def _quote(path: str) -> str:
@@ -219,6 +222,8 @@ class FTPS3(ftp.FTP):
         return getattr(self, "avatar_id", None)
 
     def connectionMade(self) -> None:
+        # The idle timeout of TimeoutMixin runs on the factory's clock too.
+        self.callLater = self.factory.clock.callLater
         self._started = self.factory.clock.seconds()
         log.info("session opened from {client}", client=self.client_address)
         super().connectionMade()
@@ -292,7 +297,7 @@ class FTPS3(ftp.FTP):
         self.sendLine("503 Already protected: this port is TLS from the start.")
 
     def ftp_PBSZ(self, size: str = "") -> None:
-        if not size.strip().isdigit():
+        if not _DIGITS.fullmatch(size.strip()):
             raise ArgumentSyntaxError("PBSZ needs a number; 0 is the only size for TLS.")
         # RFC 4217: TLS needs no buffer, and the server answers with the
         # size it will use, which is always 0.
@@ -325,9 +330,9 @@ class FTPS3(ftp.FTP):
         self.sendLine("211 End")
 
     def ftp_REST(self, offset: str = "") -> Any:
-        if not offset.strip().isdigit():
+        if not _DIGITS.fullmatch(offset.strip()):
             raise ArgumentSyntaxError("REST needs a byte offset.")
-        value = int(offset)
+        value = int(offset.strip())
         if value != 0:
             raise NotImplementedForArgument(
                 f"REST {value}: resuming at a non-zero offset is not supported yet; "

@@ -93,8 +93,13 @@ _NAME_CODES = frozenset({"KeyTooLongError", "InvalidObjectName"})
 
 
 def display_path(segments: Sequence[str]) -> str:
-    """The absolute path an FTP user sees for C{segments}."""
-    return "/" + "/".join(segments)
+    """
+    The absolute path an FTP user sees for C{segments}, safe to put in a
+    reply: a control character in a name the user typed (a lone LF passes
+    Twisted's line splitting) must not start a reply line of its own.
+    """
+    path = "/" + "/".join(segments)
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in path)
 
 
 def for_s3_error(error: S3Error, segments: Sequence[str]) -> ftp.FTPCmdError:

@@ -49,11 +49,11 @@ def _replies(method: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
     """
 
     @functools.wraps(method)
-    def wrapper(self: S3Shell, path: Segments, *args: Any) -> Deferred[T]:
+    def wrapper(self: S3Shell, path: Segments, *args: Any, **kwargs: Any) -> Deferred[T]:
         async def run() -> T:
             try:
                 self.keys.check(path)
-                return await method(self, path, *args)
+                return await method(self, path, *args, **kwargs)
             except S3Error as e:
                 raise for_s3_error(e, path) from e
             except NameNotAllowed as e:
@@ -175,10 +175,14 @@ class S3Shell:
 
     @_replies
     async def rename(self, fromPath: Segments, toPath: Segments) -> None:
-        self.keys.check(toPath)
+        try:
+            self.keys.check(toPath)
+        except NameNotAllowed as e:
+            raise FileNameNotAllowed(f"{display_path(toPath)}: {e}") from e
         if not fromPath or not toPath:
             raise ftp.PermissionDeniedError("/")
         if list(fromPath) == list(toPath):
+            await self._require_exists(fromPath)
             return
         async with self._changing(fromPath, toPath):
             await self._require_directory(toPath[:-1])
@@ -212,6 +216,11 @@ class S3Shell:
         ):
             await self.client.put_object(self.keys.marker_key(toPath))
         await self._delete_keys(old_keys)
+
+    async def _require_exists(self, path: Segments) -> None:
+        """Succeed if C{path} is a file or a directory."""
+        if await self._file(path) is None and not await self._is_directory(path):
+            raise ftp.FileNotFoundError(display_path(path))
 
     # -- IFTPShell: reading -------------------------------------------------
 
