@@ -201,10 +201,10 @@ class CommandTests(ServerTestCase):
         return self.session(scenario)
 
     def test_refusals(self) -> Any:
-        """PROT C, unknown commands, RNTO without RNFR and REST 1 are refused clearly."""
+        """PROT C, unknown commands, RNTO without RNFR and REST x are refused clearly."""
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
-            cases = {"PROT C": "536", "XYZZY": "502", "RNTO x": "503", "REST 1": "504"}
+            cases = {"PROT C": "536", "XYZZY": "502", "RNTO x": "503", "REST x": "501"}
             for command, code in cases.items():
                 with self.assertRaises(ftplib.error_perm) as caught:
                     ftp.sendcmd(command)
@@ -779,3 +779,94 @@ class UnreachableS3Tests(ServerTestCase):
             self.assertTrue(any("ConnectionError" in t for t in self.logs.texts()))
 
         return self.session(scenario).addCallback(check_logs)
+
+
+class ResumeAndMachineListingTests(ServerTestCase):
+    """REST before RETR, EPSV, and RFC 3659 listings, with real clients."""
+
+    def test_retr_from_offset(self) -> Any:
+        """REST n then RETR sends the bytes from n on, through a ranged GET."""
+        data = os.urandom(9 * MiB + 5)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR r.bin", io.BytesIO(data))
+            for offset in (1, 8 * MiB + 3, len(data)):
+                out = io.BytesIO()
+                ftp.retrbinary("RETR r.bin", out.write, rest=offset)
+                self.assertEqual(out.getvalue(), data[offset:], offset)
+
+        return self.session(scenario)
+
+    def test_rest_past_end_and_before_stor(self) -> Any:
+        """REST past the end is a 554 on RETR; REST n before STOR is refused and stores nothing."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR small", io.BytesIO(b"12345"))
+            with self.assertRaises(ftplib.error_perm) as caught:
+                _retr_rest(ftp, "small", 6)
+            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
+            with self.assertRaises(ftplib.error_perm) as caught:
+                ftp.storbinary("STOR other", io.BytesIO(b"x"), rest=3)
+            self.assertTrue(str(caught.exception).startswith("504"), caught.exception)
+            self.assertEqual(sorted(self.keys()), ["small"])
+
+        return self.session(scenario)
+
+    async def _curl_resume(self) -> None:
+        data = os.urandom(3 * MiB)
+        self.boto.put_object(Bucket=self.bucket, Key="c.bin", Body=data)
+        target = os.path.abspath(self.mktemp())
+        with open(target, "wb") as f:
+            f.write(data[: MiB + 7])
+        result = await self.curl("-C", "-", "-o", target, self.url("/c.bin"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_curl_resumes_download(self) -> Any:
+        """curl -C - completes a partial download byte for byte."""
+        return ensureDeferred(self._curl_resume())
+
+    def test_epsv_transfer(self) -> Any:
+        """EPSV gives a port on which a listing is served."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR e.txt", io.BytesIO(b"e"))
+            # ftplib uses EPSV for IPv6 only; ask for it on IPv4 too.
+            ftp.af = socket.AF_INET6
+            try:
+                self.assertEqual(ftp.nlst(), ["e.txt"])
+            finally:
+                ftp.af = socket.AF_INET
+
+        return self.session(scenario)
+
+    def test_mlsd_and_mlst(self) -> Any:
+        """MLSD lists exact sizes and times, MLST describes one path, OPTS MLST selects facts."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(b"x" * 1234))
+            ftp.mkd("sub dir")
+            entries = dict(ftp.mlsd())
+            self.assertEqual(set(entries), {EMOJI_NAME, "sub dir"})
+            self.assertEqual(entries[EMOJI_NAME]["type"], "file")
+            self.assertEqual(entries[EMOJI_NAME]["size"], "1234")
+            stored = self.boto.head_object(Bucket=self.bucket, Key=EMOJI_NAME)["LastModified"]
+            self.assertEqual(entries[EMOJI_NAME]["modify"], stored.strftime("%Y%m%d%H%M%S"))
+            self.assertEqual(entries["sub dir"]["type"], "dir")
+            self.assertNotEqual(entries[EMOJI_NAME]["unique"], entries["sub dir"]["unique"])
+            reply = ftp.sendcmd(f"MLST {EMOJI_NAME}")
+            self.assertIn("size=1234;", reply)
+            self.assertTrue(reply.rstrip().endswith("250 End"), reply)
+            self.assertEqual(ftp.sendcmd("OPTS MLST size;type;"), "200 MLST OPTS type;size;")
+            self.assertEqual(dict(ftp.mlsd())["sub dir"], {"type": "dir", "size": "0"})
+            with self.assertRaises(ftplib.error_perm):
+                list(ftp.mlsd(EMOJI_NAME))
+
+        return self.session(scenario)
+
+
+def _retr_rest(ftp: ftplib.FTP_TLS, name: str, offset: int) -> bytes:
+    out = io.BytesIO()
+    ftp.retrbinary(f"RETR {name}", out.write, rest=offset)
+    return out.getvalue()

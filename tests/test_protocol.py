@@ -211,7 +211,7 @@ class FeatureTests(SessionTestCase):
     def test_feat_lists_features(self) -> None:
         """FEAT lists UTF8, PBSZ, PROT, SIZE, MDTM, PASV and AUTH TLS."""
         lines = self.send(b"FEAT")
-        for feature in ("UTF8", "PBSZ", "PROT", "SIZE", "MDTM", "PASV", "AUTH TLS"):
+        for feature in ("UTF8", "PBSZ", "PROT", "SIZE", "MDTM", "PASV", "AUTH TLS", "EPSV"):
             self.assertIn(" " + feature, lines)
 
     def test_feat_framing(self) -> None:
@@ -268,7 +268,7 @@ class ProtectionTests(SessionTestCase):
 
 
 class RestartTests(SessionTestCase):
-    """REST: only an offset of 0 is served."""
+    """REST: any offset is taken; RETR resumes from it, STOR refuses it."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -280,10 +280,9 @@ class RestartTests(SessionTestCase):
         self.assertTrue(line.startswith("350 "), line)
 
     def test_rest_nonzero(self) -> None:
-        """REST 1 is refused with 504, saying that non-zero offsets are not served."""
+        """REST 1 is accepted with 350, naming the offset."""
         [line] = self.send(b"REST 1")
-        self.assertTrue(line.startswith("504 "), line)
-        self.assertIn("non-zero offset is not supported", line)
+        self.assertEqual(line, "350 Restarting at 1. Send RETR to resume a download.")
 
     def test_rest_not_a_number(self) -> None:
         """REST with no number is a syntax error: 501."""
@@ -409,10 +408,23 @@ class DataConnectionModeTests(SessionTestCase):
         )
         self.assertEqual((self.reactor.tcpServers, self.reactor.tcpClients), ([], []))
 
-    def test_epsv(self) -> None:
-        """EPSV is not implemented: 502, and nothing is listened on."""
-        self.assertEqual(self.send(b"EPSV"), ["502 Command 'EPSV' not implemented"])
+    def test_epsv_other_family(self) -> None:
+        """EPSV 2 on an IPv4 control connection is a 522 naming family 1; nothing listens."""
+        [line] = self.send(b"EPSV 2")
+        self.assertTrue(line.startswith("522 "), line)
+        self.assertIn("(1)", line)
         self.assertEqual(self.reactor.tcpServers, [])
+
+    def test_epsv_bad_argument(self) -> None:
+        """EPSV with an argument that is neither a family nor ALL is a 501."""
+        [line] = self.send(b"EPSV 9")
+        self.assertTrue(line.startswith("501 "), line)
+
+    def test_epsv_all_refuses_pasv(self) -> None:
+        """After EPSV ALL, PASV is refused with 503."""
+        self.assertEqual(self.send(b"EPSV ALL"), ["200 EPSV ALL OK"])
+        [line] = self.send(b"PASV")
+        self.assertTrue(line.startswith("503 "), line)
 
 
 def _net(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

@@ -23,12 +23,14 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from . import facts
 from .config import CidrDomain
 from .listing import LIST_KEYS, list_line
 from .ports import PassivePortPool
 from .replies import (
     ArgumentSyntaxError,
     CannotOpenDataConnection,
+    InvalidRestart,
     NotImplementedForArgument,
     ProtectionLevelRefused,
     TransferAborted,
@@ -204,11 +206,24 @@ class FTPS3(ftp.FTP):
     PUBLIC_COMMANDS = ["FEAT", "QUIT", "OPTS", "PBSZ", "PROT", "NOOP", "SYST", "AUTH"]
     # AUTH TLS is listed although the implicit port is TLS from the start:
     # lftp sends PROT P only to servers that advertise it.
-    FEATURES = ["AUTH TLS", "MDTM", "PASV", "PBSZ", "PROT", "SIZE", "TYPE A;I", "UTF8"]
+    FEATURES = [
+        "AUTH TLS",
+        "EPSV",
+        "MDTM",
+        facts.feature(),
+        "PASV",
+        "PBSZ",
+        "PROT",
+        "REST STREAM",
+        "SIZE",
+        "TYPE A;I",
+        "UTF8",
+    ]
 
     factory: FTPS3Factory
     _passive_port: int | None = None
     _restart = 0
+    _facts: tuple[str, ...] = facts.FACTS
     _upload: Any = None
 
     # -- connection ---------------------------------------------------------
@@ -321,6 +336,10 @@ class FTPS3(ftp.FTP):
                 self.sendLine("200 UTF8 is always on.")
                 return None
             raise NotImplementedForArgument("UTF8 cannot be turned off: names are UTF-8.")
+        if name.upper() == "MLST":
+            self._facts = facts.select(value)
+            self.sendLine("200 MLST OPTS " + "".join(f"{fact};" for fact in self._facts))
+            return None
         raise NotImplementedForArgument(f"OPTS {name} is not supported.")
 
     def ftp_FEAT(self) -> None:
@@ -332,14 +351,8 @@ class FTPS3(ftp.FTP):
     def ftp_REST(self, offset: str = "") -> Any:
         if not _DIGITS.fullmatch(offset.strip()):
             raise ArgumentSyntaxError("REST needs a byte offset.")
-        value = int(offset.strip())
-        if value != 0:
-            raise NotImplementedForArgument(
-                f"REST {value}: resuming at a non-zero offset is not supported yet; "
-                "transfer the whole file."
-            )
-        self._restart = 0
-        self.sendLine("350 Restarting at 0. Send STOR or RETR.")
+        self._restart = int(offset.strip())
+        self.sendLine(f"350 Restarting at {self._restart}. Send RETR to resume a download.")
         return None
 
     def ftp_STAT(self, path: str = "") -> Any:
@@ -456,7 +469,18 @@ class FTPS3(ftp.FTP):
         return defer.ensureDeferred(self._passive())
 
     def ftp_EPSV(self, protocol: str = "") -> Any:
-        raise ftp.CmdNotImplementedError("EPSV")
+        argument = protocol.strip().upper()
+        if argument == "ALL":
+            # RFC 2428: from now on only EPSV sets up data connections.
+            self._epsvAll = True
+            return (ftp.EPSV_ALL_OK,)
+        if argument:
+            family = {"1": 4, "2": 6}.get(argument)
+            if family is None:
+                raise ArgumentSyntaxError("EPSV takes 1, 2 or ALL.")
+            if family != _ip(self.transport.getHost().host).version:
+                raise ftp.UnsupportedNetworkProtocolError("1" if family == 6 else "2")
+        return defer.ensureDeferred(self._passive(extended=True))
 
     def ftp_PORT(self, address: str = "") -> Any:
         raise CannotOpenDataConnection("active mode is not served; use PASV.")
@@ -464,14 +488,18 @@ class FTPS3(ftp.FTP):
     def ftp_EPRT(self, address: str = "") -> Any:
         raise CannotOpenDataConnection("active mode is not served; use PASV.")
 
-    async def _passive(self) -> None:
-        host = await self._passive_host()
+    async def _passive(self, *, extended: bool = False) -> None:
+        # EPSV names only the port: the client reuses the control address.
+        host = None if extended else await self._passive_host()
         if self.dtpFactory is not None:
             self.cleanupDTP()
         self.dtpFactory = DataChannelFactory(pi=self, reactor=self.factory.clock)
         self.dtpFactory.setTimeout(self.dtpTimeout)
         self.dtpPort = self._listen_passive(self.dtpFactory)
-        self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, self._passive_port))
+        if host is None:
+            self.reply(ftp.ENTERING_EPSV_MODE, self._passive_port)
+        else:
+            self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, self._passive_port))
         try:
             await self.dtpFactory.deferred
         except ftp.PortConnectionError:
@@ -526,6 +554,11 @@ class FTPS3(ftp.FTP):
         return self.dtpInstance
 
     def _transfer_finished(self, result: Any) -> Any:
+        channel = self.dtpInstance
+        if isinstance(result, Failure) and channel is not None and channel.isConnected:
+            # A failed transfer must not look finished to the client: a
+            # clean close would end a download as if it were complete.
+            channel.transport.abortConnection()
         self.setTimeout(self.factory.timeOut)
         self._restart = 0
         self.cleanupDTP()
@@ -566,6 +599,42 @@ class FTPS3(ftp.FTP):
         d.addCallback(send)
         return d.addBoth(self._transfer_finished)
 
+    def ftp_MLSD(self, path: str = "") -> defer.Deferred[Any]:
+        channel = self._data_channel()
+        segments = self._segments(path, required=False)
+
+        def directory_only(attributes: list[Any]) -> Any:
+            # MLSD lists directories only (RFC 3659 7.1); a file is an error.
+            if not attributes[0]:
+                raise ftp.IsNotADirectoryError(display_path(segments))
+            return self.shell.list(segments, facts.FACT_KEYS)
+
+        def send(entries: list[tuple[str, list[Any]]]) -> defer.Deferred[tuple[str]]:
+            self._start_reply(channel)
+            base = display_path(segments).rstrip("/")
+            for name, attributes in entries:
+                line = facts.entry(name, f"{base}/{name}", attributes, self._facts)
+                channel.transport.write(line.encode("utf-8") + b"\r\n")
+            return channel.close().addCallbacks(
+                lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
+            )
+
+        d = self.shell.stat(segments, ("directory",)).addCallback(directory_only)
+        d.addCallback(send)
+        return d.addBoth(self._transfer_finished)
+
+    def ftp_MLST(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path, required=False)
+        where = display_path(segments)
+
+        def send(attributes: list[Any]) -> None:
+            line = facts.entry(where, where, attributes, self._facts)
+            self.sendLine(f"250-Listing {where}")
+            self.sendLine(" " + line)
+            self.sendLine("250 End")
+
+        return self.shell.stat(segments, facts.FACT_KEYS).addCallback(send)
+
     # -- transfers ----------------------------------------------------------
 
     def _transfer(self, path: str, run: Any) -> defer.Deferred[Any]:
@@ -585,11 +654,17 @@ class FTPS3(ftp.FTP):
     async def _retrieve(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         started = self.factory.clock.seconds()
         source = await self.shell.openForReading(segments)
+        offset = self._restart
+        if offset > source.info.size:
+            raise InvalidRestart(
+                f"REST {offset} is past the end of {display_path(segments)}"
+                f" ({source.info.size} bytes)."
+            )
         self._start_reply(channel)
         try:
             # TYPE A is accepted but bytes go as stored, as vsftpd does by
             # default: rewriting line ends would make SIZE and REST lie.
-            sent = await source.send(channel)
+            sent = await source.send_from(channel, offset) if offset < source.info.size else 0
         except ftp.FTPCmdError:
             if channel.lost is not None:
                 raise TransferAborted("data connection closed by the client.") from None
@@ -605,6 +680,11 @@ class FTPS3(ftp.FTP):
         return self._transfer(path, self._store)
 
     async def _store(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
+        if self._restart:
+            raise NotImplementedForArgument(
+                f"REST {self._restart} before STOR: resuming uploads is not supported yet;"
+                " send REST 0 and the whole file."
+            )
         started = self.factory.clock.seconds()
         target = await self.shell.openForWriting(segments)
         writer = await target.receive()

@@ -66,6 +66,12 @@ class ProtectionLevelRefused(_Reply):
     code = "536"
 
 
+class InvalidRestart(_Reply):
+    """554: the REST offset cannot be used for this file (RFC 3659 5.3)."""
+
+    code = "554"
+
+
 class TransferAborted(_Reply):
     """426: the data connection broke or was closed before the end."""
 
