@@ -48,6 +48,7 @@ SCALAR_FIELD_VARIABLES = [
     ("endpoint_url", "AWS_ENDPOINT_URL_S3"),
     ("bind_address", "FTP_BIND_ADDRESS"),
     ("command_port", "FTP_COMMAND_PORT"),
+    ("explicit_command_port", "FTP_EXPLICIT_COMMAND_PORT"),
     ("data_ports_first", "FTP_DATA_PORTS_FIRST"),
     ("data_ports_count", "FTP_DATA_PORTS_COUNT"),
     ("healthcheck_port", "HEALTHCHECK_PORT"),
@@ -118,6 +119,7 @@ class MinimalTests(ConfigTestCase):
                 users=(User("alice", PASSWORD),),
                 bind_address="0.0.0.0",
                 command_port=8021,
+                explicit_command_port=None,
                 data_ports_first=4001,
                 data_ports_count=30,
                 cidr_to_domains=(),
@@ -968,3 +970,42 @@ class VariablesTests(SynchronousTestCase):
         helps = {variable.name: variable.help for variable in VARIABLES}
         for name, default in defaults.items():
             self.assertIn(default, helps[name], name)
+
+
+class ExplicitPortTests(ConfigTestCase):
+    """FTP_EXPLICIT_COMMAND_PORT beside, or instead of, FTP_COMMAND_PORT."""
+
+    def test_off_by_default(self) -> None:
+        """Without the variable there is no explicit port."""
+        self.assertIsNone(load().explicit_command_port)
+
+    def test_both_ports(self) -> None:
+        """Both ports may be served together."""
+        settings = load(FTP_EXPLICIT_COMMAND_PORT="2121")
+        self.assertEqual((settings.command_port, settings.explicit_command_port), (8021, 2121))
+
+    def test_explicit_alone(self) -> None:
+        """FTP_COMMAND_PORT=off with an explicit port serves explicit TLS alone."""
+        settings = load(FTP_COMMAND_PORT="off", FTP_EXPLICIT_COMMAND_PORT="2121")
+        self.assertEqual((settings.command_port, settings.explicit_command_port), (None, 2121))
+
+    def test_neither_port(self) -> None:
+        """Turning the implicit port off without an explicit one is refused."""
+        self.assertRejected("FTP_COMMAND_PORT", FTP_COMMAND_PORT="off")
+
+    def test_same_port(self) -> None:
+        """The two command ports must differ."""
+        self.assertRejected("FTP_EXPLICIT_COMMAND_PORT", FTP_EXPLICIT_COMMAND_PORT="8021")
+
+    def test_overlaps_data_ports(self) -> None:
+        """The explicit port may not fall in the passive range."""
+        error = self.assertRejected("FTP_DATA_PORTS_FIRST", FTP_EXPLICIT_COMMAND_PORT="4005")
+        self.assertIn("FTP_EXPLICIT_COMMAND_PORT 4005", error.problem)
+
+    def test_same_as_health(self) -> None:
+        """The health port must differ from the explicit port."""
+        self.assertRejected("HEALTHCHECK_PORT", FTP_EXPLICIT_COMMAND_PORT="8022")
+
+    def test_not_a_port(self) -> None:
+        """A value that is not a port is named."""
+        self.assertRejected("FTP_EXPLICIT_COMMAND_PORT", FTP_EXPLICIT_COMMAND_PORT="x")

@@ -16,6 +16,7 @@ import io
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.request
@@ -870,3 +871,151 @@ def _retr_rest(ftp: ftplib.FTP_TLS, name: str, offset: int) -> bytes:
     out = io.BytesIO()
     ftp.retrbinary(f"RETR {name}", out.write, rest=offset)
     return out.getvalue()
+
+
+class ExplicitTLSTests(ServerTestCase):
+    """Explicit TLS (RFC 4217) on FTP_EXPLICIT_COMMAND_PORT, beside the implicit port."""
+
+    def setUp(self) -> None:
+        self.overrides = {"FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
+        super().setUp()
+
+    def explicit(self) -> ftplib.FTP_TLS:
+        """Python's FTP_TLS as it comes: AUTH TLS on login, then PROT P."""
+        context = ssl.create_default_context(cafile=self.server.certificate)
+        ftp = ftplib.FTP_TLS(context=context, timeout=30, encoding="utf-8")
+        ftp.connect("127.0.0.1", self.server.explicit_port)
+        ftp.login(USER, PASSWORD)
+        ftp.prot_p()
+        return ftp
+
+    def test_ftplib_round_trip(self) -> Any:
+        """Unmodified FTP_TLS logs in with AUTH TLS, stores, lists (MLSD) and retrieves."""
+        data = os.urandom(6 * MiB + 1)
+
+        def scenario() -> None:
+            ftp = self.explicit()
+            try:
+                ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(data))
+                self.assertEqual(dict(ftp.mlsd())[EMOJI_NAME]["size"], str(len(data)))
+                self.assertEqual(_retr(ftp, EMOJI_NAME), data)
+                self.assertEqual(self.object_bytes(EMOJI_NAME), data)
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd("CCC")
+                self.assertTrue(str(caught.exception).startswith("534"))
+            finally:
+                ftp.quit()
+
+        return deferToThread(scenario)
+
+    def test_plaintext_login_refused(self) -> Any:
+        """USER before AUTH TLS gets 530: no password crosses in the clear."""
+
+        def scenario() -> None:
+            ftp = ftplib.FTP(timeout=30)
+            ftp.connect("127.0.0.1", self.server.explicit_port)
+            try:
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.login(USER, PASSWORD)
+                self.assertTrue(str(caught.exception).startswith("530"), caught.exception)
+                self.assertIn("AUTH TLS", ftp.sendcmd("FEAT"))
+            finally:
+                ftp.close()
+            self.assertFalse(any(PASSWORD in text for text in self.logs.texts()))
+
+        return deferToThread(scenario)
+
+    def test_data_needs_prot_p(self) -> Any:
+        """After AUTH TLS but before PROT P, PASV is refused with 521."""
+
+        def scenario() -> None:
+            context = ssl.create_default_context(cafile=self.server.certificate)
+            ftp = ftplib.FTP_TLS(context=context, timeout=30)
+            ftp.connect("127.0.0.1", self.server.explicit_port)
+            try:
+                ftp.login(USER, PASSWORD)
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd("PASV")
+                self.assertTrue(str(caught.exception).startswith("521"), caught.exception)
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd("PROT C")
+                self.assertTrue(str(caught.exception).startswith("536"))
+            finally:
+                ftp.quit()
+
+        return deferToThread(scenario)
+
+    async def _curl(self) -> None:
+        source = os.path.abspath(self.mktemp())
+        data = os.urandom(2 * MiB + 3)
+        with open(source, "wb") as f:
+            f.write(data)
+        base = f"ftp://127.0.0.1:{self.server.explicit_port}"
+        upload = await self.curl("--ssl-reqd", "-T", source, base + "/explicit.bin")
+        self.assertEqual(upload.returncode, 0, upload.stderr)
+        target = os.path.abspath(self.mktemp())
+        download = await self.curl("--ssl-reqd", "-o", target, base + "/explicit.bin")
+        self.assertEqual(download.returncode, 0, download.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+        listing = await self.curl("--ssl-reqd", "--list-only", base + "/")
+        self.assertEqual(listing.stdout.splitlines(), [b"explicit.bin"])
+
+    def test_curl_explicit(self) -> Any:
+        """curl with --ssl-reqd on ftp:// uploads, downloads and lists over explicit TLS."""
+        return ensureDeferred(self._curl())
+
+    async def _lftp(self) -> None:
+        tree = os.path.abspath(self.mktemp())
+        files = {"a b/é.txt": os.urandom(7 * MiB), "top £.txt": b"top"}
+        for name, data in files.items():
+            path = os.path.join(tree, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        back = os.path.abspath(self.mktemp())
+        script = lftp_implicit_script(
+            "127.0.0.1",
+            self.server.explicit_port,
+            USER,
+            PASSWORD,
+            [f"mirror -R {tree} /up", f"mirror /up {back}"],
+        ).replace("ftps://", "ftp://")
+        result = await deferToThread(lftp, script)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for name, data in files.items():
+            with open(os.path.join(back, name), "rb") as f:
+                self.assertEqual(f.read(), data)
+            self.assertEqual(self.object_bytes(f"up/{name}"), data)
+
+    def test_lftp_explicit_mirror(self) -> Any:
+        """lftp over explicit TLS mirrors a tree up and back, byte for byte."""
+        return ensureDeferred(self._lftp())
+
+
+class ExplicitOnlyTests(ServerTestCase):
+    """FTP_COMMAND_PORT=off serves explicit TLS alone."""
+
+    def setUp(self) -> None:
+        self.overrides = {
+            "FTP_EXPLICIT_COMMAND_PORT": str(free_port()),
+            "FTP_COMMAND_PORT": "off",
+        }
+        super().setUp()
+
+    def test_explicit_alone(self) -> Any:
+        """The explicit port serves, and no implicit listener exists."""
+
+        def scenario() -> None:
+            context = ssl.create_default_context(cafile=self.server.certificate)
+            ftp = ftplib.FTP_TLS(context=context, timeout=30)
+            ftp.connect("127.0.0.1", self.server.explicit_port)
+            ftp.login(USER, PASSWORD)
+            ftp.prot_p()
+            ftp.storbinary("STOR x", io.BytesIO(b"x"))
+            self.assertEqual(ftp.nlst(), ["x"])
+            ftp.quit()
+
+        self.assertIsNone(self.server.settings.command_port)
+        self.assertEqual(len(self.server.service.factories), 1)
+        return deferToThread(scenario)

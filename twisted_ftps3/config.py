@@ -169,7 +169,8 @@ class Settings:
     endpoint_url: str | None
     users: tuple[User, ...]
     bind_address: str
-    command_port: int
+    command_port: int | None
+    explicit_command_port: int | None
     data_ports_first: int
     data_ports_count: int
     cidr_to_domains: tuple[CidrDomain, ...]
@@ -270,7 +271,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "FTP_COMMAND_PORT",
-        f"The FTP command (control) port (default {DEFAULT_COMMAND_PORT}).",
+        f"The implicit-TLS command (control) port (default {DEFAULT_COMMAND_PORT}); "
+        "'off' serves explicit TLS alone.",
+    ),
+    Variable(
+        "FTP_EXPLICIT_COMMAND_PORT",
+        "The explicit-TLS (AUTH TLS) command port; unset serves implicit TLS alone.",
     ),
     Variable(
         "FTP_DATA_PORTS_FIRST",
@@ -374,7 +380,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FTP_BIND_ADDRESS", f"must be an IPv4 or IPv6 address, got {_show(bind_address)}"
         ) from None
 
-    command_port = _port(environ, "FTP_COMMAND_PORT", DEFAULT_COMMAND_PORT)
+    command_port: int | None
+    if (_optional(environ, "FTP_COMMAND_PORT") or "").strip().lower() == "off":
+        command_port = None
+    else:
+        command_port = _port(environ, "FTP_COMMAND_PORT", DEFAULT_COMMAND_PORT)
+    explicit_port = (
+        _port(environ, "FTP_EXPLICIT_COMMAND_PORT", 0)
+        if _optional(environ, "FTP_EXPLICIT_COMMAND_PORT")
+        else None
+    )
+    if command_port is None and explicit_port is None:
+        raise ConfigError("FTP_COMMAND_PORT", "is off, so FTP_EXPLICIT_COMMAND_PORT must be set")
+    if command_port is not None and command_port == explicit_port:
+        raise ConfigError(
+            "FTP_EXPLICIT_COMMAND_PORT",
+            f"must differ from FTP_COMMAND_PORT, both are {command_port}",
+        )
     data_first = _port(environ, "FTP_DATA_PORTS_FIRST", DEFAULT_DATA_PORTS_FIRST)
     data_count = _integer(
         environ, "FTP_DATA_PORTS_COUNT", DEFAULT_DATA_PORTS_COUNT, 1, _MAX_PORT - _MIN_PORT + 1
@@ -392,17 +414,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     healthcheck_port = _port(environ, "HEALTHCHECK_PORT", DEFAULT_HEALTHCHECK_PORT)
     for name, port in (
         ("FTP_COMMAND_PORT", command_port),
+        ("FTP_EXPLICIT_COMMAND_PORT", explicit_port),
         ("HEALTHCHECK_PORT", healthcheck_port),
     ):
-        if data_first <= port <= data_last:
+        if port is not None and data_first <= port <= data_last:
             raise ConfigError(
                 "FTP_DATA_PORTS_FIRST",
                 f"data ports {data_first}-{data_last} overlap {name} {port}",
             )
-    if healthcheck_port == command_port:
-        raise ConfigError(
-            "HEALTHCHECK_PORT", f"must differ from FTP_COMMAND_PORT, both are {command_port}"
-        )
+    for name, port in (
+        ("FTP_COMMAND_PORT", command_port),
+        ("FTP_EXPLICIT_COMMAND_PORT", explicit_port),
+    ):
+        if healthcheck_port == port:
+            raise ConfigError("HEALTHCHECK_PORT", f"must differ from {name}, both are {port}")
 
     home = _optional(environ, "HOME") or os.path.expanduser("~")
     certificate_file = _optional(environ, "FTP_TLS_CERTIFICATE_FILE") or os.path.join(
@@ -432,6 +457,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         users=users,
         bind_address=bind_address,
         command_port=command_port,
+        explicit_command_port=explicit_port,
         data_ports_first=data_first,
         data_ports_count=data_count,
         cidr_to_domains=cidr_to_domains,

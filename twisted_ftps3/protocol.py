@@ -31,8 +31,11 @@ from .replies import (
     ArgumentSyntaxError,
     CannotOpenDataConnection,
     InvalidRestart,
+    LoginRefused,
     NotImplementedForArgument,
+    PolicyRefused,
     ProtectionLevelRefused,
+    ProtectionRequired,
     TransferAborted,
     display_path,
     for_s3_error,
@@ -43,6 +46,8 @@ from .tls import ServerTLS
 log = Logger()
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: What an explicit-TLS session may send before AUTH TLS.
+_BEFORE_AUTH = frozenset({"AUTH", "FEAT", "QUIT", "NOOP", "SYST", "OPTS"})
 #: ASCII digits only: str.isdigit() also takes digits int() refuses, like "²".
 _DIGITS = re.compile("[0-9]+")
 
@@ -237,6 +242,9 @@ class FTPS3(ftp.FTP):
         return getattr(self, "avatar_id", None)
 
     def connectionMade(self) -> None:
+        # An implicit-TLS session is protected from its first byte; an
+        # explicit one once AUTH TLS and PROT P have been sent.
+        self._secure = self._protected = self.factory.implicit
         # The idle timeout of TimeoutMixin runs on the factory's clock too.
         self.callLater = self.factory.clock.callLater
         self._started = self.factory.clock.seconds()
@@ -269,6 +277,10 @@ class FTPS3(ftp.FTP):
         super().lineReceived(line)
 
     def processCommand(self, cmd: str, *params: str) -> Any:
+        if not self._secure and cmd.upper() not in _BEFORE_AUTH:
+            # Explicit TLS: nothing, least of all a password, crosses in the
+            # clear before AUTH TLS.
+            raise LoginRefused("Send AUTH TLS first: this server takes no password in the clear.")
         if self.state == self.RENAMING and cmd.upper() != "RNTO":
             # Twisted would stay in the renaming state and refuse every
             # command from now on; one refusal is enough.
@@ -308,8 +320,19 @@ class FTPS3(ftp.FTP):
     def ftp_AUTH(self, mechanism: str = "") -> None:
         if mechanism.strip().upper() not in ("TLS", "SSL", "TLS-C", "TLS-P"):
             raise NotImplementedForArgument(f"AUTH {mechanism} is not supported; use AUTH TLS.")
-        # RFC 4217 section 4: a connection already under TLS refuses AUTH.
-        self.sendLine("503 Already protected: this port is TLS from the start.")
+        if self._secure:
+            # RFC 4217 section 4: a connection already under TLS refuses AUTH.
+            self.sendLine("503 Already protected by TLS.")
+            return
+        self.sendLine("234 AUTH TLS successful; starting the TLS handshake.")
+        self.transport.startTLS(self.factory.tls.control)
+        self._secure = True
+        # RFC 4217 section 4: AUTH resets the session to a fresh login.
+        self.state = self.UNAUTH
+        log.info("{client} started TLS with AUTH", client=self.client_address)
+
+    def ftp_CCC(self) -> None:
+        raise PolicyRefused("CCC refused: the control connection stays encrypted.")
 
     def ftp_PBSZ(self, size: str = "") -> None:
         if not _DIGITS.fullmatch(size.strip()):
@@ -322,6 +345,7 @@ class FTPS3(ftp.FTP):
     def ftp_PROT(self, level: str = "") -> Any:
         level = level.strip().upper()
         if level == "P":
+            self._protected = True
             return (ftp.CMD_OK,)
         if level == "C":
             raise ProtectionLevelRefused("PROT C refused: data connections are always TLS.")
@@ -463,12 +487,20 @@ class FTPS3(ftp.FTP):
         except ValueError:
             return False
 
+    def _require_protection(self) -> None:
+        if not self._protected:
+            raise ProtectionRequired(
+                "Data connections need PROT P (and PBSZ 0) first: they are always TLS."
+            )
+
     def ftp_PASV(self) -> defer.Deferred[None]:
+        self._require_protection()
         if self._epsvAll:
             return defer.fail(ftp.BadCmdSequenceError("may not send PASV after EPSV ALL"))
         return defer.ensureDeferred(self._passive())
 
     def ftp_EPSV(self, protocol: str = "") -> Any:
+        self._require_protection()
         argument = protocol.strip().upper()
         if argument == "ALL":
             # RFC 2428: from now on only EPSV sets up data connections.
@@ -745,6 +777,8 @@ class FTPS3Factory(ftp.FTPFactory):
     @param clock: times sessions and passive-connection timeouts.
     @param resolve: turns a passive-address domain into an IPv4 address
         without blocking (the reactor's resolver, in production).
+    @param implicit: whether the listener is TLS from the first byte; if
+        not, sessions start in the clear and must send AUTH TLS.
     """
 
     protocol = FTPS3
@@ -762,6 +796,7 @@ class FTPS3Factory(ftp.FTPFactory):
         clock: IReactorTime,
         resolve: Any,
         data_interface: str = "",
+        implicit: bool = True,
     ) -> None:
         super().__init__(portal)
         self.tls = tls
@@ -771,3 +806,4 @@ class FTPS3Factory(ftp.FTPFactory):
         self.clock = clock
         self.resolve = resolve
         self.data_interface = data_interface
+        self.implicit = implicit

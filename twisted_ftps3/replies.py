@@ -72,6 +72,24 @@ class InvalidRestart(_Reply):
     code = "554"
 
 
+class LoginRefused(_Reply):
+    """530: not logged in, or not allowed to log in this way."""
+
+    code = "530"
+
+
+class ProtectionRequired(_Reply):
+    """521: a data connection needs PROT P first (RFC 4217 section 9)."""
+
+    code = "521"
+
+
+class PolicyRefused(_Reply):
+    """534: refused for policy reasons (RFC 4217), such as CCC."""
+
+    code = "534"
+
+
 class TransferAborted(_Reply):
     """426: the data connection broke or was closed before the end."""
 

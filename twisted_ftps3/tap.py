@@ -138,11 +138,23 @@ class FTPS3Service(MultiService):
     the shared parts a test or an operator tool may want to look at.
     """
 
-    def __init__(self, factory: FTPS3Factory, uploads: UploadRegistry, client: S3Client) -> None:
+    def __init__(
+        self, factories: list[FTPS3Factory], uploads: UploadRegistry, client: S3Client
+    ) -> None:
         super().__init__()
-        self.factory = factory
+        self.factories = factories
         self.uploads = uploads
         self.client = client
+
+    @property
+    def factory(self) -> FTPS3Factory:
+        """The first FTP listener's factory (the implicit one when both run)."""
+        return self.factories[0]
+
+    @property
+    def sessions(self) -> int:
+        """FTP sessions open now, on every listener."""
+        return sum(factory.connectionCount for factory in self.factories)
 
 
 def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
@@ -186,23 +198,39 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
         )
 
     portal = Portal(S3Realm(make_shell), [UsersChecker(settings.users)])
-    factory = FTPS3Factory(
-        portal,
-        tls=tls,
-        ports=PassivePortPool(settings.data_ports),
-        addresses=PassiveAddressMap(settings.cidr_to_domains),
-        reactor=reactor,
-        clock=reactor,
-        resolve=reactor.resolve,
-        data_interface=settings.bind_address,
-    )
+    ports = PassivePortPool(settings.data_ports)
+    addresses = PassiveAddressMap(settings.cidr_to_domains)
 
-    service = FTPS3Service(factory, uploads, client)
+    def factory(implicit: bool) -> FTPS3Factory:
+        # Both listeners draw on one pool of passive ports and one map.
+        return FTPS3Factory(
+            portal,
+            tls=tls,
+            ports=ports,
+            addresses=addresses,
+            reactor=reactor,
+            clock=reactor,
+            resolve=reactor.resolve,
+            data_interface=settings.bind_address,
+            implicit=implicit,
+        )
+
+    listeners: list[tuple[int, FTPS3Factory, Any]] = []
+    if settings.command_port is not None:
+        implicit = factory(implicit=True)
+        listeners.append(
+            (settings.command_port, implicit, TLSMemoryBIOFactory(tls.control, False, implicit))
+        )
+    if settings.explicit_command_port is not None:
+        explicit = factory(implicit=False)
+        listeners.append((settings.explicit_command_port, explicit, explicit))
+
+    service = FTPS3Service([f for _, f, _ in listeners], uploads, client)
     _S3Lifetime(uploads, pool).setServiceParent(service)
-    StreamServerEndpointService(
-        _listen(reactor, settings.bind_address, settings.command_port),
-        TLSMemoryBIOFactory(tls.control, False, factory),
-    ).setServiceParent(service)
+    for port, _, listening in listeners:
+        StreamServerEndpointService(
+            _listen(reactor, settings.bind_address, port), listening
+        ).setServiceParent(service)
     StreamServerEndpointService(
         _listen(reactor, settings.bind_address, settings.healthcheck_port), health_site()
     ).setServiceParent(service)

@@ -107,14 +107,20 @@ class RunningServer:
 
     @property
     def port(self) -> int:
+        assert self.settings.command_port is not None
         return self.settings.command_port
+
+    @property
+    def explicit_port(self) -> int:
+        assert self.settings.explicit_command_port is not None
+        return self.settings.explicit_command_port
 
     async def stop(self) -> None:
         await self.service.stopService()
         # Let the sessions that were open notice their connections closing,
         # so that trial finds the reactor clean.
         for _ in range(100):
-            if not self.service.factory.connectionCount:
+            if not self.service.sessions:
                 break
             await deferLater(reactor, 0.05, lambda: None)
         await deferLater(reactor, 0, lambda: None)
