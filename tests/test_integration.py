@@ -1019,3 +1019,49 @@ class ExplicitOnlyTests(ServerTestCase):
         self.assertIsNone(self.server.settings.command_port)
         self.assertEqual(len(self.server.service.factories), 1)
         return deferToThread(scenario)
+
+
+class AbortTests(ServerTestCase):
+    """ABOR during a transfer."""
+
+    def test_abor_during_retr(self) -> Any:
+        """ABOR mid-RETR: 426 for the transfer, 226 for ABOR, and the session goes on."""
+        self.boto.put_object(Bucket=self.bucket, Key="big.bin", Body=os.urandom(40 * MiB))
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("RETR big.bin")
+            self.assertTrue(conn.recv(65536))
+            self.assertEqual(ftp.abort()[:3], "426")
+            self.assertEqual(ftp.getresp()[:3], "226")
+            conn.close()
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+            self.assertEqual(ftp.nlst(), ["big.bin"])
+
+        return self.session(scenario)
+
+    def test_abor_during_stor(self) -> Any:
+        """ABOR mid-STOR leaves no new object and no open multipart upload."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            conn = ftp.transfercmd("STOR aborted.bin")
+            conn.sendall(os.urandom(12 * MiB))
+            deadline = time.monotonic() + 30
+            while not self.open_uploads() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertTrue(self.open_uploads(), "a multipart upload was started")
+            self.assertEqual(ftp.abort()[:3], "426")
+            self.assertEqual(ftp.getresp()[:3], "226")
+            conn.close()
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+            deadline = time.monotonic() + 30
+            while self.open_uploads() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(self.open_uploads(), [])
+            self.assertEqual(self.keys(), [])
+
+        return self.session(scenario)
+
+    def test_abor_without_transfer(self) -> Any:
+        """ABOR with no transfer running gets 225."""
+        return self.session(lambda ftp: self.assertTrue(ftp.sendcmd("ABOR").startswith("225")))

@@ -146,6 +146,10 @@ class DataChannel(ftp.DTP):
         return waiter
 
     def unregisterProducer(self) -> None:
+        if not self.isConnected:
+            # The connection is gone (aborted, or lost); TLS has nothing
+            # left to unregister or shut down.
+            return
         self.transport.unregisterProducer()
         self.close().addErrback(lambda _: None)
 
@@ -228,6 +232,7 @@ class FTPS3(ftp.FTP):
     factory: FTPS3Factory
     _passive_port: int | None = None
     _restart = 0
+    _current_transfer: defer.Deferred[Any] | None = None
     _facts: tuple[str, ...] = facts.FACTS
     _upload: Any = None
 
@@ -252,12 +257,20 @@ class FTPS3(ftp.FTP):
         super().connectionMade()
 
     def connectionLost(self, reason: Failure) -> None:
+        # The control connection is read during transfers, so it can be lost
+        # while a command runs; Twisted must not resume a transport that is gone.
+        self.disconnected = True
         client = self.client_address
         upload, self._upload = self._upload, None
         if upload is not None:
             upload.abort("control connection lost")
         super().connectionLost(reason)
         log.info("session from {client} closed (user {user})", client=client, user=self.user)
+
+    def sendLine(self, line: str | bytes) -> None:
+        # A transfer may end after its client has gone; its reply goes nowhere.
+        if self.transport is not None:
+            super().sendLine(line)
 
     def lineReceived(self, line: bytes) -> None:
         try:
@@ -274,7 +287,35 @@ class FTPS3(ftp.FTP):
             command=command.upper(),
             argument="****" if command.upper() == "PASS" else argument,
         )
+        if self._current_transfer is not None:
+            self._during_transfer(command.upper())
+            return
         super().lineReceived(line)
+
+    def _during_transfer(self, command: str) -> None:
+        """
+        Answer a command that arrives while RETR or STOR runs: ABOR stops
+        the transfer (426 for it, then 226 for ABOR, as RFC 959 orders);
+        NOOP and STAT say the transfer goes on; anything else must wait.
+        """
+        if command == "ABOR":
+            transfer = self._current_transfer
+            channel = self.dtpInstance
+            if channel is not None and channel.isConnected:
+                channel.transport.abortConnection()
+            log.info("{client} aborted a transfer", client=self.client_address)
+
+            def aborted(result: Any) -> Any:
+                self.sendLine("226 ABOR successful; the transfer was stopped.")
+                return result
+
+            # Twisted added the transfer's own reply to this Deferred first,
+            # so the 426 goes out before this 226.
+            transfer.addBoth(aborted)
+        elif command in ("NOOP", "STAT"):
+            self.sendLine("200 A transfer is in progress.")
+        else:
+            self.sendLine(f"503 {command}: wait for the transfer to end, or send ABOR.")
 
     def processCommand(self, cmd: str, *params: str) -> Any:
         if not self._secure and cmd.upper() not in _BEFORE_AUTH:
@@ -586,12 +627,14 @@ class FTPS3(ftp.FTP):
         return self.dtpInstance
 
     def _transfer_finished(self, result: Any) -> Any:
+        self._current_transfer = None
         channel = self.dtpInstance
         if isinstance(result, Failure) and channel is not None and channel.isConnected:
             # A failed transfer must not look finished to the client: a
             # clean close would end a download as if it were complete.
             channel.transport.abortConnection()
-        self.setTimeout(self.factory.timeOut)
+        if self.transport is not None:
+            self.setTimeout(self.factory.timeOut)
         self._restart = 0
         self.cleanupDTP()
         return result
@@ -678,7 +721,22 @@ class FTPS3(ftp.FTP):
         channel = self._data_channel()
         self.setTimeout(None)
         d = defer.ensureDeferred(run(segments, channel))
-        return d.addBoth(self._transfer_finished)
+        d.addBoth(self._transfer_finished)
+        if not d.called:
+            self._current_transfer = d
+            # Twisted stops reading the control connection until a command
+            # ends; reading it during the transfer is what lets ABOR in, and
+            # lets a vanished client be noticed. The resume must wait for
+            # lineReceived to return (LineReceiver cannot resume inside it).
+            self.callLater(0, self._read_during_transfer)
+        return d
+
+    def _read_during_transfer(self) -> None:
+        if self._current_transfer is not None and not self.disconnected:
+            self.resumeProducing()
+
+    def ftp_ABOR(self) -> None:
+        self.sendLine("225 No transfer to abort.")
 
     def ftp_RETR(self, path: str = "") -> defer.Deferred[Any]:
         return self._transfer(path, self._retrieve)

@@ -560,11 +560,14 @@ class _BodyToConsumer(Protocol):
         self._consumer.write(data)
 
     def connectionLost(self, reason: Failure) -> None:
-        self._consumer.unregisterProducer()
-        if reason.check(ResponseDone, PotentialDataLoss):
-            self._done.callback(self._count)
-        else:
-            self._done.errback(reason)
+        try:
+            self._consumer.unregisterProducer()
+        finally:
+            # Whatever the consumer does, the download must end.
+            if reason.check(ResponseDone, PotentialDataLoss):
+                self._done.callback(self._count)
+            else:
+                self._done.errback(reason)
 
 
 def _header(headers: Headers, name: str) -> str | None:
