@@ -799,7 +799,7 @@ class ResumeAndMachineListingTests(ServerTestCase):
         return self.session(scenario)
 
     def test_rest_past_end_and_before_stor(self) -> Any:
-        """REST past the end is a 554 on RETR; REST n before STOR is refused and stores nothing."""
+        """REST past the end is a 554 on RETR; REST n before STOR must be the size (554)."""
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             ftp.storbinary("STOR small", io.BytesIO(b"12345"))
@@ -808,7 +808,11 @@ class ResumeAndMachineListingTests(ServerTestCase):
             self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
             with self.assertRaises(ftplib.error_perm) as caught:
                 ftp.storbinary("STOR other", io.BytesIO(b"x"), rest=3)
-            self.assertTrue(str(caught.exception).startswith("504"), caught.exception)
+            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
+            with self.assertRaises(ftplib.error_perm) as caught:
+                ftp.storbinary("STOR small", io.BytesIO(b"x"), rest=4)
+            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
+            self.assertEqual(self.object_bytes("small"), b"12345")
             self.assertEqual(sorted(self.keys()), ["small"])
 
         return self.session(scenario)
@@ -1065,3 +1069,84 @@ class AbortTests(ServerTestCase):
     def test_abor_without_transfer(self) -> Any:
         """ABOR with no transfer running gets 225."""
         return self.session(lambda ftp: self.assertTrue(ftp.sendcmd("ABOR").startswith("225")))
+
+
+class AppendTests(ServerTestCase):
+    """APPE and REST before STOR: S3 cannot append, so the server emulates it."""
+
+    def _append(self, before: bytes, after: bytes) -> Any:
+        self.boto.put_object(Bucket=self.bucket, Key="log.bin", Body=before)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("APPE log.bin", io.BytesIO(after))
+            self.assertEqual(self.object_bytes("log.bin"), before + after)
+            self.assertEqual(self.open_uploads(), [])
+
+        return self.session(scenario)
+
+    def test_append_to_small_object(self) -> Any:
+        """APPE to an object under 5 MiB: its bytes lead the new first part."""
+        return self._append(b"first line\n", b"second line\n")
+
+    def test_append_to_large_object(self) -> Any:
+        """APPE to an object of 5 MiB or more: UploadPartCopy, then the new bytes."""
+        return self._append(os.urandom(6 * MiB + 11), os.urandom(9 * MiB + 5))
+
+    def test_append_creates_missing_file(self) -> Any:
+        """APPE to a name that does not exist stores the new bytes."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("APPE new.bin", io.BytesIO(b"fresh"))
+            self.assertEqual(self.object_bytes("new.bin"), b"fresh")
+
+        return self.session(scenario)
+
+    def test_resume_upload_with_rest(self) -> Any:
+        """REST size then STOR sends only the rest of a file, and the whole lands in S3."""
+        data = os.urandom(7 * MiB + 3)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR part.bin", io.BytesIO(data[: 5 * MiB + 1]))
+            offset = ftp.size("part.bin")
+            ftp.storbinary("STOR part.bin", io.BytesIO(data[offset:]), rest=offset)
+            self.assertEqual(self.object_bytes("part.bin"), data)
+
+        return self.session(scenario)
+
+    def test_aborted_append_keeps_old_object(self) -> Any:
+        """An append whose client vanishes leaves the old object as it was."""
+        before = os.urandom(6 * MiB)
+        self.boto.put_object(Bucket=self.bucket, Key="keep.bin", Body=before)
+
+        def client() -> None:
+            ftp = self.connect()
+            conn, _ = ftp.ntransfercmd("APPE keep.bin")
+            conn.sendall(os.urandom(10 * MiB))
+            conn.close()
+            ftp.sock.close()
+
+        async def run() -> None:
+            await deferToThread(client)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if not await deferToThread(self.open_uploads):
+                    break
+                await _sleep(0.1)
+            self.assertEqual(self.open_uploads(), [])
+            self.assertEqual(self.object_bytes("keep.bin"), before)
+
+        return ensureDeferred(run())
+
+    async def _curl_resume_upload(self) -> None:
+        data = os.urandom(6 * MiB + 9)
+        self.boto.put_object(Bucket=self.bucket, Key="c.bin", Body=data[: 2 * MiB])
+        source = os.path.abspath(self.mktemp())
+        with open(source, "wb") as f:
+            f.write(data)
+        result = await self.curl("-C", "-", "-T", source, self.url("/c.bin"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.object_bytes("c.bin"), data)
+
+    def test_curl_resumes_upload(self) -> Any:
+        """curl -C - -T finishes a partial upload, byte for byte."""
+        return ensureDeferred(self._curl_resume_upload())

@@ -723,3 +723,39 @@ class RegistryTests(SynchronousTestCase):
         registry.discard(writer)
         self.successResultOf(registry.abort_all("shutting down"))
         self.assertEqual((len(registry), client.named("abort")), (0, []))
+
+
+class CopyRangesTests(SynchronousTestCase):
+    """How an existing object is cut into UploadPartCopy ranges for an append."""
+
+    def test_one_part_up_to_5_gib(self) -> None:
+        """Up to 5 GiB, the whole object is one range."""
+        from twisted_ftps3.s3.upload import MAX_PART_SIZE, copy_ranges
+
+        self.assertEqual(copy_ranges(MIN_PART_SIZE), [(0, MIN_PART_SIZE - 1)])
+        self.assertEqual(copy_ranges(MAX_PART_SIZE), [(0, MAX_PART_SIZE - 1)])
+
+    def test_even_parts_above_5_gib(self) -> None:
+        """Just above 5 GiB, two even ranges: none falls under S3's 5 MiB minimum."""
+        from twisted_ftps3.s3.upload import MAX_PART_SIZE, copy_ranges
+
+        size = MAX_PART_SIZE + 1
+        ranges = copy_ranges(size)
+        self.assertEqual(len(ranges), 2)
+        self.assertEqual((ranges[0][0], ranges[-1][1]), (0, size - 1))
+        self.assertEqual(ranges[0][1] + 1, ranges[1][0])
+        self.assertTrue(
+            all(MIN_PART_SIZE <= last - first + 1 <= MAX_PART_SIZE for first, last in ranges)
+        )
+
+    def test_ranges_cover_large_objects(self) -> None:
+        """Any size: contiguous ranges, each within S3's part limits, covering every byte."""
+        from twisted_ftps3.s3.upload import MAX_PART_SIZE, copy_ranges
+
+        for size in (3 * MAX_PART_SIZE - 7, 10 * MAX_PART_SIZE + 12345):
+            ranges = copy_ranges(size)
+            self.assertEqual(ranges[0][0], 0)
+            self.assertEqual(ranges[-1][1], size - 1)
+            for (_, last), (first, _) in zip(ranges, ranges[1:], strict=False):
+                self.assertEqual(last + 1, first)
+            self.assertTrue(all(MIN_PART_SIZE <= b - a + 1 <= MAX_PART_SIZE for a, b in ranges))

@@ -769,14 +769,21 @@ class FTPS3(ftp.FTP):
     def ftp_STOR(self, path: str = "") -> defer.Deferred[Any]:
         return self._transfer(path, self._store)
 
-    async def _store(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
-        if self._restart:
-            raise NotImplementedForArgument(
-                f"REST {self._restart} before STOR: resuming uploads is not supported yet;"
-                " send REST 0 and the whole file."
-            )
+    def ftp_APPE(self, path: str = "") -> defer.Deferred[Any]:
+        return self._transfer(path, self._append)
+
+    async def _append(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
+        return await self._store(segments, channel, append=True)
+
+    async def _store(
+        self, segments: Sequence[str], channel: DataChannel, *, append: bool = False
+    ) -> tuple[str]:
         started = self.factory.clock.seconds()
-        target = await self.shell.openForWriting(segments)
+        if append or self._restart:
+            offset = None if append else self._restart
+            target = await self.shell.openForAppending(segments, offset)
+        else:
+            target = await self.shell.openForWriting(segments)
         writer = await target.receive()
         self._upload = target
         try:

@@ -24,7 +24,13 @@ from zope.interface import implementer
 
 from .keys import KeyMap, NameNotAllowed
 from .locks import PathLocks, ancestors
-from .replies import ActionNotTaken, FileNameNotAllowed, display_path, for_s3_error
+from .replies import (
+    ActionNotTaken,
+    FileNameNotAllowed,
+    InvalidRestart,
+    display_path,
+    for_s3_error,
+)
 from .s3.client import ObjectInfo, S3Client
 from .s3.errors import S3Error
 from .s3.upload import MultipartWriter, UploadRegistry
@@ -271,6 +277,35 @@ class S3Shell:
 
     @_replies
     async def openForWriting(self, path: Segments) -> ftp.IWriteFile:
+        return await self._open_for_writing(path)
+
+    @_replies
+    async def openForAppending(self, path: Segments, offset: int | None = None) -> S3WriteFile:
+        """
+        Open C{path} so that what is written is added to its current bytes.
+
+        @param offset: where the client says the new bytes start (REST before
+            STOR); it must be the current size, since S3 keeps no holes and no
+            overwrite in place. C{None} (APPE) appends at the end, and a
+            missing file is created.
+        """
+        existing = await self._file(path)
+        size = existing.size if existing is not None else 0
+        if offset is not None and offset != size:
+            raise InvalidRestart(
+                f"REST {offset} before STOR must equal the size of {display_path(path)}"
+                f" ({size} bytes): uploads resume only at the end."
+            )
+        target = await self._open_for_writing(path)
+        if existing is not None:
+            try:
+                await target.writer.start_with(existing.key, size)
+            except BaseException:
+                await target.abort("could not start from the existing object")
+                raise
+        return target
+
+    async def _open_for_writing(self, path: Segments) -> S3WriteFile:
         if not path:
             raise ftp.IsADirectoryError("/")
         await self._require_directory(path[:-1])

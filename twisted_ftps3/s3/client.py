@@ -154,6 +154,11 @@ class S3Client:
             etag=(_header(headers, "etag") or "").strip('"'),
         )
 
+    async def get_object_bytes(self, key: str) -> bytes:
+        """The whole body of a small object, in memory (an append's first part)."""
+        response = await self._call("GetObject", "GET", key)
+        return response.body
+
     async def get_object(self, key: str, consumer: IConsumer, *, first_byte: int = 0) -> int:
         """
         Stream C{key}'s body into C{consumer} and return the number of bytes.

@@ -53,6 +53,16 @@ def part_size_for(number: int, base: int) -> int:
     return min(base * 2 ** ((number - 1) // PARTS_PER_TIER), MAX_PART_SIZE)
 
 
+def copy_ranges(size: int) -> list[tuple[int, int]]:
+    """
+    Byte ranges (first, last) that copy C{size} bytes as parts: as few as
+    S3's 5 GiB part limit allows, and of even size, so none is too small.
+    """
+    count = -(-size // MAX_PART_SIZE)
+    part = -(-size // count)
+    return [(first, min(first + part, size) - 1) for first in range(0, size, part)]
+
+
 class UploadAborted(Exception):
     """The upload was abandoned before it completed; nothing was stored."""
 
@@ -124,6 +134,33 @@ class MultipartWriter:
             if len(self._buffer) >= self._current_part_size():
                 self._start_part()
         self._apply_backpressure()
+
+    async def start_with(self, key: str, size: int) -> None:
+        """
+        Begin the new object with the C{size} bytes of the object C{key}, so
+        that what arrives next is appended to them (APPE, or REST before STOR).
+
+        S3 cannot append, so the old bytes become the first part(s) of the
+        new upload: copied inside S3 when they are large enough to be parts
+        (5 MiB or more, at most 5 GiB a part), read into the first part's
+        buffer when they are not. Call it before any data is written. The old
+        object stays as it is until the new one is complete.
+        """
+        if size < MIN_PART_SIZE:
+            if size:
+                self._buffer.append(await self._client.get_object_bytes(key))
+            return
+        self._upload_id = ensureDeferred(self._client.create_multipart_upload(self.key))
+        self._upload_id.addErrback(self._fail)
+        upload_id = await _share(self._upload_id)
+        if upload_id is None:
+            assert self._failure is not None
+            self._failure.raiseException()
+        for number, (first, last) in enumerate(copy_ranges(size), start=self._next_part):
+            self._etags[number] = await self._client.upload_part_copy(
+                self.key, upload_id, number, key, first, last
+            )
+            self._next_part = number + 1
 
     # -- outcome ------------------------------------------------------------
 
