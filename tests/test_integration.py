@@ -104,10 +104,36 @@ class ServerTestCase(TestCase):
     def url(self, path: str = "/") -> str:
         return f"ftps://127.0.0.1:{self.server.port}{path}"
 
+    async def lftp_mirror(self, port: int, files: dict[str, bytes], *, explicit: bool) -> None:
+        """lftp mirrors C{files} up to /up and back; both copies must match byte for byte."""
+        tree = os.path.abspath(self.mktemp())
+        _write_tree(tree, files)
+        back = os.path.abspath(self.mktemp())
+        script = lftp_implicit_script(
+            "127.0.0.1", port, USER, PASSWORD, [f"mirror -R {tree} /up", f"mirror /up {back}"]
+        )
+        if explicit:
+            script = script.replace("ftps://", "ftp://")
+        result = await deferToThread(lftp, script)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for name, data in files.items():
+            self.assertEqual(self.object_bytes(f"up/{name}"), data)
+            with open(os.path.join(back, name), "rb") as f:
+                self.assertEqual(f.read(), data)
+
     def curl(self, *args: str) -> Any:
         return deferToThread(
             curl, "--cacert", self.server.certificate, "--user", f"{USER}:{PASSWORD}", *args
         )
+
+
+def _write_tree(root: str, files: dict[str, bytes]) -> None:
+    """Write C{files} (relative path -> bytes) under C{root}."""
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
 
 
 def _retr(ftp: ftplib.FTP_TLS, name: str) -> bytes:
@@ -583,31 +609,12 @@ class TransferTests(ServerTestCase):
         return ensureDeferred(self._curl())
 
     async def _lftp(self) -> None:
-        tree = os.path.abspath(self.mktemp())
         files = {
             "top.txt": os.urandom(1000),
             "with space/é accent.bin": os.urandom(6 * MiB),
             "with space/deeper/£ 🍰.txt": b"cake",
         }
-        for name, data in files.items():
-            path = os.path.join(tree, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-        back = os.path.abspath(self.mktemp())
-        script = lftp_implicit_script(
-            "127.0.0.1",
-            self.server.port,
-            USER,
-            PASSWORD,
-            [f"mirror -R {tree} /up", f"mirror /up {back}"],
-        )
-        result = await deferToThread(lftp, script)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        for name, data in files.items():
-            self.assertEqual(self.object_bytes(f"up/{name}"), data)
-            with open(os.path.join(back, name), "rb") as f:
-                self.assertEqual(f.read(), data)
+        await self.lftp_mirror(self.server.port, files, explicit=False)
 
     def test_lftp_mirror(self) -> Any:
         """lftp mirrors a tree up with names holding spaces and accents, and back down."""
@@ -976,27 +983,8 @@ class ExplicitTLSTests(ServerTestCase):
         return ensureDeferred(self._curl())
 
     async def _lftp(self) -> None:
-        tree = os.path.abspath(self.mktemp())
         files = {"a b/é.txt": os.urandom(7 * MiB), "top £.txt": b"top"}
-        for name, data in files.items():
-            path = os.path.join(tree, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-        back = os.path.abspath(self.mktemp())
-        script = lftp_implicit_script(
-            "127.0.0.1",
-            self.server.explicit_port,
-            USER,
-            PASSWORD,
-            [f"mirror -R {tree} /up", f"mirror /up {back}"],
-        ).replace("ftps://", "ftp://")
-        result = await deferToThread(lftp, script)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        for name, data in files.items():
-            with open(os.path.join(back, name), "rb") as f:
-                self.assertEqual(f.read(), data)
-            self.assertEqual(self.object_bytes(f"up/{name}"), data)
+        await self.lftp_mirror(self.server.explicit_port, files, explicit=True)
 
     def test_lftp_explicit_mirror(self) -> Any:
         """lftp over explicit TLS mirrors a tree up and back, byte for byte."""
@@ -1184,11 +1172,7 @@ class RcloneTests(ServerTestCase):
         target = remote.format(password=password) + "/mirror"
         tree = os.path.abspath(self.mktemp())
         files = {"keep.txt": b"keep", "gone.txt": b"gone", "sub dir/é 🍰.bin": os.urandom(6 * MiB)}
-        for name, data in files.items():
-            path = os.path.join(tree, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
+        _write_tree(tree, files)
         copied = await self.rclone("copy", tree, target)
         self.assertEqual(copied.returncode, 0, copied.stderr)
         self.assertIn("mirror/gone.txt", await deferToThread(self.keys))
