@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,15 +32,19 @@ import boto3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from twisted_ftps3.quickstart import write_certificate  # noqa: E402
+from twisted_ftps3.quickstart import free_port, write_certificate  # noqa: E402
 
 HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+def curl(certificate: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """curl over implicit FTPS as the benchmark user; fails loudly."""
+    return subprocess.run(
+        ["curl", "-sS", "--cacert", certificate, "--user", "bench:bench-password", *args, url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 30) -> None:
@@ -125,46 +128,17 @@ def run_once(size: int, directory: str, source: str) -> dict[str, float]:
             env=env,
         )
         wait_for(f"http://{HOST}:{env['HEALTHCHECK_PORT']}/health", server)
+        url = f"ftps://{HOST}:{env['FTP_COMMAND_PORT']}/big.bin"
         before = memory_kib(server.pid, "VmRSS")
         started = time.monotonic()
-        subprocess.run(
-            [
-                "curl",
-                "-sS",
-                "--cacert",
-                certificate,
-                "--user",
-                "bench:bench-password",
-                "-T",
-                source,
-                f"ftps://{HOST}:{env['FTP_COMMAND_PORT']}/big.bin",
-            ],
-            check=True,
-        )
+        curl(certificate, url, "-T", source)
         elapsed = time.monotonic() - started
         peak = memory_kib(server.pid, "VmHWM")
         stored = s3.head_object(Bucket="bench", Key="big.bin")["ContentLength"]
         if stored != size:
             raise SystemExit(f"S3 holds {stored} bytes, expected {size}")
         started = time.monotonic()
-        download = subprocess.run(
-            [
-                "curl",
-                "-sS",
-                "--cacert",
-                certificate,
-                "--user",
-                "bench:bench-password",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{size_download}",
-                f"ftps://{HOST}:{env['FTP_COMMAND_PORT']}/big.bin",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        download = curl(certificate, url, "-o", "/dev/null", "-w", "%{size_download}")
         download_seconds = time.monotonic() - started
         if int(download.stdout) != size:
             raise SystemExit(f"downloaded {download.stdout} bytes, expected {size}")

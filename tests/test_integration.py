@@ -29,6 +29,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
+from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from .support.clients import connect_implicit, curl, lftp, lftp_implicit_script
@@ -38,7 +39,6 @@ from .support.server import (
     USER,
     LogCapture,
     free_port,
-    globalLogPublisher,
     start_server,
 )
 
@@ -91,6 +91,15 @@ class ServerTestCase(TestCase):
 
         return deferToThread(run)
 
+    async def _wait_for(self, condition: Callable[[], Any], what: str, limit: float = 30) -> Any:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            value = await deferToThread(condition)
+            if value:
+                return value
+            await _sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
+
     def object_bytes(self, key: str) -> bytes:
         return self.boto.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
@@ -125,6 +134,13 @@ class ServerTestCase(TestCase):
         return deferToThread(
             curl, "--cacert", self.server.certificate, "--user", f"{USER}:{PASSWORD}", *args
         )
+
+
+def _poll(condition: Callable[[], Any], limit: float = 30) -> None:
+    """Wait, in a client thread, until C{condition()} is true or C{limit} seconds pass."""
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _write_tree(root: str, files: dict[str, bytes]) -> None:
@@ -519,15 +535,6 @@ class TransferTests(ServerTestCase):
             self.assertEqual(self.open_uploads(), [])
 
         return self.session(scenario)
-
-    async def _wait_for(self, condition: Callable[[], Any], what: str, limit: float = 30) -> Any:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            value = await deferToThread(condition)
-            if value:
-                return value
-            await _sleep(0.1)
-        self.fail(f"timed out waiting for {what}")
 
     async def _disconnect_halfway(self) -> None:
         started = threading.Event()
@@ -1044,17 +1051,13 @@ class AbortTests(ServerTestCase):
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             conn = ftp.transfercmd("STOR aborted.bin")
             conn.sendall(os.urandom(12 * MiB))
-            deadline = time.monotonic() + 30
-            while not self.open_uploads() and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _poll(self.open_uploads)
             self.assertTrue(self.open_uploads(), "a multipart upload was started")
             self.assertEqual(ftp.abort()[:3], "426")
             self.assertEqual(ftp.getresp()[:3], "226")
             conn.close()
             self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
-            deadline = time.monotonic() + 30
-            while self.open_uploads() and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _poll(lambda: not self.open_uploads())
             self.assertEqual(self.open_uploads(), [])
             self.assertEqual(self.keys(), [])
 
@@ -1121,11 +1124,7 @@ class AppendTests(ServerTestCase):
 
         async def run() -> None:
             await deferToThread(client)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if not await deferToThread(self.open_uploads):
-                    break
-                await _sleep(0.1)
+            await self._wait_for(lambda: not self.open_uploads(), "the append to be aborted")
             self.assertEqual(self.open_uploads(), [])
             self.assertEqual(self.object_bytes("keep.bin"), before)
 

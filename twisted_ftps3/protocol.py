@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -664,12 +664,12 @@ class FTPS3(ftp.FTP):
         now = self.factory.clock.seconds()
 
         def send(entries: list[tuple[str, list[Any]]]) -> defer.Deferred[tuple[str]]:
-            self._start_reply(channel)
-            for name, attributes in entries:
-                line = list_line(name, attributes, now) if long else name
-                channel.transport.write(line.encode("utf-8") + b"\r\n")
-            return channel.close().addCallbacks(
-                lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
+            return self._send_lines(
+                channel,
+                (
+                    list_line(name, attributes, now) if long else name
+                    for name, attributes in entries
+                ),
             )
 
         d.addCallback(send)
@@ -686,13 +686,13 @@ class FTPS3(ftp.FTP):
             return self.shell.list(segments, facts.FACT_KEYS)
 
         def send(entries: list[tuple[str, list[Any]]]) -> defer.Deferred[tuple[str]]:
-            self._start_reply(channel)
             base = display_path(segments).rstrip("/")
-            for name, attributes in entries:
-                line = facts.entry(name, f"{base}/{name}", attributes, self._facts)
-                channel.transport.write(line.encode("utf-8") + b"\r\n")
-            return channel.close().addCallbacks(
-                lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
+            return self._send_lines(
+                channel,
+                (
+                    facts.entry(name, f"{base}/{name}", attributes, self._facts)
+                    for name, attributes in entries
+                ),
             )
 
         d = self.shell.stat(segments, ("directory",)).addCallback(directory_only)
@@ -828,6 +828,15 @@ class FTPS3(ftp.FTP):
             self._upload = None
         self._log_transfer("STOR", segments, writer.bytes_received, started)
         return (ftp.TXFR_COMPLETE_OK,)
+
+    def _send_lines(self, channel: DataChannel, lines: Iterable[str]) -> defer.Deferred[tuple[str]]:
+        """Send a listing's lines and close: 226 if the client took them, 426 if not."""
+        self._start_reply(channel)
+        for line in lines:
+            channel.transport.write(line.encode("utf-8") + b"\r\n")
+        return channel.close().addCallbacks(
+            lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
+        )
 
     def _data_connection_failed(self, failure: Failure) -> None:
         log.info(

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, formatEvent
 from zope.interface import implementer
 
 from twisted_ftps3.config import Settings, load_settings
@@ -92,8 +91,6 @@ class LogCapture:
         self.events.append(event)
 
     def texts(self) -> list[str]:
-        from twisted.logger import formatEvent
-
         return [formatEvent(event) for event in self.events]
 
 
@@ -134,21 +131,3 @@ def start_server(s3: S3Server, bucket: str, directory: str, **overrides: str) ->
     service = build_service(settings, reactor, environ)
     service.startService()
     return RunningServer(settings, service, settings.tls_certificate_file)
-
-
-def deferred(coroutine: Any) -> Deferred[Any]:
-    from twisted.internet.defer import ensureDeferred
-
-    return ensureDeferred(coroutine)
-
-
-__all__ = [
-    "PASSWORD",
-    "USER",
-    "LogCapture",
-    "RunningServer",
-    "deferred",
-    "free_port",
-    "start_server",
-    "globalLogPublisher",
-]

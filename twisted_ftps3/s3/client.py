@@ -15,6 +15,7 @@ import datetime
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -585,8 +586,6 @@ def _request_id(response: Any) -> str | None:
 
 
 def _http_date(value: str | None) -> datetime.datetime:
-    from email.utils import parsedate_to_datetime
-
     if not value:
         return datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
     try:

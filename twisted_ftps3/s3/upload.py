@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
-from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.defer import Deferred, ensureDeferred, gatherResults
 from twisted.internet.interfaces import IConsumer, IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -335,6 +335,4 @@ class UploadRegistry:
 
     def abort_all(self, reason: str) -> Deferred[Any]:
         """Abort every upload in progress; fire when S3 has forgotten them all."""
-        from twisted.internet.defer import gatherResults
-
         return gatherResults([writer.abort(reason) for writer in list(self._writers)])
