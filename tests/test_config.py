@@ -54,6 +54,7 @@ SCALAR_FIELD_VARIABLES = [
     ("healthcheck_port", "HEALTHCHECK_PORT"),
     ("tls_certificate_file", "FTP_TLS_CERTIFICATE_FILE"),
     ("tls_key_file", "FTP_TLS_KEY_FILE"),
+    ("tls_require_session_reuse", "FTP_TLS_REQUIRE_SESSION_REUSE"),
     ("upload_part_size", "AWS_S3_UPLOAD_PART_SIZE"),
     ("upload_parts_in_flight", "AWS_S3_UPLOAD_PARTS_IN_FLIGHT"),
 ]
@@ -126,6 +127,7 @@ class MinimalTests(ConfigTestCase):
                 healthcheck_port=8022,
                 tls_certificate_file="/home/ftp/ssl.crt",
                 tls_key_file="/home/ftp/ssl.key",
+                tls_require_session_reuse=False,
                 upload_part_size=8388608,
                 upload_parts_in_flight=3,
             ),
@@ -1009,3 +1011,32 @@ class ExplicitPortTests(ConfigTestCase):
     def test_not_a_port(self) -> None:
         """A value that is not a port is named."""
         self.assertRejected("FTP_EXPLICIT_COMMAND_PORT", FTP_EXPLICIT_COMMAND_PORT="x")
+
+
+class SessionReuseTests(ConfigTestCase):
+    """FTP_TLS_REQUIRE_SESSION_REUSE: a boolean, off by default."""
+
+    def test_off_by_default(self) -> None:
+        """Without the variable, data connections need not resume the session."""
+        self.assertFalse(load().tls_require_session_reuse)
+
+    def test_true_words(self) -> None:
+        """true, yes, on and 1 turn it on, in any case and with spaces around."""
+        for word in ("true", "TRUE", " yes ", "on", "1"):
+            self.assertTrue(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls_require_session_reuse)
+
+    def test_false_words(self) -> None:
+        """false, no, off and 0 leave it off."""
+        for word in ("false", "No", "off", "0"):
+            self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls_require_session_reuse)
+
+    def test_empty_is_unset(self) -> None:
+        """An empty value counts as unset, as for every variable."""
+        self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE="").tls_require_session_reuse)
+
+    def test_other_words_refused(self) -> None:
+        """Anything else is refused, with the value named."""
+        error = self.assertRejected(
+            "FTP_TLS_REQUIRE_SESSION_REUSE", FTP_TLS_REQUIRE_SESSION_REUSE="maybe"
+        )
+        self.assertIn("'maybe'", error.problem)

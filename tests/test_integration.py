@@ -32,7 +32,15 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
 
-from .support.clients import connect_implicit, curl, lftp, lftp_implicit_script
+from .support.clients import (
+    ImplicitFTPS,
+    ResumingFTPS,
+    ResumingImplicitFTPS,
+    connect_implicit,
+    curl,
+    lftp,
+    lftp_implicit_script,
+)
 from .support.s3server import s3_server
 from .support.server import (
     PASSWORD,
@@ -197,8 +205,6 @@ class LoginTests(ServerTestCase):
         """File commands before login get 530; PASS before USER gets 503."""
 
         def scenario() -> None:
-            from .support.clients import ImplicitFTPS
-
             ftp = ImplicitFTPS(cafile=self.server.certificate)
             ftp.connect("127.0.0.1", self.server.port)
             try:
@@ -901,7 +907,7 @@ class ExplicitTLSTests(ServerTestCase):
     """Explicit TLS (RFC 4217) on FTP_EXPLICIT_COMMAND_PORT, beside the implicit port."""
 
     def setUp(self) -> None:
-        self.overrides = {"FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
+        self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
         super().setUp()
 
     def explicit(self) -> ftplib.FTP_TLS:
@@ -1149,7 +1155,7 @@ class RcloneTests(ServerTestCase):
     """rclone's FTP backend, over implicit and explicit TLS."""
 
     def setUp(self) -> None:
-        self.overrides = {"FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
+        self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
         super().setUp()
 
     def rclone(self, *args: str) -> Any:
@@ -1199,3 +1205,157 @@ class RcloneTests(ServerTestCase):
             "pass={password},explicit_tls=true,no_check_certificate=true:"
         )
         return ensureDeferred(self._round_trip(remote))
+
+
+class RcloneSessionReuseTests(RcloneTests):
+    """rclone again, with data connections required to resume the TLS session."""
+
+    overrides = {"FTP_TLS_REQUIRE_SESSION_REUSE": "true"}
+
+
+def _refused(ftp: ftplib.FTP_TLS, transfer: Callable[[], Any]) -> str:
+    """
+    Run C{transfer}, which the server must refuse, and return the refusal.
+
+    The data connection is cut at the end of the TLS handshake, so the client
+    may fail on it before reading the reply; the reply then waits unread.
+    """
+    try:
+        transfer()
+    except ftplib.error_temp as e:
+        return str(e)
+    except OSError:
+        try:
+            ftp.getresp()
+        except ftplib.error_temp as e:
+            return str(e)
+    raise AssertionError("the transfer was served")
+
+
+class SessionReuseTests(ServerTestCase):
+    """
+    FTP_TLS_REQUIRE_SESSION_REUSE=true: a data connection must resume its
+    control connection's TLS session (TLS 1.3 here, which every client and
+    the server prefer), or the transfer gets 425.
+    """
+
+    overrides = {"FTP_TLS_REQUIRE_SESSION_REUSE": "true"}
+
+    def setUp(self) -> None:
+        self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
+        super().setUp()
+
+    def explicit(self, kind: type[ftplib.FTP_TLS]) -> ftplib.FTP_TLS:
+        context = ssl.create_default_context(cafile=self.server.certificate)
+        ftp = kind(context=context, timeout=30, encoding="utf-8")
+        ftp.connect("127.0.0.1", self.server.explicit_port)
+        ftp.login(USER, PASSWORD)
+        ftp.prot_p()
+        return ftp
+
+    def data_sessions(self) -> list[str]:
+        """'resumed' or 'new' for each data connection so far, from the server's log."""
+        found = (re.search(r"(resumed|new) TLS session", text) for text in self.logs.texts())
+        return [match.group(1) for match in found if match]
+
+    def _resuming_round_trip(self, ftp: ftplib.FTP_TLS) -> None:
+        data = os.urandom(6 * MiB + 5)
+        try:
+            self.assertIn(ftp.sock.version(), ("TLSv1.3", "TLSv1.2"))
+            ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(data))
+            self.assertEqual(ftp.nlst(), [EMOJI_NAME])
+            self.assertEqual(_retr(ftp, EMOJI_NAME), data)
+            self.assertEqual(self.object_bytes(EMOJI_NAME), data)
+        finally:
+            ftp.quit()
+        self.assertEqual(self.data_sessions(), ["resumed"] * 3)
+
+    def test_resuming_client_served_explicit(self) -> Any:
+        """ftplib resuming the session on each data connection stores, lists and retrieves."""
+        return deferToThread(lambda: self._resuming_round_trip(self.explicit(ResumingFTPS)))
+
+    def test_resuming_client_served_implicit(self) -> Any:
+        """The same over implicit TLS."""
+
+        def scenario() -> None:
+            ftp = connect_implicit(
+                "127.0.0.1",
+                self.server.port,
+                USER,
+                PASSWORD,
+                cafile=self.server.certificate,
+                kind=ResumingImplicitFTPS,
+            )
+            self._resuming_round_trip(ftp)
+
+        return deferToThread(scenario)
+
+    def _new_session_refused(self, ftp: ftplib.FTP_TLS) -> None:
+        try:
+            reply = _refused(ftp, lambda: ftp.storbinary("STOR x.bin", io.BytesIO(b"x" * MiB)))
+            self.assertTrue(reply.startswith("425 "), reply)
+            self.assertIn("TLS session", reply)
+            reply = _refused(ftp, lambda: ftp.retrlines("LIST", lambda line: None))
+            self.assertTrue(reply.startswith("425 "), reply)
+            # The session goes on: commands without data are still served.
+            self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+        finally:
+            ftp.quit()
+        self.assertEqual(self.keys(), [])
+        self.assertEqual(self.open_uploads(), [])
+        self.assertEqual(self.data_sessions(), ["new", "new"])
+        self.assertTrue(any("no TLS session reuse" in text for text in self.logs.texts()))
+
+    def test_new_session_refused_explicit(self) -> Any:
+        """ftplib's FTP_TLS as it comes makes new sessions: 425, nothing stored."""
+        return deferToThread(lambda: self._new_session_refused(self.explicit(ftplib.FTP_TLS)))
+
+    def test_new_session_refused_implicit(self) -> Any:
+        """The same over implicit TLS."""
+
+        def scenario() -> None:
+            ftp = connect_implicit(
+                "127.0.0.1", self.server.port, USER, PASSWORD, cafile=self.server.certificate
+            )
+            self._new_session_refused(ftp)
+
+        return deferToThread(scenario)
+
+    async def _curl(self, base: str, *flags: str) -> None:
+        source = os.path.abspath(self.mktemp())
+        data = os.urandom(3 * MiB + 1)
+        with open(source, "wb") as f:
+            f.write(data)
+        upload = await self.curl(*flags, "-T", source, base + "/reuse.bin")
+        self.assertEqual(upload.returncode, 0, upload.stderr)
+        target = os.path.abspath(self.mktemp())
+        download = await self.curl(*flags, "-o", target, base + "/reuse.bin")
+        self.assertEqual(download.returncode, 0, download.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+        self.assertNotIn("new", self.data_sessions())
+
+    def test_curl_implicit(self) -> Any:
+        """curl resumes the session on its data connections, over implicit TLS."""
+        return ensureDeferred(self._curl(self.url("").rstrip("/")))
+
+    def test_curl_explicit(self) -> Any:
+        """The same over explicit TLS (ftp:// with --ssl-reqd)."""
+        base = f"ftp://127.0.0.1:{self.server.explicit_port}"
+        return ensureDeferred(self._curl(base, "--ssl-reqd"))
+
+    async def _lftp(self, port: int, *, explicit: bool) -> None:
+        # Large enough that the upload outlasts the socket buffers: a
+        # session ticket left unread on an upload's data connection would
+        # make the client's close a reset, and cut the upload short.
+        files = {"a b/é.bin": os.urandom(24 * MiB), "c.txt": b"c"}
+        await self.lftp_mirror(port, files, explicit=explicit)
+        self.assertNotIn("new", self.data_sessions())
+
+    def test_lftp_implicit(self) -> Any:
+        """lftp resumes the session on its data connections, over implicit TLS."""
+        return ensureDeferred(self._lftp(self.server.port, explicit=False))
+
+    def test_lftp_explicit(self) -> Any:
+        """The same over explicit TLS."""
+        return ensureDeferred(self._lftp(self.server.explicit_port, explicit=True))

@@ -27,22 +27,20 @@ from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.protocols import ftp
-from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from twisted_ftps3.auth import S3Realm, UsersChecker
 from twisted_ftps3.config import CidrDomain, User
+from twisted_ftps3.data import DataChannelFactory, DataTLSFactory
 from twisted_ftps3.ports import PassivePortPool
 from twisted_ftps3.protocol import (
     FTPS3,
-    DataChannelFactory,
     FTPS3Factory,
     PassiveAddressMap,
     _ip,
 )
 from twisted_ftps3.replies import display_path
-from twisted_ftps3.tls import ServerTLS
 
 SERVER = IPv4Address("TCP", "198.51.100.7", 990)
 CLIENT = IPv4Address("TCP", "203.0.113.9", 50123)
@@ -50,10 +48,26 @@ CLIENT = IPv4Address("TCP", "203.0.113.9", 50123)
 
 @implementer(IOpenSSLServerConnectionCreator)
 class NoTLS:
-    """TLS options for data connections that no test makes."""
+    """TLS options for connections that no test makes."""
 
     def serverConnectionForTLS(self, tlsProtocol: object) -> Any:
-        raise AssertionError("no data connection is made in these tests")
+        raise AssertionError("no TLS connection is made in these tests")
+
+
+class ControlHandle:
+    """The OpenSSL connection of a control transport, as far as data connections ask."""
+
+    context = object()
+
+    def get_context(self) -> object:
+        return self.context
+
+
+class ControlTransport(StringTransport):
+    """A control connection's transport, with the TLS handle a real one has."""
+
+    def getHandle(self) -> ControlHandle:
+        return ControlHandle()
 
 
 @implementer(ftp.IFTPShell)
@@ -120,7 +134,7 @@ class SessionTestCase(SynchronousTestCase):
         self.ports = PassivePortPool(range(40000, 40002))
         self.factory = FTPS3Factory(
             portal,
-            tls=ServerTLS(control=NoTLS(), data=NoTLS()),  # type: ignore[arg-type]
+            tls=NoTLS(),  # type: ignore[arg-type]
             ports=self.ports,
             addresses=self.addresses,
             reactor=self.reactor,
@@ -130,7 +144,7 @@ class SessionTestCase(SynchronousTestCase):
         # Lenient, as the real control transport is: a TLS connection told
         # to close still reads until the client's close_notify comes, so the
         # session resumes reading after QUIT (see FTPS3.ftp_QUIT).
-        self.transport = StringTransport(hostAddress=SERVER, peerAddress=CLIENT, lenient=True)
+        self.transport = ControlTransport(hostAddress=SERVER, peerAddress=CLIENT, lenient=True)
         wrapper = self.factory.buildProtocol(CLIENT)
         self.protocol: FTPS3 = wrapper.wrappedProtocol
         wrapper.makeConnection(self.transport)
@@ -549,10 +563,14 @@ class PassiveTests(SessionTestCase):
         self.assertEqual((port, interface), (40000, ""))
 
     def test_listens_tls(self) -> None:
-        """The passive port takes TLS connections for the session's data channel."""
+        """
+        The passive port takes TLS connections for the session's data
+        channel, in the control connection's TLS context.
+        """
         self.send(b"PASV")
         [(_, factory, _, _)] = self.reactor.tcpServers
-        self.assertIsInstance(factory, TLSMemoryBIOFactory)
+        self.assertIsInstance(factory, DataTLSFactory)
+        self.assertIs(factory.session.context, ControlHandle.context)
         self.assertIsInstance(factory.wrappedFactory, DataChannelFactory)
         self.assertIs(factory.wrappedFactory, self.protocol.dtpFactory)
 

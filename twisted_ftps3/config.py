@@ -177,6 +177,7 @@ class Settings:
     healthcheck_port: int
     tls_certificate_file: str
     tls_key_file: str
+    tls_require_session_reuse: bool
     upload_part_size: int
     upload_parts_in_flight: int
 
@@ -298,6 +299,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "FTP_TLS_KEY_FILE",
         "The PEM file of the TLS private key (default $HOME/ssl.key).",
+    ),
+    Variable(
+        "FTP_TLS_REQUIRE_SESSION_REUSE",
+        "'true' refuses (425) a data connection that does not resume its control "
+        "connection's TLS session; 'false' (the default) accepts it.",
     ),
     Variable(
         "AWS_S3_UPLOAD_PART_SIZE",
@@ -434,6 +440,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         home, "ssl.crt"
     )
     key_file = _optional(environ, "FTP_TLS_KEY_FILE") or os.path.join(home, "ssl.key")
+    require_reuse = _boolean(environ, "FTP_TLS_REQUIRE_SESSION_REUSE", default=False)
 
     part_size = _part_size(environ)
     parts_in_flight = _integer(
@@ -464,6 +471,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         healthcheck_port=healthcheck_port,
         tls_certificate_file=certificate_file,
         tls_key_file=key_file,
+        tls_require_session_reuse=require_reuse,
         upload_part_size=part_size,
         upload_parts_in_flight=parts_in_flight,
     )
@@ -497,6 +505,22 @@ def _required(environ: Mapping[str, str], name: str, problem: str = "is required
     if value is None:
         raise ConfigError(name, problem)
     return value
+
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+def _boolean(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = _optional(environ, name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ConfigError(name, f"must be true or false, got {_show(value)}")
 
 
 def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

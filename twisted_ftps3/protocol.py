@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.error import CannotListenError, ConnectionDone
-from twisted.internet.interfaces import IAddress, IHandshakeListener, IReactorTCP, IReactorTime
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IReactorTCP, IReactorTime
 from twisted.logger import Logger
 from twisted.protocols import ftp
-from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
 from . import facts
 from .config import CidrDomain
+from .data import DataChannel, DataChannelFactory, DataTLSFactory
 from .listing import LIST_KEYS, list_line
 from .ports import PassivePortPool
 from .replies import (
@@ -42,7 +41,7 @@ from .replies import (
     for_s3_error,
 )
 from .s3.errors import S3Error
-from .tls import ServerTLS
+from .tls import ServerTLS, SessionTLS
 
 log = Logger()
 
@@ -102,110 +101,6 @@ class PassiveAddressMap:
         return self.group(data) == group
 
 
-@implementer(IHandshakeListener)
-class DataChannel(ftp.DTP):
-    """
-    Twisted's data connection, with two differences.
-
-    A connection lost without a clean close is reported as a failure. In
-    stream mode the end of the connection is the end of the file, and over
-    TLS only a close_notify proves that the client meant it; an upload cut
-    short by a crash or a network fault must not be stored as if complete.
-
-    Closing waits for the TLS handshake. Clients connect, send the command,
-    and only handshake after the 150 reply; closing before that (an empty
-    listing, an empty file) would reset the connection under them.
-    """
-
-    lost: Failure | None = None
-    _handshake_done = False
-
-    def connectionMade(self) -> None:
-        self._handshake_waiters: list[defer.Deferred[None]] = []
-        super().connectionMade()
-
-    def handshakeCompleted(self) -> None:
-        self._handshake_done = True
-        waiters, self._handshake_waiters = self._handshake_waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
-
-    def close(self) -> defer.Deferred[None]:
-        """
-        Close once the handshake is done, sending whatever is buffered
-        first. Fails if the connection is lost before any TLS handshake: a
-        client that never spoke TLS received nothing.
-        """
-        if self._handshake_done:
-            self.transport.loseConnection()
-            return defer.succeed(None)
-        if self.lost is not None:
-            return defer.fail(self.lost)
-        waiter: defer.Deferred[None] = defer.Deferred()
-        waiter.addCallback(lambda _: self.transport.loseConnection())
-        self._handshake_waiters.append(waiter)
-        return waiter
-
-    def unregisterProducer(self) -> None:
-        if not self.isConnected:
-            # The connection is gone (aborted, or lost); TLS has nothing
-            # left to unregister or shut down.
-            return
-        self.transport.unregisterProducer()
-        self.close().addErrback(lambda _: None)
-
-    def connectionLost(self, reason: Failure) -> None:
-        self.isConnected = False
-        self.lost = reason
-        waiters, self._handshake_waiters = self._handshake_waiters, []
-        for waiter in waiters:
-            waiter.errback(reason)
-        waiting = self._onConnLost
-        if waiting is not None:
-            if reason.check(ConnectionDone):
-                waiting.callback(None)
-            else:
-                waiting.errback(reason)
-
-    def registerConsumer(self, consumer: Any) -> defer.Deferred[None]:
-        result = super().registerConsumer(consumer)
-        if self.lost is not None and not self.lost.check(ConnectionDone):
-            return defer.fail(self.lost)
-        return result
-
-
-class DataChannelFactory(ftp.DTPFactory):
-    """Accept one data connection, and only from the session's own client."""
-
-    def buildProtocol(self, addr: IAddress) -> DataChannel | None:
-        if self._state is not self._IN_PROGRESS:
-            return None
-        if not self.pi.data_peer_allowed(addr.host):
-            log.warn(
-                "refused a data connection from {peer} for a session from {client}",
-                peer=addr.host,
-                client=self.pi.client_address,
-            )
-            return None
-        self._state = self._FINISHED
-        self.cancelTimeout()
-        channel = DataChannel()
-        channel.factory = self
-        channel.pi = self.pi
-        self.pi.dtpInstance = channel
-        return channel
-
-
-class _TLSDataFactory(TLSMemoryBIOFactory):
-    """TLS around the data factory, passing on its refusals."""
-
-    def buildProtocol(self, addr: IAddress) -> Any:
-        inner = self.wrappedFactory.buildProtocol(addr)
-        if inner is None:
-            return None
-        return self.protocol(self, inner)
-
-
 class FTPS3(ftp.FTP):
     """
     One FTPS session. The factory gives it its shared parts: the passive
@@ -242,6 +137,10 @@ class FTPS3(ftp.FTP):
     @property
     def client_address(self) -> str:
         return self.transport.getPeer().host if self.transport is not None else "?"
+
+    @property
+    def require_session_reuse(self) -> bool:
+        return self.factory.require_session_reuse
 
     @property
     def user(self) -> str | None:
@@ -367,7 +266,7 @@ class FTPS3(ftp.FTP):
             self.sendLine("503 Already protected by TLS.")
             return
         self.sendLine("234 AUTH TLS successful; starting the TLS handshake.")
-        self.transport.startTLS(self.factory.tls.control)
+        self.transport.startTLS(self.factory.tls)
         self._secure = True
         # RFC 4217 section 4: AUTH resets the session to a fresh login.
         self.state = self.UNAUTH
@@ -602,7 +501,7 @@ class FTPS3(ftp.FTP):
             raise CannotOpenDataConnection(f"cannot resolve the data address {domain}.") from e
 
     def _listen_passive(self, factory: DataChannelFactory) -> Any:
-        tls = _TLSDataFactory(self.factory.tls.data, False, factory)
+        tls = DataTLSFactory(SessionTLS.of(self.transport), factory)
         for port in self.factory.ports.candidates():
             try:
                 listening = self.factory.reactor.listenTCP(
@@ -630,6 +529,8 @@ class FTPS3(ftp.FTP):
     def _transfer_finished(self, result: Any) -> Any:
         self._current_transfer = None
         channel = self.dtpInstance
+        if isinstance(result, Failure) and channel is not None and channel.refusal is not None:
+            result = channel.refusal
         if isinstance(result, Failure) and channel is not None and channel.isConnected:
             # A failed transfer must not look finished to the client: a
             # clean close would end a download as if it were complete.
@@ -833,7 +734,7 @@ class FTPS3(ftp.FTP):
         """Send a listing's lines and close: 226 if the client took them, 426 if not."""
         self._start_reply(channel)
         for line in lines:
-            channel.transport.write(line.encode("utf-8") + b"\r\n")
+            channel.sendLine(line.encode("utf-8"))
         return channel.close().addCallbacks(
             lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
         )
@@ -870,6 +771,8 @@ class FTPS3Factory(ftp.FTPFactory):
         without blocking (the reactor's resolver, in production).
     @param implicit: whether the listener is TLS from the first byte; if
         not, sessions start in the clear and must send AUTH TLS.
+    @param require_session_reuse: whether a data connection must resume its
+        control connection's TLS session (425 if not).
     """
 
     protocol = FTPS3
@@ -888,6 +791,7 @@ class FTPS3Factory(ftp.FTPFactory):
         resolve: Any,
         data_interface: str = "",
         implicit: bool = True,
+        require_session_reuse: bool = False,
     ) -> None:
         super().__init__(portal)
         self.tls = tls
@@ -898,3 +802,4 @@ class FTPS3Factory(ftp.FTPFactory):
         self.resolve = resolve
         self.data_interface = data_interface
         self.implicit = implicit
+        self.require_session_reuse = require_session_reuse

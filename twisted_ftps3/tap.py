@@ -37,7 +37,7 @@ from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
-from .tls import server_tls
+from .tls import load_tls
 
 
 def _option_name(variable: str) -> str:
@@ -159,7 +159,7 @@ class FTPS3Service(MultiService):
 
 def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
     """The whole server for C{settings}, not yet started."""
-    tls = server_tls(settings.tls_certificate_file, settings.tls_key_file)
+    tls = load_tls(settings.tls_certificate_file, settings.tls_key_file)
 
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 4 * settings.upload_parts_in_flight + 8
@@ -213,13 +213,14 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
             resolve=reactor.resolve,
             data_interface=settings.bind_address,
             implicit=implicit,
+            require_session_reuse=settings.tls_require_session_reuse,
         )
 
     listeners: list[tuple[int, FTPS3Factory, Any]] = []
     if settings.command_port is not None:
         implicit = factory(implicit=True)
         listeners.append(
-            (settings.command_port, implicit, TLSMemoryBIOFactory(tls.control, False, implicit))
+            (settings.command_port, implicit, TLSMemoryBIOFactory(tls, False, implicit))
         )
     if settings.explicit_command_port is not None:
         explicit = factory(implicit=False)

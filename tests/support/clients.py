@@ -29,6 +29,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = [
     "ImplicitFTPS",
+    "ResumingFTPS",
+    "ResumingImplicitFTPS",
     "client_context",
     "connect_implicit",
     "curl",
@@ -154,6 +156,33 @@ class ImplicitFTPS(ftplib.FTP_TLS):
         return conn, size
 
 
+class _ResumingData:
+    """
+    Data connections that resume the control connection's TLS session, as
+    FileZilla's, lftp's and rclone's do; ftplib's own make a new session for each.
+    """
+
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)  # type: ignore[arg-type]
+        if self._prot_p:  # type: ignore[attr-defined]
+            conn = self.context.wrap_socket(  # type: ignore[attr-defined]
+                conn,
+                server_hostname=self.host,
+                session=self.sock.session,  # type: ignore[attr-defined]
+            )
+        return conn, size
+
+
+class ResumingFTPS(_ResumingData, ftplib.FTP_TLS):
+    """Explicit FTPS whose data connections resume the control connection's TLS session."""
+
+
+class ResumingImplicitFTPS(_ResumingData, ImplicitFTPS):
+    """Implicit FTPS whose data connections resume the control connection's TLS session."""
+
+
 def connect_implicit(
     host: str,
     port: int,
@@ -161,6 +190,7 @@ def connect_implicit(
     password: str,
     cafile: str | None = None,
     timeout: float = 30,
+    kind: type[ImplicitFTPS] = ImplicitFTPS,
 ) -> ImplicitFTPS:
     """
     An L{ImplicitFTPS} that is connected, logged in and protecting data connections.
@@ -168,7 +198,7 @@ def connect_implicit(
     Nearly every test wants exactly this; the socket is closed if any step fails, so a
     failing test does not leave a session open on the server under test.
     """
-    ftp = ImplicitFTPS(cafile=cafile, timeout=timeout)
+    ftp = kind(cafile=cafile, timeout=timeout)
     try:
         ftp.connect(host, port)
         ftp.login(user, password)
