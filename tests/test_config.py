@@ -118,7 +118,7 @@ class MinimalTests(ConfigTestCase):
                 dir_suffix="/",
                 endpoint_url=None,
                 users=(User("alice", PASSWORD),),
-                bind_address="0.0.0.0",
+                bind_address=None,
                 command_port=8021,
                 explicit_command_port=None,
                 data_ports_first=4001,
@@ -177,9 +177,9 @@ class DefaultTests(ConfigTestCase):
 
     def test_bindAddressDefault(self) -> None:
         """
-        C{FTP_BIND_ADDRESS} defaults to C{0.0.0.0}.
+        C{FTP_BIND_ADDRESS} is unset by default: every address of both families.
         """
-        self.assertEqual(load().bind_address, "0.0.0.0")
+        self.assertIsNone(load().bind_address)
 
     def test_commandPortDefault(self) -> None:
         """
@@ -959,7 +959,7 @@ class VariablesTests(SynchronousTestCase):
         defaults = {
             "AWS_AUTH_MECHANISM": "secret_access_key",
             "AWS_S3_BUCKET_DIR_SUFFIX": "'/'",
-            "FTP_BIND_ADDRESS": "0.0.0.0",
+            "FTP_BIND_ADDRESS": "every IPv4 address, and every IPv6",
             "FTP_COMMAND_PORT": "8021",
             "FTP_DATA_PORTS_FIRST": "4001",
             "FTP_DATA_PORTS_COUNT": "30",

@@ -1359,3 +1359,70 @@ class SessionReuseTests(ServerTestCase):
     def test_lftp_explicit(self) -> Any:
         """The same over explicit TLS."""
         return ensureDeferred(self._lftp(self.server.explicit_port, explicit=True))
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+class IPv6Tests(ServerTestCase):
+    """The server on ::1: control and data connections over IPv6, with EPSV."""
+
+    if not _ipv6_loopback():
+        skip = "this host has no IPv6 loopback (::1), so nothing can be served over IPv6"
+
+    overrides = {"FTP_BIND_ADDRESS": "::1"}
+
+    def test_ftplib_over_ipv6(self) -> Any:
+        """
+        ftplib over IPv6 uses EPSV; files go up and come back; EPSV 2 is
+        served, EPSV 1 (IPv4) gets 522 naming IPv6, and PASV is refused.
+        """
+        data = os.urandom(2 * MiB + 7)
+
+        def scenario() -> None:
+            ftp = connect_implicit(
+                "::1", self.server.port, USER, PASSWORD, cafile=self.server.certificate
+            )
+            try:
+                self.assertEqual(ftp.sock.family, socket.AF_INET6)
+                ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(data))
+                self.assertEqual(_retr(ftp, EMOJI_NAME), data)
+                self.assertEqual(ftp.nlst(), [EMOJI_NAME])
+                with self.assertRaises(ftplib.error_perm) as caught:
+                    ftp.sendcmd("EPSV 1")
+                self.assertTrue(str(caught.exception).startswith("522"), caught.exception)
+                self.assertIn("(2)", str(caught.exception))
+                self.assertTrue(ftp.sendcmd("EPSV 2").startswith("229"))
+                with self.assertRaises(ftplib.Error):
+                    ftp.sendcmd("PASV")
+            finally:
+                ftp.quit()
+            self.assertEqual(self.object_bytes(EMOJI_NAME), data)
+
+        return deferToThread(scenario)
+
+    async def _curl(self) -> None:
+        source = os.path.abspath(self.mktemp())
+        data = os.urandom(MiB + 3)
+        with open(source, "wb") as f:
+            f.write(data)
+        base = f"ftps://[::1]:{self.server.port}"
+        upload = await self.curl("-T", source, base + "/six.bin")
+        self.assertEqual(upload.returncode, 0, upload.stderr)
+        target = os.path.abspath(self.mktemp())
+        download = await self.curl("-o", target, base + "/six.bin")
+        self.assertEqual(download.returncode, 0, download.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+        listing = await self.curl("--list-only", base + "/")
+        self.assertEqual(listing.stdout.splitlines(), [b"six.bin"])
+
+    def test_curl_over_ipv6(self) -> Any:
+        """curl reaches ftps://[::1]/ and uploads, downloads and lists, byte for byte."""
+        return ensureDeferred(self._curl())

@@ -15,11 +15,13 @@ import urllib.request
 from typing import Any
 
 from twisted.internet.threads import deferToThread
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SkipTest, TestCase
 
 import twisted_ftps3
 from twisted_ftps3.config import VARIABLES
+from twisted_ftps3.listen import host_has_ipv6
 
+from .support.clients import ImplicitFTPS
 from .support.s3server import s3_server
 from .support.server import environment, free_port, free_port_range
 
@@ -124,8 +126,58 @@ class ConfigurationErrorTests(TestCase):
         return deferToThread(check)
 
 
+def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.read() == b"OK\n":
+                    return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+        time.sleep(0.2)
+
+
 class TwistdTests(TestCase):
     """C{twistd -n ftps3} serves, and stops on SIGTERM."""
+
+    def test_every_address_of_both_families(self) -> Any:
+        """
+        Without FTP_BIND_ADDRESS the server listens on every IPv4 and every
+        IPv6 address: the health check and the FTP port answer on 127.0.0.1
+        and on ::1 alike. (It listens on every interface for the length of
+        the test; the test itself connects over loopback only.)
+        """
+        if not host_has_ipv6():
+            raise SkipTest("this host has no IPv6, so the server listens on IPv4 alone")
+        s3 = s3_server()
+        bucket = s3.create_bucket("families")
+        directory = os.path.abspath(self.mktemp())
+        environ = _env(**environment(s3, bucket, directory))
+        del environ["FTP_BIND_ADDRESS"]
+        health = environ["HEALTHCHECK_PORT"]
+
+        def run() -> None:
+            process = subprocess.Popen(
+                [*TWISTD, "-n", "--pidfile=", "ftps3"],
+                env=environ,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_for_health(f"http://127.0.0.1:{health}/health", process)
+                _wait_for_health(f"http://[::1]:{health}/health", process)
+                for host in ("127.0.0.1", "::1"):
+                    ftp = ImplicitFTPS(cafile=environ["FTP_TLS_CERTIFICATE_FILE"], timeout=10)
+                    greeting = ftp.connect(host, int(environ["FTP_COMMAND_PORT"]))
+                    ftp.close()
+                    self.assertTrue(greeting.startswith("220"), greeting)
+            finally:
+                process.terminate()
+                process.communicate(timeout=30)
+
+        return deferToThread(run)
 
     def test_serves_health_and_stops(self) -> Any:
         """The dropin starts the server; SIGTERM stops it cleanly; no secret is logged."""

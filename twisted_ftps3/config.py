@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 __all__ = [
     "AUTH_ECS_ROLE",
     "AUTH_SECRET_ACCESS_KEY",
-    "DEFAULT_BIND_ADDRESS",
     "DEFAULT_COMMAND_PORT",
     "DEFAULT_DATA_PORTS_COUNT",
     "DEFAULT_DATA_PORTS_FIRST",
@@ -54,7 +53,6 @@ _GIB = 1024 * _MIB
 
 # Defaults live in constants so that the --help text and the loader cannot drift apart.
 DEFAULT_DIR_SUFFIX = "/"
-DEFAULT_BIND_ADDRESS = "0.0.0.0"
 DEFAULT_COMMAND_PORT = 8021
 DEFAULT_DATA_PORTS_FIRST = 4001
 DEFAULT_DATA_PORTS_COUNT = 30
@@ -168,7 +166,7 @@ class Settings:
     dir_suffix: str
     endpoint_url: str | None
     users: tuple[User, ...]
-    bind_address: str
+    bind_address: str | None
     command_port: int | None
     explicit_command_port: int | None
     data_ports_first: int
@@ -268,7 +266,8 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "FTP_BIND_ADDRESS",
-        f"The IP address to listen on (default {DEFAULT_BIND_ADDRESS}).",
+        "The IP address to listen on (default: every IPv4 address, and every IPv6 "
+        "address where the host has IPv6).",
     ),
     Variable(
         "FTP_COMMAND_PORT",
@@ -378,13 +377,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     users = _load_users(environ)
 
-    bind_address = _optional(environ, "FTP_BIND_ADDRESS") or DEFAULT_BIND_ADDRESS
-    try:
-        ipaddress.ip_address(bind_address)
-    except ValueError:
-        raise ConfigError(
-            "FTP_BIND_ADDRESS", f"must be an IPv4 or IPv6 address, got {_show(bind_address)}"
-        ) from None
+    bind_address = _optional(environ, "FTP_BIND_ADDRESS")
+    if bind_address is not None:
+        try:
+            ipaddress.ip_address(bind_address)
+        except ValueError:
+            raise ConfigError(
+                "FTP_BIND_ADDRESS", f"must be an IPv4 or IPv6 address, got {_show(bind_address)}"
+            ) from None
 
     command_port: int | None
     if (_optional(environ, "FTP_COMMAND_PORT") or "").strip().lower() == "off":

@@ -505,7 +505,7 @@ class FTPS3(ftp.FTP):
         for port in self.factory.ports.candidates():
             try:
                 listening = self.factory.reactor.listenTCP(
-                    port, tls, interface=self.factory.data_interface
+                    port, tls, interface=self._data_interface()
                 )
             except CannotListenError:
                 self.factory.ports.release(port)
@@ -513,6 +513,15 @@ class FTPS3(ftp.FTP):
             self._passive_port = port
             return listening
         raise CannotOpenDataConnection("no passive port is free; try again shortly.")
+
+    def _data_interface(self) -> str:
+        """
+        Where passive ports listen: the configured address, or else every
+        address of the family the client reached the server over.
+        """
+        if self.factory.data_interface:
+            return self.factory.data_interface
+        return "::" if _ip(self.transport.getHost().host).version == 6 else ""
 
     def cleanupDTP(self) -> None:
         port, self._passive_port = self._passive_port, None

@@ -21,7 +21,7 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService, MultiService, Service
 from twisted.cred.portal import Portal
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python import usage
 from twisted.web.client import Agent, HTTPConnectionPool
@@ -30,6 +30,7 @@ from .auth import S3Realm, UsersChecker
 from .config import VARIABLES, ConfigError, Settings, load_settings
 from .health import health_site
 from .keys import KeyMap
+from .listen import host_has_ipv6, server_endpoints
 from .locks import PathLocks
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory, PassiveAddressMap
@@ -38,6 +39,8 @@ from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
 from .tls import load_tls
+
+log = Logger()
 
 
 def _option_name(variable: str) -> str:
@@ -127,11 +130,6 @@ class _S3Lifetime(Service):
         return ensureDeferred(stop())
 
 
-def _listen(reactor: Any, host: str, port: int) -> Any:
-    endpoint = TCP6ServerEndpoint if ":" in host else TCP4ServerEndpoint
-    return endpoint(reactor, port, interface=host)
-
-
 class FTPS3Service(MultiService):
     """
     The whole server: its listeners and S3 lifetime as child services, and
@@ -211,7 +209,7 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
             reactor=reactor,
             clock=reactor,
             resolve=reactor.resolve,
-            data_interface=settings.bind_address,
+            data_interface=settings.bind_address or "",
             implicit=implicit,
             require_session_reuse=settings.tls_require_session_reuse,
         )
@@ -228,13 +226,13 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
 
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client)
     _S3Lifetime(uploads, pool).setServiceParent(service)
-    for port, _, listening in listeners:
-        StreamServerEndpointService(
-            _listen(reactor, settings.bind_address, port), listening
-        ).setServiceParent(service)
-    StreamServerEndpointService(
-        _listen(reactor, settings.bind_address, settings.healthcheck_port), health_site()
-    ).setServiceParent(service)
+    ipv6 = settings.bind_address is None and host_has_ipv6()
+    if settings.bind_address is None and not ipv6:
+        log.info("this host has no IPv6: listening on IPv4 addresses only")
+    served = [(port, listening) for port, _, listening in listeners]
+    for port, listening in [*served, (settings.healthcheck_port, health_site())]:
+        for endpoint in server_endpoints(reactor, settings.bind_address, port, ipv6=ipv6):
+            StreamServerEndpointService(endpoint, listening).setServiceParent(service)
     return service
 
 

@@ -296,12 +296,13 @@ _KEY_NAME = "localhost.key.pem"
 
 def tls_certificate(directory: str) -> tuple[str, str]:
     """
-    A self-signed certificate for C{localhost} and C{127.0.0.1}: C{(cert_path, key_path)}.
+    A self-signed certificate for C{localhost}, C{127.0.0.1} and C{::1}: C{(cert_path, key_path)}.
 
     Generated at test time rather than checked in, so it can never expire in the repository
-    and no private key lives in version control. The names cover both ways tests reach the
-    server, so clients that verify (with the certificate as their CA file) succeed. It is
-    marked as a CA as well as a server certificate because it is its own trust anchor.
+    and no private key lives in version control. The names cover every way tests reach the
+    server (by name, over IPv4, over IPv6), so clients that verify (with the certificate as
+    their CA file) succeed. It is marked as a CA as well as a server certificate because it is
+    its own trust anchor.
 
     Cached per directory: one key per test run is plenty. The cache is the directory itself,
     not just this process's memory, because the server under test may run in another
@@ -378,6 +379,7 @@ def _self_signed_pem() -> tuple[bytes, bytes]:
                 [
                     x509.DNSName("localhost"),
                     x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+                    x509.IPAddress(ipaddress.IPv6Address("::1")),
                 ]
             ),
             critical=False,
