@@ -418,6 +418,33 @@ class CommandTests(ServerTestCase):
 
         return self.session(scenario)
 
+    def test_list_paths_and_flags(self) -> Any:
+        """
+        LIST and NLST take a path, and ignore the ls flags clients send
+        (C{LIST -a}, C{LIST -la dir}); LIST lines are ls -l lines with
+        exact sizes.
+        """
+        size = 3 * MiB + 1
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.mkd("my dir")
+            ftp.storbinary("STOR my dir/a b.txt", io.BytesIO(b"x" * size))
+            ftp.storbinary("STOR top.txt", io.BytesIO(b"t"))
+            [line] = _list(ftp, "-la my dir")
+            self.assertRegex(
+                line, rf"^-[rwx-]{{9}} +\d+ \S+ +\S+ +{size} \w{{3}} [ \d]\d .{{5}} a b\.txt$"
+            )
+            self.assertEqual(_list(ftp, "my dir"), [line])
+            root = _list(ftp, "-a")
+            self.assertEqual(len(root), 2)
+            self.assertTrue(root[0].startswith("d") and root[0].endswith(" my dir"), root)
+            self.assertTrue(root[1].startswith("-") and root[1].endswith(" top.txt"), root)
+            self.assertEqual(_list(ftp, "-la"), root)
+            self.assertEqual(ftp.nlst("-a", "my dir"), ["a b.txt"])
+            self.assertEqual(ftp.nlst("my dir"), ["a b.txt"])
+
+        return self.session(scenario)
+
     def test_directory_of_1100_entries(self) -> Any:
         """A directory of 1,100 entries lists whole: every page of ListObjectsV2 is followed."""
         names = [f"entry {index:04d}.txt" for index in range(1100)]

@@ -223,10 +223,32 @@ class FeatureTests(SessionTestCase):
     """FEAT and OPTS."""
 
     def test_feat_lists_features(self) -> None:
-        """FEAT lists UTF8, PBSZ, PROT, SIZE, MDTM, PASV and AUTH TLS."""
-        lines = self.send(b"FEAT")
-        for feature in ("UTF8", "PBSZ", "PROT", "SIZE", "MDTM", "PASV", "AUTH TLS", "EPSV"):
-            self.assertIn(" " + feature, lines)
+        """
+        FEAT lists exactly the extensions served, the MLST facts among
+        them with the default ones starred, and nothing refused (no MFMT,
+        no CCC, no EPRT).
+        """
+        self.assertEqual(
+            self.send(b"FEAT")[1:-1],
+            [
+                " AUTH TLS",
+                " EPSV",
+                " MDTM",
+                " MLST type*;size*;modify*;perm*;unique*;",
+                " PASV",
+                " PBSZ",
+                " PROT",
+                " REST STREAM",
+                " SIZE",
+                " UTF8",
+            ],
+        )
+
+    def test_feat_commands_exist(self) -> None:
+        """Every command FEAT names is one the session has (UTF8 is an OPTS option)."""
+        for line in self.send(b"FEAT")[1:-1]:
+            command = {"UTF8": "OPTS"}.get(line.split()[0], line.split()[0])
+            self.assertTrue(callable(getattr(self.protocol, f"ftp_{command}", None)), command)
 
     def test_feat_framing(self) -> None:
         """FEAT's reply is a 211 multi-line reply ending with "211 End"."""

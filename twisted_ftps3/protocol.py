@@ -121,7 +121,6 @@ class FTPS3(ftp.FTP):
         "PROT",
         "REST STREAM",
         "SIZE",
-        "TYPE A;I",
         "UTF8",
     ]
 
