@@ -220,7 +220,7 @@ class TwistdTests(TestCase):
 
 
 class QuickStartTests(TestCase):
-    """The quick start's printed curl commands work as printed."""
+    """The quick start's printed curl commands work as printed, over both TLS modes."""
 
     def test_printed_commands_work(self) -> Any:
         """The upload, listing and download it prints succeed, and the file comes back."""
@@ -229,6 +229,7 @@ class QuickStartTests(TestCase):
         environ = _env(
             FTPS3_QUICKSTART_DIR=directory,
             FTP_COMMAND_PORT=str(free_port()),
+            FTP_EXPLICIT_COMMAND_PORT=str(free_port()),
             HEALTHCHECK_PORT=str(free_port()),
             FTP_DATA_PORTS_FIRST=str(free_port_range(30)),
         )
@@ -253,7 +254,7 @@ class QuickStartTests(TestCase):
                 commands = [
                     line.strip() for line in printed if line.strip().startswith(("echo", "curl"))
                 ]
-                self.assertEqual(len(commands), 4, text)
+                self.assertEqual(len(commands), 5, text)
                 outputs = [
                     subprocess.run(
                         command, shell=True, cwd=directory, capture_output=True, timeout=60
@@ -266,6 +267,7 @@ class QuickStartTests(TestCase):
                     outputs[2].stdout.rstrip().endswith(b" hello.txt"), outputs[2].stdout
                 )
                 self.assertEqual(outputs[3].stdout, b"hello\n")
+                self.assertEqual(outputs[4].stdout, outputs[2].stdout)
             finally:
                 process.send_signal(signal.SIGINT)
                 try:

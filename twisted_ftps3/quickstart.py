@@ -132,6 +132,7 @@ def demo_environment(directory: str, s3_url: str, password: str) -> dict[str, st
         "FTP_USERS__1__PASSWORD": password,
         "FTP_BIND_ADDRESS": HOST,
         "FTP_COMMAND_PORT": str(command_port),
+        "FTP_EXPLICIT_COMMAND_PORT": os.environ.get("FTP_EXPLICIT_COMMAND_PORT", "8023"),
         "FTP_DATA_PORTS_FIRST": os.environ.get("FTP_DATA_PORTS_FIRST", "4001"),
         "FTP_DATA_PORTS_COUNT": os.environ.get("FTP_DATA_PORTS_COUNT", "30"),
         "HEALTHCHECK_PORT": os.environ.get("HEALTHCHECK_PORT", "8022"),
@@ -164,14 +165,16 @@ def instructions(environ: Mapping[str, str], directory: str) -> str:
     password = environ["FTP_USERS__1__PASSWORD"]
     certificate = environ["FTP_TLS_CERTIFICATE_FILE"]
     base = f"ftps://{HOST}:{port}"
+    explicit = f"ftp://{HOST}:{environ['FTP_EXPLICIT_COMMAND_PORT']}"
     user = f"{USER}:{password}"
     return "\n".join(
         [
             "",
-            "twisted-ftps3 is running (implicit FTPS) in front of an embedded S3 server.",
+            "twisted-ftps3 is running in front of an embedded S3 server.",
             "The embedded S3 keeps everything in memory: it is gone when you stop the server.",
             "",
-            f"  address   {base}",
+            f"  implicit  {base}   (TLS from the first byte)",
+            f"  explicit  {explicit}   (AUTH TLS first)",
             f"  user      {USER}",
             f"  password  {password}",
             f"  CA file   {certificate}",
@@ -183,6 +186,10 @@ def instructions(environ: Mapping[str, str], directory: str) -> str:
             f"  curl -sS --cacert {certificate} --user '{user}' -T hello.txt {base}/",
             f"  curl -sS --cacert {certificate} --user '{user}' {base}/",
             f"  curl -sS --cacert {certificate} --user '{user}' {base}/hello.txt",
+            "",
+            "The same listing over explicit TLS:",
+            "",
+            f"  curl -sS --ssl-reqd --cacert {certificate} --user '{user}' {explicit}/",
             "",
             f"Logs: {os.path.join(directory, 'server.log')} · Stop with Ctrl-C.",
             "",
