@@ -965,6 +965,31 @@ class ExplicitTLSTests(ServerTestCase):
 
         return deferToThread(scenario)
 
+    def test_tls12_client(self) -> Any:
+        """
+        A client that stops at TLS 1.2 and makes a new session for each data
+        connection stores and retrieves: under TLS 1.2 the server speaks last
+        in a full handshake, and nothing of that may be held back.
+        """
+        data = os.urandom(3 * MiB + 2)
+
+        def scenario() -> None:
+            context = ssl.create_default_context(cafile=self.server.certificate)
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            ftp = ftplib.FTP_TLS(context=context, timeout=30, encoding="utf-8")
+            ftp.connect("127.0.0.1", self.server.explicit_port)
+            try:
+                ftp.login(USER, PASSWORD)
+                ftp.prot_p()
+                self.assertEqual(ftp.sock.version(), "TLSv1.2")
+                ftp.storbinary("STOR twelve.bin", io.BytesIO(data))
+                self.assertEqual(_retr(ftp, "twelve.bin"), data)
+            finally:
+                ftp.quit()
+            self.assertEqual(self.object_bytes("twelve.bin"), data)
+
+        return deferToThread(scenario)
+
     def test_plaintext_login_refused(self) -> Any:
         """USER before AUTH TLS gets 530: no password crosses in the clear."""
 
@@ -1272,8 +1297,11 @@ class SessionReuseTests(ServerTestCase):
         self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
         super().setUp()
 
-    def explicit(self, kind: type[ftplib.FTP_TLS]) -> ftplib.FTP_TLS:
+    def explicit(
+        self, kind: type[ftplib.FTP_TLS], version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    ) -> ftplib.FTP_TLS:
         context = ssl.create_default_context(cafile=self.server.certificate)
+        context.maximum_version = version
         ftp = kind(context=context, timeout=30, encoding="utf-8")
         ftp.connect("127.0.0.1", self.server.explicit_port)
         ftp.login(USER, PASSWORD)
@@ -1300,6 +1328,16 @@ class SessionReuseTests(ServerTestCase):
     def test_resuming_client_served_explicit(self) -> Any:
         """ftplib resuming the session on each data connection stores, lists and retrieves."""
         return deferToThread(lambda: self._resuming_round_trip(self.explicit(ResumingFTPS)))
+
+    def test_resuming_client_served_tls12(self) -> Any:
+        """The same with a client that stops at TLS 1.2 (session ID and ticket resumption)."""
+
+        def scenario() -> None:
+            ftp = self.explicit(ResumingFTPS, ssl.TLSVersion.TLSv1_2)
+            self.assertEqual(ftp.sock.version(), "TLSv1.2")
+            self._resuming_round_trip(ftp)
+
+        return deferToThread(scenario)
 
     def test_resuming_client_served_implicit(self) -> Any:
         """The same over implicit TLS."""

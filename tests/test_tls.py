@@ -20,7 +20,7 @@ from twisted.internet.ssl import CertificateOptions, TLSVersion
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.config import ConfigError
-from twisted_ftps3.tls import tls_options
+from twisted_ftps3.tls import SessionTLS, load_tls, resumed, tls_options
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
@@ -82,8 +82,22 @@ def handshake(server_context: SSL.Context, version: int) -> SSL.Connection:
     client_context.set_max_proto_version(version)
     client_context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     server = SSL.Connection(server_context, None)
-    server.set_accept_state()
     client = SSL.Connection(client_context, None)
+    handshake_between(client, server)
+    return client
+
+
+def handshake_between(client: SSL.Connection, server: SSL.Connection) -> None:
+    """
+    Complete a handshake between two connections, carrying the bytes each
+    side writes to the other until both are done.
+
+    What the server writes once its handshake is over (TLS 1.3 session
+    tickets) is carried into the client's input too, unread.
+
+    @raise SSL.Error: if the handshake fails.
+    """
+    server.set_accept_state()
     client.set_connect_state()
     done = {client: False, server: False}
     for _ in range(20):
@@ -100,8 +114,50 @@ def handshake(server_context: SSL.Context, version: int) -> SSL.Connection:
             except SSL.WantReadError:
                 pass
         if all(done.values()):
-            return client
+            return
     raise AssertionError("the handshake did not finish")
+
+
+def client_context(version: int) -> SSL.Context:
+    """A client's context that speaks only TLS C{version} and keeps its sessions."""
+    context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    context.set_min_proto_version(version)
+    context.set_max_proto_version(version)
+    context.set_session_cache_mode(SSL.SESS_CACHE_CLIENT)
+    return context
+
+
+def client_connection(context: SSL.Context, session: SSL.Session | None = None) -> SSL.Connection:
+    """A client's connection from C{context}, offering C{session} if one is given."""
+    connection = SSL.Connection(context, None)
+    if session is not None:
+        connection.set_session(session)
+    return connection
+
+
+def session_after(client: SSL.Connection, server: SSL.Connection) -> SSL.Session:
+    """
+    The client's TLS session once a handshake between C{client} and
+    C{server} is over, as a client would keep it to resume.
+
+    The server sends a few bytes and the client reads them first: under
+    TLS 1.3 the session tickets follow the handshake, and the client
+    processes them only when it reads.
+    """
+    server.send(b"ready")
+    client.bio_write(server.bio_read(65536))
+    assert client.recv(65536) == b"ready"
+    return client.get_session()
+
+
+class ControlTransport:
+    """A control connection's TLS transport, as far as L{SessionTLS.of} asks."""
+
+    def __init__(self, handle: SSL.Connection) -> None:
+        self.handle = handle
+
+    def getHandle(self) -> SSL.Connection:
+        return self.handle
 
 
 class TLSFilesTestCase(SynchronousTestCase):
@@ -337,3 +393,140 @@ class ErrorTests(TLSFilesTestCase):
         error = self.assertRaises(ConfigError, tls_options, missing, missing)
         self.assertEqual(str(error).splitlines(), [str(error)])
         self.assertTrue(str(error).startswith("FTP_TLS_CERTIFICATE_FILE: "))
+
+
+class ServerTLSTests(TLSFilesTestCase):
+    """L{ServerTLS} as loaded by L{load_tls}: one context per control connection."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.tls = load_tls(
+            self.write("server.crt", certificate_pem(self.certificate)),
+            self.write("server.key", key_pem(self.key)),
+        )
+
+    def test_context_per_connection(self) -> None:
+        """Each control connection gets a context of its own, not a shared one."""
+        first = self.tls.serverConnectionForTLS(object())
+        second = self.tls.serverConnectionForTLS(object())
+        self.assertIsNot(first.get_context(), second.get_context())
+
+    def test_certificate_loaded(self) -> None:
+        """The certificate of the files is the one a control connection presents."""
+        client = client_connection(client_context(SSL.TLS1_3_VERSION))
+        handshake_between(client, self.tls.serverConnectionForTLS(object()))
+        self.assertEqual(client.get_peer_certificate(as_cryptography=True), self.certificate)
+
+
+class SessionReuseMixin:
+    """
+    Data connections of L{SessionTLS} and the sessions they resume, for one
+    TLS version (C{version}, set by the test cases mixing this in).
+
+    Each test makes control connections from one L{ServerTLS} loaded from
+    files, takes the session a client keeps from one of them, and makes a
+    data connection from a control connection's context, the way a
+    session's passive port does.
+
+    Every connection is kept until the test ends: OpenSSL forgets the
+    session of a connection freed without a TLS shutdown, and when Python
+    frees one is not for the test to depend on.
+    """
+
+    version: int
+    version_name: str
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.tls = load_tls(
+            self.write("server.crt", certificate_pem(self.certificate)),
+            self.write("server.key", key_pem(self.key)),
+        )
+        self.client_context = client_context(self.version)
+        self.connections: list[SSL.Connection] = []
+
+    def connect(self, server: SSL.Connection, session: SSL.Session | None) -> SSL.Connection:
+        """Handshake with C{server} from a client offering C{session}; return the client."""
+        client = client_connection(self.client_context, session)
+        handshake_between(client, server)
+        self.connections += [client, server]
+        return client
+
+    def control(self) -> tuple[SSL.Connection, SSL.Session]:
+        """
+        A control connection's server side, after its handshake, and the
+        session its client keeps.
+        """
+        server = self.tls.serverConnectionForTLS(object())
+        return server, session_after(self.connect(server, None), server)
+
+    def data(self, control: SSL.Connection, session: SSL.Session | None) -> SSL.Connection:
+        """
+        A data connection's server side for the session whose control
+        connection is C{control}, after a handshake with a client offering
+        C{session}.
+        """
+        server = SessionTLS.of(ControlTransport(control)).serverConnectionForTLS(object())
+        self.connect(server, session)
+        return server
+
+    def test_own_session_resumed(self) -> None:
+        """A data connection resumes its control connection's session."""
+        control, session = self.control()
+        self.assertTrue(resumed(self.data(control, session)))
+
+    def test_own_session_version(self) -> None:
+        """The resumed data connection speaks the version asked for."""
+        control, session = self.control()
+        data = self.data(control, session)
+        self.assertEqual(data.get_protocol_version_name(), self.version_name)
+
+    def test_data_session_resumed(self) -> None:
+        """
+        The session a client keeps from a resumed data connection resumes on
+        the next one, as a session's later transfers need.
+        """
+        control, session = self.control()
+        first = SessionTLS.of(ControlTransport(control)).serverConnectionForTLS(object())
+        renewed = session_after(self.connect(first, session), first)
+        self.assertTrue(resumed(self.data(control, renewed)))
+
+    def test_control_not_resumed(self) -> None:
+        """A control connection is a full handshake: it has no session to resume."""
+        control, _ = self.control()
+        self.assertFalse(resumed(control))
+
+    def test_other_session_not_resumed(self) -> None:
+        """
+        A session from another control connection of the same server, with
+        the same certificate, is not resumed: the handshake is a full one,
+        and completes.
+        """
+        control, _ = self.control()
+        _, other_session = self.control()
+        data = self.data(control, other_session)
+        self.assertEqual(
+            (resumed(data), data.get_protocol_version_name()), (False, self.version_name)
+        )
+
+    def test_no_session_full_handshake(self) -> None:
+        """A client that offers no session gets a full handshake, which completes."""
+        control, _ = self.control()
+        data = self.data(control, None)
+        self.assertEqual(
+            (resumed(data), data.get_protocol_version_name()), (False, self.version_name)
+        )
+
+
+class TLS12SessionReuseTests(SessionReuseMixin, TLSFilesTestCase):
+    """Session reuse under TLS 1.2 (session ID or ticket)."""
+
+    version = SSL.TLS1_2_VERSION
+    version_name = "TLSv1.2"
+
+
+class TLS13SessionReuseTests(SessionReuseMixin, TLSFilesTestCase):
+    """Session reuse under TLS 1.3 (tickets sent after the handshake)."""
+
+    version = SSL.TLS1_3_VERSION
+    version_name = "TLSv1.3"

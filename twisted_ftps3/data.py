@@ -168,7 +168,10 @@ class DataChannel(ftp.DTP):
             )
             self.transport.abortConnection()
             return
-        if not self._sending:
+        # Only TLS 1.3 sends tickets after the handshake. Under TLS 1.2 what
+        # is queued now is the end of the handshake itself (the server
+        # speaks last in a full one), which the client must have.
+        if not self._sending and handle.get_protocol_version_name() == "TLSv1.3":
             self.transport.withhold()
         self._handshake_done = True
         waiters, self._handshake_waiters = self._handshake_waiters, []
