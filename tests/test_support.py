@@ -105,7 +105,7 @@ class TLSCertificateTests(SynchronousTestCase):
         self.assertTrue(certificate.privateKey.matches(certificate.getPublicKey()))
 
     def test_namesAndValidity(self) -> None:
-        """Clients may reach the server as C{localhost} or C{127.0.0.1}, for about a year."""
+        """Clients may reach the server as C{localhost}, C{127.0.0.1} or C{::1}, for a year."""
         from cryptography import x509
 
         cert_path, _ = tls_certificate(self.mktemp())
@@ -113,7 +113,9 @@ class TLSCertificateTests(SynchronousTestCase):
             certificate = x509.load_pem_x509_certificate(cert_file.read())
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         self.assertEqual(names.get_values_for_type(x509.DNSName), ["localhost"])
-        self.assertEqual([str(a) for a in names.get_values_for_type(x509.IPAddress)], ["127.0.0.1"])
+        self.assertEqual(
+            [str(a) for a in names.get_values_for_type(x509.IPAddress)], ["127.0.0.1", "::1"]
+        )
         lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
         self.assertTrue(365 <= lifetime.days <= 367, lifetime)
 
