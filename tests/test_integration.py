@@ -47,6 +47,7 @@ from .support.server import (
     USER,
     LogCapture,
     free_port,
+    ipv6_loopback,
     start_server,
 )
 
@@ -1426,19 +1427,10 @@ class SessionReuseTests(ServerTestCase):
         return ensureDeferred(self._lftp(self.server.explicit_port, explicit=True))
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 class IPv6Tests(ServerTestCase):
     """The server on ::1: control and data connections over IPv6, with EPSV."""
 
-    if not _ipv6_loopback():
+    if not ipv6_loopback():
         skip = "this host has no IPv6 loopback (::1), so nothing can be served over IPv6"
 
     overrides = {"FTP_BIND_ADDRESS": "::1"}

@@ -20,14 +20,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted_ftps3 import listen
 from twisted_ftps3.listen import IPv6OnlyServerEndpoint, host_has_ipv6, server_endpoints
 
-
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
+from .support.server import ipv6_loopback
 
 
 class ServerEndpointsTests(SynchronousTestCase):
@@ -72,7 +65,7 @@ class ServerEndpointsTests(SynchronousTestCase):
 class IPv6OnlyServerEndpointTests(TestCase):
     """The IPv6-only endpoint, listening for real on ::1."""
 
-    if not _ipv6_loopback():
+    if not ipv6_loopback():
         skip = "this host has no IPv6 loopback (::1) to listen on"
 
     async def _listen_and_connect(self) -> None:

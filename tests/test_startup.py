@@ -126,6 +126,16 @@ class ConfigurationErrorTests(TestCase):
         return deferToThread(check)
 
 
+def _serving(environ: dict[str, str]) -> subprocess.Popen[bytes]:
+    """C{twistd -n ftps3} started in its own process, its output in one pipe."""
+    return subprocess.Popen(
+        [*TWISTD, "-n", "--pidfile=", "ftps3"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -159,12 +169,7 @@ class TwistdTests(TestCase):
         health = environ["HEALTHCHECK_PORT"]
 
         def run() -> None:
-            process = subprocess.Popen(
-                [*TWISTD, "-n", "--pidfile=", "ftps3"],
-                env=environ,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
+            process = _serving(environ)
             try:
                 _wait_for_health(f"http://127.0.0.1:{health}/health", process)
                 _wait_for_health(f"http://[::1]:{health}/health", process)
@@ -187,23 +192,9 @@ class TwistdTests(TestCase):
         url = f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health"
 
         def run() -> None:
-            process = subprocess.Popen(
-                [*TWISTD, "-n", "--pidfile=", "ftps3"],
-                env=environ,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
+            process = _serving(environ)
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        with urllib.request.urlopen(url, timeout=2) as response:
-                            self.assertEqual(response.read(), b"OK\n")
-                            break
-                    except OSError:
-                        if time.monotonic() > deadline or process.poll() is not None:
-                            raise
-                        time.sleep(0.2)
+                _wait_for_health(url, process)
                 process.send_signal(signal.SIGTERM)
                 output, _ = process.communicate(timeout=30)
                 # twistd re-raises the signal it stopped for, to exit as killed by it.

@@ -28,6 +28,16 @@ USER = "alice"
 PASSWORD = "correct horse battery staple"
 
 
+def ipv6_loopback() -> bool:
+    """Whether this host can listen on ::1 (many containers cannot)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
