@@ -9,8 +9,11 @@
 
 FROM python:3.11-slim
 
+# MALLOC_MMAP_THRESHOLD_ keeps glibc giving each upload part its own mapping, freed when the
+# part is sent; left to itself glibc moves parts to a heap it may not shrink (README, "Uploads").
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
