@@ -1043,9 +1043,19 @@ class ExplicitTLSTests(ServerTestCase):
             self.assertEqual(f.read(), data)
         listing = await self.curl("--ssl-reqd", "--list-only", base + "/")
         self.assertEqual(listing.stdout.splitlines(), [b"explicit.bin"])
+        partial = os.path.abspath(self.mktemp())
+        with open(partial, "wb") as f:
+            f.write(data[: MiB + 5])
+        resumed = await self.curl("--ssl-reqd", "-C", "-", "-o", partial, base + "/explicit.bin")
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        with open(partial, "rb") as f:
+            self.assertEqual(f.read(), data)
 
     def test_curl_explicit(self) -> Any:
-        """curl with --ssl-reqd on ftp:// uploads, downloads and lists over explicit TLS."""
+        """
+        curl with --ssl-reqd on ftp:// uploads, downloads, lists, and
+        resumes a partial download with -C -, over explicit TLS.
+        """
         return ensureDeferred(self._curl())
 
     async def _lftp(self) -> None:
