@@ -48,7 +48,8 @@ class ServerTLS:
     TLS 1.2 (session ID or ticket) and TLS 1.3 (ticket) alike. No other
     connection shares them, so a data connection that resumed anything at
     all resumed its own session's, which is what L{resumed} lets the server
-    insist on. A context costs about 16 KiB and half a millisecond.
+    insist on. A context costs about 16 KiB and half a millisecond
+    (benchmarks/tls_contexts.py).
     """
 
     certificate: crypto.X509
