@@ -85,6 +85,24 @@ class ServerTestCase(TestCase):
             "127.0.0.1", self.server.port, user, password, cafile=self.server.certificate
         )
 
+    def explicit(
+        self,
+        kind: type[ftplib.FTP_TLS] = ftplib.FTP_TLS,
+        version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
+    ) -> ftplib.FTP_TLS:
+        """
+        An explicit-TLS session on the explicit port, logged in and
+        protecting data: Python's FTP_TLS as it comes, unless C{kind} says
+        otherwise, sends AUTH TLS on login, then PROT P.
+        """
+        context = ssl.create_default_context(cafile=self.server.certificate)
+        context.maximum_version = version
+        ftp = kind(context=context, timeout=30, encoding="utf-8")
+        ftp.connect("127.0.0.1", self.server.explicit_port)
+        ftp.login(USER, PASSWORD)
+        ftp.prot_p()
+        return ftp
+
     def session(self, scenario: Callable[[ftplib.FTP_TLS], Any]) -> Any:
         """Run C{scenario} with a logged-in ftplib session, in a thread."""
 
@@ -938,15 +956,6 @@ class ExplicitTLSTests(ServerTestCase):
         self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
         super().setUp()
 
-    def explicit(self) -> ftplib.FTP_TLS:
-        """Python's FTP_TLS as it comes: AUTH TLS on login, then PROT P."""
-        context = ssl.create_default_context(cafile=self.server.certificate)
-        ftp = ftplib.FTP_TLS(context=context, timeout=30, encoding="utf-8")
-        ftp.connect("127.0.0.1", self.server.explicit_port)
-        ftp.login(USER, PASSWORD)
-        ftp.prot_p()
-        return ftp
-
     def test_ftplib_round_trip(self) -> Any:
         """Unmodified FTP_TLS logs in with AUTH TLS, stores, lists (MLSD) and retrieves."""
         data = os.urandom(6 * MiB + 1)
@@ -975,13 +984,8 @@ class ExplicitTLSTests(ServerTestCase):
         data = os.urandom(3 * MiB + 2)
 
         def scenario() -> None:
-            context = ssl.create_default_context(cafile=self.server.certificate)
-            context.maximum_version = ssl.TLSVersion.TLSv1_2
-            ftp = ftplib.FTP_TLS(context=context, timeout=30, encoding="utf-8")
-            ftp.connect("127.0.0.1", self.server.explicit_port)
+            ftp = self.explicit(version=ssl.TLSVersion.TLSv1_2)
             try:
-                ftp.login(USER, PASSWORD)
-                ftp.prot_p()
                 self.assertEqual(ftp.sock.version(), "TLSv1.2")
                 ftp.storbinary("STOR twelve.bin", io.BytesIO(data))
                 self.assertEqual(_retr(ftp, "twelve.bin"), data)
@@ -1307,17 +1311,6 @@ class SessionReuseTests(ServerTestCase):
     def setUp(self) -> None:
         self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}
         super().setUp()
-
-    def explicit(
-        self, kind: type[ftplib.FTP_TLS], version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED
-    ) -> ftplib.FTP_TLS:
-        context = ssl.create_default_context(cafile=self.server.certificate)
-        context.maximum_version = version
-        ftp = kind(context=context, timeout=30, encoding="utf-8")
-        ftp.connect("127.0.0.1", self.server.explicit_port)
-        ftp.login(USER, PASSWORD)
-        ftp.prot_p()
-        return ftp
 
     def data_sessions(self) -> list[str]:
         """'resumed' or 'new' for each data connection so far, from the server's log."""
