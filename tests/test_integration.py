@@ -85,6 +85,17 @@ class ServerTestCase(TestCase):
             "127.0.0.1", self.server.port, user, password, cafile=self.server.certificate
         )
 
+    def assertRefused(self, code: str, action: Callable[[], Any]) -> str:
+        """
+        Run C{action}, which the server must refuse with a permanent (5xx)
+        reply that starts with C{code}; return the reply.
+        """
+        with self.assertRaises(ftplib.error_perm) as caught:
+            action()
+        reply = str(caught.exception)
+        self.assertTrue(reply.startswith(code), reply)
+        return reply
+
     def explicit(
         self,
         kind: type[ftplib.FTP_TLS] = ftplib.FTP_TLS,
@@ -228,12 +239,8 @@ class LoginTests(ServerTestCase):
             ftp.connect("127.0.0.1", self.server.port)
             try:
                 for command in ("PWD", "CWD /", "LIST", "MKD x"):
-                    with self.assertRaises(ftplib.error_perm) as caught:
-                        ftp.sendcmd(command)
-                    self.assertTrue(str(caught.exception).startswith("530"), command)
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd("PASS x")
-                self.assertTrue(str(caught.exception).startswith("503"))
+                    self.assertRefused("530", lambda command=command: ftp.sendcmd(command))
+                self.assertRefused("503", lambda: ftp.sendcmd("PASS x"))
             finally:
                 ftp.close()
 
@@ -280,9 +287,7 @@ class CommandTests(ServerTestCase):
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             cases = {"PROT C": "536", "XYZZY": "502", "RNTO x": "503", "REST x": "501"}
             for command, code in cases.items():
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd(command)
-                self.assertTrue(str(caught.exception).startswith(code), (command, caught.exception))
+                self.assertRefused(code, lambda command=command: ftp.sendcmd(command))
             self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
 
         return self.session(scenario)
@@ -292,9 +297,7 @@ class CommandTests(ServerTestCase):
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             ftp.sock.sendall(b"CWD \xff\xfe\r\n")
-            with self.assertRaises(ftplib.error_perm) as caught:
-                ftp.getresp()
-            self.assertTrue(str(caught.exception).startswith("501"))
+            self.assertRefused("501", ftp.getresp)
             self.assertEqual(ftp.pwd(), "/")
 
         return self.session(scenario)
@@ -535,9 +538,9 @@ class TransferTests(ServerTestCase):
         """STOR into a directory that does not exist fails and stores nothing."""
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
-            with self.assertRaises(ftplib.error_perm) as caught:
-                ftp.storbinary("STOR nowhere/file.bin", io.BytesIO(b"data"))
-            self.assertTrue(str(caught.exception).startswith("550"))
+            self.assertRefused(
+                "550", lambda: ftp.storbinary("STOR nowhere/file.bin", io.BytesIO(b"data"))
+            )
             self.assertEqual(self.keys(), [])
 
         return self.session(scenario)
@@ -546,9 +549,7 @@ class TransferTests(ServerTestCase):
         """RETR of a missing file is a 550 and the session goes on."""
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
-            with self.assertRaises(ftplib.error_perm) as caught:
-                _retr(ftp, "absent")
-            self.assertTrue(str(caught.exception).startswith("550"))
+            self.assertRefused("550", lambda: _retr(ftp, "absent"))
             self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
 
         return self.session(scenario)
@@ -875,15 +876,13 @@ class ResumeAndMachineListingTests(ServerTestCase):
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             ftp.storbinary("STOR small", io.BytesIO(b"12345"))
-            with self.assertRaises(ftplib.error_perm) as caught:
-                _retr_rest(ftp, "small", 6)
-            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
-            with self.assertRaises(ftplib.error_perm) as caught:
-                ftp.storbinary("STOR other", io.BytesIO(b"x"), rest=3)
-            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
-            with self.assertRaises(ftplib.error_perm) as caught:
-                ftp.storbinary("STOR small", io.BytesIO(b"x"), rest=4)
-            self.assertTrue(str(caught.exception).startswith("554"), caught.exception)
+            self.assertRefused("554", lambda: _retr_rest(ftp, "small", 6))
+            self.assertRefused(
+                "554", lambda: ftp.storbinary("STOR other", io.BytesIO(b"x"), rest=3)
+            )
+            self.assertRefused(
+                "554", lambda: ftp.storbinary("STOR small", io.BytesIO(b"x"), rest=4)
+            )
             self.assertEqual(self.object_bytes("small"), b"12345")
             self.assertEqual(sorted(self.keys()), ["small"])
 
@@ -967,9 +966,7 @@ class ExplicitTLSTests(ServerTestCase):
                 self.assertEqual(dict(ftp.mlsd())[EMOJI_NAME]["size"], str(len(data)))
                 self.assertEqual(_retr(ftp, EMOJI_NAME), data)
                 self.assertEqual(self.object_bytes(EMOJI_NAME), data)
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd("CCC")
-                self.assertTrue(str(caught.exception).startswith("534"))
+                self.assertRefused("534", lambda: ftp.sendcmd("CCC"))
             finally:
                 ftp.quit()
 
@@ -1002,9 +999,7 @@ class ExplicitTLSTests(ServerTestCase):
             ftp = ftplib.FTP(timeout=30)
             ftp.connect("127.0.0.1", self.server.explicit_port)
             try:
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.login(USER, PASSWORD)
-                self.assertTrue(str(caught.exception).startswith("530"), caught.exception)
+                self.assertRefused("530", lambda: ftp.login(USER, PASSWORD))
                 self.assertIn("AUTH TLS", ftp.sendcmd("FEAT"))
             finally:
                 ftp.close()
@@ -1021,12 +1016,8 @@ class ExplicitTLSTests(ServerTestCase):
             ftp.connect("127.0.0.1", self.server.explicit_port)
             try:
                 ftp.login(USER, PASSWORD)
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd("PASV")
-                self.assertTrue(str(caught.exception).startswith("521"), caught.exception)
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd("PROT C")
-                self.assertTrue(str(caught.exception).startswith("536"))
+                self.assertRefused("521", lambda: ftp.sendcmd("PASV"))
+                self.assertRefused("536", lambda: ftp.sendcmd("PROT C"))
             finally:
                 ftp.quit()
 
@@ -1454,10 +1445,8 @@ class IPv6Tests(ServerTestCase):
                 ftp.storbinary(f"STOR {EMOJI_NAME}", io.BytesIO(data))
                 self.assertEqual(_retr(ftp, EMOJI_NAME), data)
                 self.assertEqual(ftp.nlst(), [EMOJI_NAME])
-                with self.assertRaises(ftplib.error_perm) as caught:
-                    ftp.sendcmd("EPSV 1")
-                self.assertTrue(str(caught.exception).startswith("522"), caught.exception)
-                self.assertIn("(2)", str(caught.exception))
+                reply = self.assertRefused("522", lambda: ftp.sendcmd("EPSV 1"))
+                self.assertIn("(2)", reply)
                 self.assertTrue(ftp.sendcmd("EPSV 2").startswith("229"))
                 with self.assertRaises(ftplib.Error):
                     ftp.sendcmd("PASV")
