@@ -20,7 +20,13 @@ from twisted.internet.ssl import CertificateOptions, TLSVersion
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.config import ConfigError
-from twisted_ftps3.tls import SessionTLS, load_tls, resumed, tls_options
+from twisted_ftps3.tls import SessionTLS, load_tls, resumed
+
+
+def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
+    """The options of one control connection's context, from PEM files."""
+    return load_tls(certificate_file, key_file).options()
+
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 

@@ -131,8 +131,3 @@ def load_tls(certificate_file: str, key_file: str) -> ServerTLS:
             "FTP_TLS_KEY_FILE", f"the key in {key_file!r} does not match the certificate"
         )
     return ServerTLS(certificate=chain[0], key=key, chain=tuple(chain[1:]))
-
-
-def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
-    """The options of one context from PEM files; see L{load_tls}."""
-    return load_tls(certificate_file, key_file).options()
