@@ -1,0 +1,54 @@
+# -*- test-case-name: tests.test_shell,tests.test_protocol -*-
+"""
+What the FTP protocol asks of a file being transferred, without knowing
+where files live.
+
+The protocol drives a transfer through these two interfaces only. The shell
+implements them over the object store, and it alone turns a storage failure
+into the FTP reply the client sees, so the protocol never meets an S3 error.
+"""
+
+from __future__ import annotations
+
+from twisted.protocols.ftp import IReadFile, IWriteFile
+from zope.interface import Attribute
+
+
+class IDownload(IReadFile):
+    """A file to send over a data connection (RETR), from any byte on."""
+
+    size = Attribute("The file's length in bytes, as an int.")
+
+    def send_from(consumer, offset):  # type: ignore[no-untyped-def]
+        """
+        Write the file from byte C{offset} into C{consumer}, as a streaming
+        producer. Fire with the number of bytes written, or fail with an
+        C{ftp.FTPCmdError} that says what went wrong in the client's terms.
+        """
+
+
+class IUpload(IWriteFile):
+    """
+    A file being received over a data connection (STOR, APPE, REST+STOR).
+
+    C{receive()} gives the consumer the data connection writes into;
+    C{close()} commits what arrived, once every byte is in and the client
+    closed cleanly; L{abort} throws it away. Either fails with an
+    C{ftp.FTPCmdError} when storage fails.
+    """
+
+    bytes_received = Attribute("How many bytes the consumer has taken so far, as an int.")
+
+    def storage_error():  # type: ignore[no-untyped-def]
+        """
+        The C{ftp.FTPCmdError} for a storage failure that has already ended
+        this upload early (S3 refused a part, say), or C{None}. The protocol
+        asks when the data connection breaks, so that the client is told the
+        real cause rather than a lost connection.
+        """
+
+    def abort(reason):  # type: ignore[no-untyped-def]
+        """
+        Abandon the upload so that storage keeps nothing of it; C{reason} is
+        logged. Fire with C{None} once storage has let go.
+        """

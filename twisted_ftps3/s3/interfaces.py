@@ -1,0 +1,91 @@
+# -*- test-case-name: tests.test_object_store -*-
+"""
+The boundary between the FTP side of the server and the bucket.
+
+L{IObjectStore} names every S3 operation the shell and the multipart writer
+use, and nothing else. L{twisted_ftps3.s3.client.S3Client} implements it over
+HTTP; the tests' in-memory store implements it too, and one contract suite
+runs against both, so the fake cannot drift from a real S3 server.
+
+Every method is a coroutine function. A failure is raised as
+L{twisted_ftps3.s3.errors.S3Error}, carrying S3's error code, the HTTP status
+and the request id, whichever implementation raised it.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Attribute, Interface
+
+
+class IObjectStore(Interface):
+    """One bucket of an S3-compatible store."""
+
+    bucket = Attribute("The name of the bucket, as a str.")
+
+    async def create_bucket() -> None:
+        """Create the bucket (the quick start's embedded S3 only)."""
+
+    async def head_object(key: str):  # type: ignore[no-untyped-def]
+        """
+        Describe C{key}: an L{ObjectInfo}. A missing key raises L{S3Error}
+        whose C{not_found} is true.
+        """
+
+    async def get_object(key: str, consumer, first_byte: int = 0):  # type: ignore[no-untyped-def]
+        """
+        Stream C{key}'s body from byte C{first_byte} into C{consumer} (an
+        C{IConsumer}), registering a streaming producer on it so that a slow
+        consumer pauses the store. Return the number of bytes written.
+        """
+
+    async def get_object_bytes(key: str):  # type: ignore[no-untyped-def]
+        """The whole body of a small object, as bytes."""
+
+    async def put_object(key: str, data=b""):  # type: ignore[no-untyped-def]
+        """Store C{data} (bytes or a L{PartBody}) whole as C{key}; return its ETag."""
+
+    async def copy_object(source_key: str, target_key: str, size: int) -> None:
+        """
+        Copy C{source_key}, of C{size} bytes, to C{target_key} inside the
+        bucket, part by part when it is too large for one CopyObject.
+        """
+
+    async def delete_object(key: str) -> None:
+        """Delete C{key}; a missing key is no error."""
+
+    async def delete_objects(keys) -> None:  # type: ignore[no-untyped-def]
+        """
+        Delete at most L{twisted_ftps3.s3.limits.MAX_DELETE_KEYS} keys in one
+        request. The first key S3 could not delete raises L{S3Error}.
+        """
+
+    async def list_objects(  # type: ignore[no-untyped-def]
+        prefix: str,
+        delimiter: str | None = None,
+        max_keys: int | None = None,
+        continuation_token: str | None = None,
+    ):
+        """One page of ListObjectsV2 under C{prefix}: a L{ListPage}."""
+
+    def iter_pages(prefix: str, delimiter: str | None = None):  # type: ignore[no-untyped-def]
+        """Every page of a listing, as an async iterator of L{ListPage}."""
+
+    async def create_multipart_upload(key: str):  # type: ignore[no-untyped-def]
+        """Start a multipart upload of C{key}; return its upload id."""
+
+    async def upload_part(key: str, upload_id: str, number: int, body):  # type: ignore[no-untyped-def]
+        """Send part C{number} (a L{PartBody}); return its ETag, with quotes."""
+
+    async def upload_part_copy(  # type: ignore[no-untyped-def]
+        key: str, upload_id: str, number: int, source_key: str, first: int, last: int
+    ):
+        """Make part C{number} of bytes C{first}..C{last} of C{source_key}; return its ETag."""
+
+    async def complete_multipart_upload(key: str, upload_id: str, parts) -> None:  # type: ignore[no-untyped-def]
+        """Join C{parts}, a sequence of C{(number, etag)}, into the object."""
+
+    async def abort_multipart_upload(key: str, upload_id: str) -> None:
+        """Throw away an upload and its parts; an unknown upload is no error."""
+
+    async def list_multipart_uploads(prefix: str = ""):  # type: ignore[no-untyped-def]
+        """The uploads in progress under C{prefix}: a tuple of L{MultipartUploadEntry}."""

@@ -1,0 +1,45 @@
+# -*- test-case-name: tests.test_s3_responses,tests.test_object_store -*-
+"""
+The small frozen values an object store hands back: what an object is, a
+page of a listing, an upload in progress.
+
+They live apart from the XML parsers and the HTTP client so that every
+implementation of L{twisted_ftps3.s3.interfaces.IObjectStore} (S3 over HTTP,
+the in-memory fake of the tests) returns the very same types.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """
+    One object, as HEAD or one entry of a listing describes it.
+
+    @ivar etag: the ETag without its surrounding double quotes.
+    """
+
+    key: str
+    size: int
+    last_modified: datetime.datetime
+    etag: str
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of ListObjectsV2: at most 1,000 keys and common prefixes."""
+
+    objects: tuple[ObjectInfo, ...]
+    common_prefixes: tuple[str, ...]
+    next_continuation_token: str | None
+
+
+@dataclass(frozen=True)
+class MultipartUploadEntry:
+    """One multipart upload in progress, as ListMultipartUploads reports it."""
+
+    key: str
+    upload_id: str
