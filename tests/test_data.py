@@ -38,15 +38,14 @@ from twisted_ftps3.data import (
     _Withholding,
 )
 from twisted_ftps3.replies import CannotOpenDataConnection
+from twisted_ftps3.selfsigned import make_certificate, new_key
 from twisted_ftps3.tls import ServerTLS, SessionTLS, resumed
 
-from .test_tls import (
+from .support.tlspair import (
     ControlTransport,
     client_connection,
     client_context,
     handshake_between,
-    make_certificate,
-    new_key,
     session_after,
 )
 

@@ -8,162 +8,30 @@ bytes the test carries from one to the other.
 
 from __future__ import annotations
 
-import datetime
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from OpenSSL import SSL
 from twisted.internet.ssl import CertificateOptions, TLSVersion
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.config import ConfigError
+from twisted_ftps3.selfsigned import certificate_pem, key_pem, make_certificate, new_key
 from twisted_ftps3.tls import SessionTLS, load_tls, resumed
+
+from .support.tlspair import (
+    ControlTransport,
+    client_connection,
+    client_context,
+    handshake,
+    handshake_between,
+    session_after,
+)
 
 
 def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
     """The options of one control connection's context, from PEM files."""
     return load_tls(certificate_file, key_file).options()
-
-
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-
-
-def new_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def make_certificate(
-    key: PrivateKey,
-    subject: str,
-    *,
-    issuer: x509.Certificate | None = None,
-    issuer_key: PrivateKey | None = None,
-    ca: bool = False,
-) -> x509.Certificate:
-    """A certificate for C{key}, self-signed unless C{issuer} and C{issuer_key} are given."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    signer = key if issuer_key is None else issuer_key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name if issuer is None else issuer.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    algorithm = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return builder.sign(signer, algorithm)
-
-
-def certificate_pem(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def key_pem(key: PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def handshake(server_context: SSL.Context, version: int) -> SSL.Connection:
-    """
-    Complete a handshake between C{server_context} and a client that speaks
-    only TLS C{version}, and return the client's side.
-
-    The client allows every cipher (security level 0), so that only the
-    server's settings can make the handshake fail.
-
-    @raise SSL.Error: if the handshake fails.
-    """
-    client_context = SSL.Context(SSL.TLS_CLIENT_METHOD)
-    client_context.set_min_proto_version(version)
-    client_context.set_max_proto_version(version)
-    client_context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
-    server = SSL.Connection(server_context, None)
-    client = SSL.Connection(client_context, None)
-    handshake_between(client, server)
-    return client
-
-
-def handshake_between(client: SSL.Connection, server: SSL.Connection) -> None:
-    """
-    Complete a handshake between two connections, carrying the bytes each
-    side writes to the other until both are done.
-
-    What the server writes once its handshake is over (TLS 1.3 session
-    tickets) is carried into the client's input too, unread.
-
-    @raise SSL.Error: if the handshake fails.
-    """
-    server.set_accept_state()
-    client.set_connect_state()
-    done = {client: False, server: False}
-    for _ in range(20):
-        for side, other in ((client, server), (server, client)):
-            if not done[side]:
-                try:
-                    side.do_handshake()
-                except SSL.WantReadError:
-                    pass
-                else:
-                    done[side] = True
-            try:
-                other.bio_write(side.bio_read(65536))
-            except SSL.WantReadError:
-                pass
-        if all(done.values()):
-            return
-    raise AssertionError("the handshake did not finish")
-
-
-def client_context(version: int) -> SSL.Context:
-    """A client's context that speaks only TLS C{version} and keeps its sessions."""
-    context = SSL.Context(SSL.TLS_CLIENT_METHOD)
-    context.set_min_proto_version(version)
-    context.set_max_proto_version(version)
-    context.set_session_cache_mode(SSL.SESS_CACHE_CLIENT)
-    return context
-
-
-def client_connection(context: SSL.Context, session: SSL.Session | None = None) -> SSL.Connection:
-    """A client's connection from C{context}, offering C{session} if one is given."""
-    connection = SSL.Connection(context, None)
-    if session is not None:
-        connection.set_session(session)
-    return connection
-
-
-def session_after(client: SSL.Connection, server: SSL.Connection) -> SSL.Session:
-    """
-    The client's TLS session once a handshake between C{client} and
-    C{server} is over, as a client would keep it to resume.
-
-    The server sends a few bytes and the client reads them first: under
-    TLS 1.3 the session tickets follow the handshake, and the client
-    processes them only when it reads.
-    """
-    server.send(b"ready")
-    client.bio_write(server.bio_read(65536))
-    assert client.recv(65536) == b"ready"
-    return client.get_session()
-
-
-class ControlTransport:
-    """A control connection's TLS transport, as far as L{SessionTLS.of} asks."""
-
-    def __init__(self, handle: SSL.Connection) -> None:
-        self.handle = handle
-
-    def getHandle(self) -> SSL.Connection:
-        return self.handle
 
 
 class TLSFilesTestCase(SynchronousTestCase):

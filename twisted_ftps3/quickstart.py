@@ -15,7 +15,6 @@ installed, C{python -m twisted_ftps3.quickstart}.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import os
 import secrets
 import shutil
@@ -31,6 +30,7 @@ from typing import Any
 from twisted.internet.defer import ensureDeferred
 from twisted.web.client import Agent
 
+from . import selfsigned
 from .config import load_settings
 from .s3.client import S3Client
 from .s3.credentials import Credentials, StaticCredentialsProvider
@@ -49,43 +49,20 @@ def free_port() -> int:
 
 def write_certificate(directory: str) -> tuple[str, str]:
     """A self-signed certificate for 127.0.0.1 and localhost, valid 30 days."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twisted-ftps3 quick start")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    key = selfsigned.new_key()
+    certificate = selfsigned.make_certificate(
+        key,
+        "twisted-ftps3 quick start",
+        names=("localhost", HOST),
+        ca=True,
+        valid_for=datetime.timedelta(days=30),
     )
     certificate_path = os.path.join(directory, "ssl.crt")
     key_path = os.path.join(directory, "ssl.key")
     with open(certificate_path, "wb") as f:
-        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+        f.write(selfsigned.certificate_pem(certificate))
     with open(os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        f.write(selfsigned.key_pem(key))
     return certificate_path, key_path
 
 

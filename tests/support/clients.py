@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import fcntl
 import ftplib
-import ipaddress
 import os
 import socket
 import ssl
@@ -23,9 +22,9 @@ import urllib.parse
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+
+from twisted_ftps3 import selfsigned
 
 __all__ = [
     "ImplicitFTPS",
@@ -356,60 +355,16 @@ def _write_replacing(path: str, data: bytes, mode: int) -> None:
 
 def _self_signed_pem() -> tuple[bytes, bytes]:
     """
-    Make the certificate and key of L{tls_certificate}, as PEM.
-
-    EC P-256 because generating it is instant, unlike RSA, and every client here (OpenSSL in
-    Python and curl, GnuTLS in lftp) supports it. The validity starts a day early so a
-    slightly skewed clock does not make it "not yet valid".
+    Make the certificate and key of L{tls_certificate}, as PEM: valid for a
+    year, since it is cached in the test directory between runs.
     """
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    public_key = key.public_key()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.IPv6Address("::1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
-        )
-        .sign(key, hashes.SHA256())
+    key = selfsigned.new_key()
+    certificate = selfsigned.make_certificate(
+        key,
+        "localhost",
+        names=("localhost", "127.0.0.1", "::1"),
+        ca=True,
+        server_auth=True,
+        valid_for=datetime.timedelta(days=365),
     )
-    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert_pem, key_pem
+    return selfsigned.certificate_pem(certificate), selfsigned.key_pem(key)
