@@ -95,6 +95,10 @@ class SlashSuffixTests(SynchronousTestCase):
         """Every key in the bucket."""
         return set(self.store.keys())
 
+    def change_names(self) -> list[str]:
+        """The names of the calls that may have changed the bucket, in order."""
+        return [call[0] for call in self.store.changes()]
+
     def objects(self) -> dict[str, bytes]:
         """Every key in the bucket, with its bytes."""
         return {key: self.store.data(key) for key in self.store.keys()}
@@ -450,7 +454,7 @@ class SlashSuffixTests(SynchronousTestCase):
         """Every key is copied before any is deleted: an interruption loses nothing."""
         self.make_nested()
         self.successResultOf(self.shell.rename(["a"], ["z"]))
-        names = [call[0] for call in self.store.changes()]
+        names = self.change_names()
         self.assertEqual(names, ["copy_object"] * 5 + ["delete_objects"])
 
     def test_rename_directory_into_other_directory(self) -> None:
@@ -789,7 +793,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.successResultOf(self.upload(["d", "f"], data).close())
         self.assertEqual(self.store.data("d/f"), data)
         self.assertEqual(
-            [call[0] for call in self.store.changes()],
+            self.change_names(),
             [
                 "create_multipart_upload",
                 "upload_part",
@@ -985,7 +989,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.successResultOf(target.close())
         self.assertEqual(self.store.data("f"), old + b"tail")
         self.assertEqual(
-            [call[0] for call in self.store.changes()],
+            self.change_names(),
             [
                 "create_multipart_upload",
                 "upload_part_copy",
