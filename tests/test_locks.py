@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_ftps3.locks}: per-path reader/writer locks.
+Tests for L{twisted_ftps3.locks}: reader/writer locks on key prefixes.
 
 Every operation here is a small coroutine run with C{ensureDeferred} that
 takes its locks and then waits on a Deferred the test fires by hand, so the
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_ftps3.locks import PathLocks, ancestors
+from twisted_ftps3.locks import KeyLocks, ancestors
 
-X = ("x",)
-Y = ("y",)
+X = "x/"
+Y = "y/"
 
 
 class Operation:
@@ -27,10 +27,10 @@ class Operation:
 
     def __init__(
         self,
-        locks: PathLocks,
+        locks: KeyLocks,
         *,
-        read: Sequence[Sequence[str]] = (),
-        write: Sequence[Sequence[str]] = (),
+        read: Sequence[str] = (),
+        write: Sequence[str] = (),
         log: list[str] | None = None,
         name: str = "",
         hold_open: bool = True,
@@ -43,9 +43,9 @@ class Operation:
 
     async def _run(
         self,
-        locks: PathLocks,
-        read: Sequence[Sequence[str]],
-        write: Sequence[Sequence[str]],
+        locks: KeyLocks,
+        read: Sequence[str],
+        write: Sequence[str],
     ) -> None:
         async with locks.hold(read=read, write=write):
             self.entered = True
@@ -61,22 +61,22 @@ class Operation:
 
 
 class SharingTests(SynchronousTestCase):
-    """Who may hold a path's lock together with whom."""
+    """Who may hold a prefix's lock together with whom."""
 
     def setUp(self) -> None:
-        self.locks = PathLocks()
+        self.locks = KeyLocks()
         # Operations a test only holds the lock with must stay referenced:
         # an unreferenced suspended coroutine is collected, releasing its lock.
         self.held: list[Operation] = []
 
     def test_readers_share(self) -> None:
-        """Two readers of one path hold its lock at the same time."""
+        """Two readers of one prefix hold its lock at the same time."""
         first = Operation(self.locks, read=[X])
         second = Operation(self.locks, read=[X])
         self.assertEqual((first.entered, second.entered), (True, True))
 
     def test_writer_excludes_reader(self) -> None:
-        """A reader waits while a writer holds the path, and goes in when it leaves."""
+        """A reader waits while a writer holds the prefix, and goes in when it leaves."""
         writer = Operation(self.locks, write=[X])
         reader = Operation(self.locks, read=[X])
         self.assertFalse(reader.entered)
@@ -92,37 +92,51 @@ class SharingTests(SynchronousTestCase):
         self.assertTrue(second.entered)
 
     def test_reader_excludes_writer(self) -> None:
-        """A writer waits until the reader holding the path leaves."""
+        """A writer waits until the reader holding the prefix leaves."""
         reader = Operation(self.locks, read=[X])
         writer = Operation(self.locks, write=[X])
         self.assertFalse(writer.entered)
         reader.finish()
         self.assertTrue(writer.entered)
 
-    def test_other_paths_independent(self) -> None:
-        """A writer of one path does not block a writer of another."""
+    def test_other_prefixes_independent(self) -> None:
+        """A writer of one prefix does not block a writer of another."""
         self.held.append(Operation(self.locks, write=[X]))
         other = Operation(self.locks, write=[Y])
         self.assertTrue(other.entered)
 
     def test_read_and_write_means_write(self) -> None:
-        """A path asked for both reading and writing is write-locked."""
+        """A prefix asked for both reading and writing is write-locked."""
         self.held.append(Operation(self.locks, read=[X], write=[X]))
         reader = Operation(self.locks, read=[X])
         self.assertFalse(reader.entered)
 
-    def test_paths_given_as_lists(self) -> None:
-        """A path given as a list locks the same path as the equal tuple."""
-        self.held.append(Operation(self.locks, write=[["x"]]))
+    def test_equal_prefixes_share(self) -> None:
+        """A prefix built apart (another str object) locks the same prefix as the equal one."""
+        self.held.append(Operation(self.locks, write=["".join(["x", "/"])]))
         reader = Operation(self.locks, read=[X])
         self.assertFalse(reader.entered)
+
+    def test_string_prefix_is_not_key_prefix(self) -> None:
+        """
+        C{al/} and C{alice/} are different prefixes, though one string
+        begins the other: their writers do not block each other.
+        """
+        self.held.append(Operation(self.locks, write=["home/al/"]))
+        self.assertTrue(Operation(self.locks, write=["home/alice/"]).entered)
+
+    def test_not_a_prefix_refused(self) -> None:
+        """A name that is not a key prefix (a file's key, say) is refused."""
+        self.failureResultOf(Operation(self.locks, write=["x/f"]).done, ValueError)
+        self.failureResultOf(Operation(self.locks, read=["x"]).done, ValueError)
+        self.assertEqual(len(self.locks), 0)
 
 
 class FairnessTests(SynchronousTestCase):
     """Locks are granted first come, first served."""
 
     def setUp(self) -> None:
-        self.locks = PathLocks()
+        self.locks = KeyLocks()
         # Operations a test only holds the lock with must stay referenced:
         # an unreferenced suspended coroutine is collected, releasing its lock.
         self.held: list[Operation] = []
@@ -162,7 +176,7 @@ class ReleaseTests(SynchronousTestCase):
     """Locks are given back however the body ends, and then forgotten."""
 
     def setUp(self) -> None:
-        self.locks = PathLocks()
+        self.locks = KeyLocks()
         # Operations a test only holds the lock with must stay referenced:
         # an unreferenced suspended coroutine is collected, releasing its lock.
         self.held: list[Operation] = []
@@ -179,15 +193,15 @@ class ReleaseTests(SynchronousTestCase):
         self.assertTrue(Operation(self.locks, write=[X]).entered)
 
     def test_counts_paths_in_use(self) -> None:
-        """C{len()} counts each path with a lock held or awaited, once."""
-        self.held.append(Operation(self.locks, read=[(), X], write=[X + ("a",)]))
-        self.held.append(Operation(self.locks, read=[()], write=[Y]))
+        """C{len()} counts each prefix with a lock held or awaited, once."""
+        self.held.append(Operation(self.locks, read=["", X], write=[X + "a/"]))
+        self.held.append(Operation(self.locks, read=[""], write=[Y]))
         self.assertEqual(len(self.locks), 4)
 
     def test_idle_locks_forgotten(self) -> None:
         """Once every operation has left, no lock is kept."""
-        first = Operation(self.locks, read=[()], write=[X])
-        second = Operation(self.locks, read=[()], write=[X])
+        first = Operation(self.locks, read=[""], write=[X])
+        second = Operation(self.locks, read=[""], write=[X])
         first.finish()
         second.finish()
         self.successResultOf(second.done)
@@ -197,7 +211,7 @@ class ReleaseTests(SynchronousTestCase):
         """A body that raises leaves no lock behind."""
 
         async def failing() -> None:
-            async with self.locks.hold(read=[()], write=[X]):
+            async with self.locks.hold(read=[""], write=[X]):
                 raise ValueError("boom")
 
         self.failureResultOf(ensureDeferred(failing()), ValueError)
@@ -215,7 +229,7 @@ class DeadlockTests(SynchronousTestCase):
         then C{y}. Taken in argument order, A would hold C{x} waiting for C{y}
         while B held C{y} waiting for C{x}.
         """
-        locks = PathLocks()
+        locks = KeyLocks()
         reader_x = Operation(locks, read=[X])
         reader_y = Operation(locks, read=[Y])
         a = Operation(locks, write=[X, Y], hold_open=False)
@@ -231,7 +245,7 @@ class DeadlockTests(SynchronousTestCase):
         While A holds C{x} and C{y}, B asking for C{y} then C{x} waits, and
         goes in once A leaves.
         """
-        locks = PathLocks()
+        locks = KeyLocks()
         a = Operation(locks, write=[X, Y])
         b = Operation(locks, write=[Y, X])
         self.assertFalse(b.entered)
@@ -243,7 +257,7 @@ class CancellationTests(SynchronousTestCase):
     """Cancelling an operation still waiting for its locks."""
 
     def setUp(self) -> None:
-        self.locks = PathLocks()
+        self.locks = KeyLocks()
         # Operations a test only holds the lock with must stay referenced:
         # an unreferenced suspended coroutine is collected, releasing its lock.
         self.held: list[Operation] = []
@@ -286,7 +300,7 @@ class CancellationTests(SynchronousTestCase):
 
     def test_cancel_releases_locks_taken(self) -> None:
         """
-        An operation cancelled while waiting for its second path gives back
+        An operation cancelled while waiting for its second prefix gives back
         the first, which it already held.
         """
         self.held.append(Operation(self.locks, write=[Y]))
@@ -297,22 +311,67 @@ class CancellationTests(SynchronousTestCase):
     def test_cancelled_forgotten(self) -> None:
         """Nothing is left of a cancelled operation once the holder leaves."""
         holder = Operation(self.locks, write=[X])
-        self.cancel(Operation(self.locks, read=[()], write=[X]))
+        self.cancel(Operation(self.locks, read=[""], write=[X]))
         holder.finish()
         self.assertEqual(len(self.locks), 0)
 
 
 class AncestorsTests(SynchronousTestCase):
-    """L{ancestors} lists a path's proper ancestors."""
+    """L{ancestors} lists a key prefix's proper ancestors."""
 
     def test_root_first(self) -> None:
-        """The ancestors run from the root down, excluding the path itself."""
-        self.assertEqual(ancestors(("a", "b", "c")), [(), ("a",), ("a", "b")])
+        """The ancestors run from the bucket's root down, excluding the prefix itself."""
+        self.assertEqual(ancestors("a/b/c/"), ["", "a/", "a/b/"])
 
     def test_top_level(self) -> None:
-        """A top-level path's only ancestor is the root."""
-        self.assertEqual(ancestors(["a"]), [()])
+        """A top-level prefix's only ancestor is the bucket's root."""
+        self.assertEqual(ancestors("a/"), [""])
 
     def test_root(self) -> None:
-        """The root has no ancestors."""
-        self.assertEqual(ancestors(()), [])
+        """The bucket's root has no ancestors."""
+        self.assertEqual(ancestors(""), [])
+
+    def test_over_keys_not_paths(self) -> None:
+        """
+        The ancestors of a path under a user's root are those of its key:
+        the root's own prefixes come first.
+        """
+        self.assertEqual(ancestors("home/alice/a/"), ["", "home/", "home/alice/"])
+
+    def test_not_a_prefix_refused(self) -> None:
+        """A name that does not end in C{/} is no key prefix."""
+        self.assertRaises(ValueError, ancestors, "a/b")
+
+
+class KeySpaceTests(SynchronousTestCase):
+    """
+    Operations under different roots contend where their key spaces meet,
+    and only there, when they lock as the shell does (ancestors read, the
+    prefix itself written).
+    """
+
+    def setUp(self) -> None:
+        self.locks = KeyLocks()
+        # Operations a test only holds the lock with must stay referenced:
+        # an unreferenced suspended coroutine is collected, releasing its lock.
+        self.held: list[Operation] = []
+
+    def change(self, prefix: str, hold_open: bool = True) -> Operation:
+        """An operation that changes C{prefix}, locking as the shell does."""
+        return Operation(self.locks, read=ancestors(prefix), write=[prefix], hold_open=hold_open)
+
+    def test_overlapping_roots_contend(self) -> None:
+        """
+        A change inside C{home/alice/} waits while a user whose root is
+        C{home/} changes C{alice} there, and goes in once that change ends.
+        """
+        outer = self.change("home/alice/")
+        inner = self.change("home/alice/reports/")
+        self.assertFalse(inner.entered)
+        outer.finish()
+        self.assertTrue(inner.entered)
+
+    def test_disjoint_roots_independent(self) -> None:
+        """Changes under C{home/alice/} and C{home/bob/} go in together."""
+        self.held.append(self.change("home/alice/reports/"))
+        self.assertTrue(self.change("home/bob/reports/").entered)

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_ftps3.replies}: FTP error replies, and S3 failures as FTP replies.
+Tests for L{twisted_ftps3.replies}: FTP error replies, and paths as replies show them.
 """
 
 from __future__ import annotations
@@ -8,30 +8,7 @@ from twisted.protocols import ftp
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3 import replies
-from twisted_ftps3.replies import display_path, for_s3_error
-from twisted_ftps3.s3.errors import S3Error
-
-PATH = ("reports", "q3 \N{POUND SIGN}.csv")
-SHOWN = "/reports/q3 \N{POUND SIGN}.csv"
-REQUEST_ID = "4442587FB7D0A2F9"
-KEY = "reports/q3 \N{POUND SIGN}.csv"
-
-
-def s3_error(code: str, status: int | None, message: str = "S3 says no") -> S3Error:
-    """An S3 error as the client raises it, with all the internals filled in."""
-    return S3Error(code, status, message, request_id=REQUEST_ID, operation="PutObject", key=KEY)
-
-
-#: Errors of every kind, with S3 internals in them that must not reach the user.
-EVERY_KIND = [
-    s3_error("NoSuchKey", 404, "The specified key does not exist."),
-    s3_error("SignatureDoesNotMatch", 403, "The request signature we calculated does not match"),
-    s3_error("AccessDenied", 403, "Access Denied"),
-    s3_error("SlowDown", 503, "Please reduce your request rate."),
-    s3_error("InternalError", 500, "We encountered an internal error."),
-    s3_error("ConnectionError", None, "Connection was refused by other side: 111"),
-    s3_error("KeyTooLongError", 400, "Your key is too long"),
-]
+from twisted_ftps3.replies import display_path
 
 
 class DisplayPathTests(SynchronousTestCase):
@@ -44,84 +21,6 @@ class DisplayPathTests(SynchronousTestCase):
     def test_nested(self) -> None:
         """A path is absolute, its segments joined with C{/}."""
         self.assertEqual(display_path(("a", "b c")), "/a/b c")
-
-
-class ForS3ErrorTests(SynchronousTestCase):
-    """L{for_s3_error} turns each kind of S3 failure into the right reply."""
-
-    def reply(self, code: str, status: int | None) -> str:
-        return for_s3_error(s3_error(code, status), PATH).response()
-
-    def test_not_found_is_file_not_found(self) -> None:
-        """A missing key is Twisted's L{ftp.FileNotFoundError}."""
-        self.assertIsInstance(for_s3_error(s3_error("NoSuchKey", 404), PATH), ftp.FileNotFoundError)
-
-    def test_not_found_reply(self) -> None:
-        """A missing key is a 550 about the path."""
-        self.assertEqual(self.reply("NoSuchKey", 404), f"550 {SHOWN}: No such file or directory.")
-
-    def test_not_found_without_code(self) -> None:
-        """A 404 is a missing file whatever the code (a HEAD has no error body)."""
-        self.assertTrue(self.reply("NotFound", 404).startswith("550 "))
-
-    def test_signature_mismatch(self) -> None:
-        """S3 refusing the server's signature is a 451: the server's problem."""
-        self.assertTrue(self.reply("SignatureDoesNotMatch", 403).startswith("451 "))
-
-    def test_access_denied(self) -> None:
-        """S3 denying access is a 451, not a 550 the user could act on."""
-        self.assertTrue(self.reply("AccessDenied", 403).startswith("451 "))
-
-    def test_expired_token(self) -> None:
-        """Expired credentials are a 451."""
-        self.assertTrue(self.reply("ExpiredToken", 400).startswith("451 "))
-
-    def test_slow_down(self) -> None:
-        """Throttling (503 SlowDown) is a 451."""
-        self.assertTrue(self.reply("SlowDown", 503).startswith("451 "))
-
-    def test_internal_error(self) -> None:
-        """S3 failing (500) is a 451."""
-        self.assertTrue(self.reply("InternalError", 500).startswith("451 "))
-
-    def test_unreachable(self) -> None:
-        """No response at all (status C{None}) is a 451."""
-        self.assertTrue(self.reply("ConnectionError", None).startswith("451 "))
-
-    def test_unknown_client_error(self) -> None:
-        """An unforeseen 4xx is a 451 too."""
-        self.assertTrue(self.reply("InvalidArgument", 400).startswith("451 "))
-
-    def test_key_too_long(self) -> None:
-        """S3 refusing the key as too long is a 553: the name cannot be stored."""
-        self.assertTrue(self.reply("KeyTooLongError", 400).startswith("553 "))
-
-    def test_invalid_object_name(self) -> None:
-        """S3 refusing the object name is a 553."""
-        self.assertTrue(self.reply("InvalidObjectName", 400).startswith("553 "))
-
-    def test_replies_are_ftp_errors(self) -> None:
-        """Every reply is an L{ftp.FTPCmdError}, so Twisted's protocol sends it."""
-        for error in EVERY_KIND:
-            self.assertIsInstance(for_s3_error(error, PATH), ftp.FTPCmdError)
-
-    def test_replies_name_the_path(self) -> None:
-        """Every reply names the path as the user sees it."""
-        for error in EVERY_KIND:
-            self.assertIn(SHOWN, for_s3_error(error, PATH).response())
-
-    def test_replies_one_line(self) -> None:
-        """Every reply is a single line."""
-        for error in EVERY_KIND:
-            response = for_s3_error(error, PATH).response()
-            self.assertEqual(response.splitlines(), [response])
-
-    def test_no_s3_internals(self) -> None:
-        """No reply shows S3's request id, message, error code or operation."""
-        for error in EVERY_KIND:
-            response = for_s3_error(error, PATH).response()
-            for internal in (REQUEST_ID, error.message, error.code, error.operation, "HTTP"):
-                self.assertNotIn(internal, response)
 
 
 class ReplyClassTests(SynchronousTestCase):

@@ -1,13 +1,14 @@
 """
-Tests for L{twisted_ftps3.shell}: the FTP file system kept in one S3 bucket.
+Tests for L{twisted_ftps3.shell}: the FTP file system kept in one bucket.
 
 In the spirit of Twisted's C{IFTPShellTestsMixin}, the shell is driven only
-through its C{IFTPShell} methods. The S3 client is replaced by
-L{FakeS3Client}, an in-memory bucket that keeps S3's listing semantics (sorted
-keys, common prefixes, paging by continuation token, with small pages so that
-paging is exercised) and records every call. Its calls never wait, so every
-Deferred the shell returns has fired by the time it is returned, and the
-tests are synchronous.
+through its C{IFTPShell} methods and the transfer interfaces it hands out.
+The store is L{MemoryObjectStore}, an in-memory bucket with S3's listing
+semantics, here with pages of three entries so that paging is exercised; it
+records every call. Its calls never wait unless told to, so every Deferred
+the shell returns has fired by the time it is returned, and the tests are
+synchronous. (L{tests.test_shell_contract} runs the shell's contract against
+S3 over HTTP as well.)
 
 Every test runs twice: in L{SlashSuffixTests}, where a directory's marker is
 C{path/}, and in L{DotDirSuffixTests}, where it is C{path/.dir}.
@@ -16,258 +17,42 @@ C{path/}, and in L{DotDirSuffixTests}, where it is C{path/.dir}.
 from __future__ import annotations
 
 import datetime
-import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.interfaces import IPushProducer
 from twisted.protocols import ftp
 from twisted.python import filepath
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from twisted_ftps3 import shell as shell_module
-from twisted_ftps3.keys import KeyMap
-from twisted_ftps3.locks import PathLocks
+from twisted_ftps3.interfaces import IDownload, IUpload
+from twisted_ftps3.locks import KeyLocks
+from twisted_ftps3.objectkeys import KeyMap
 from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
-from twisted_ftps3.s3.bodies import PartBody
-from twisted_ftps3.s3.client import ObjectInfo
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.responses import ListPage, ObjectEntry
-from twisted_ftps3.s3.upload import MIN_PART_SIZE, UploadRegistry
-from twisted_ftps3.shell import S3Shell
+from twisted_ftps3.s3.limits import MIN_PART_SIZE
+from twisted_ftps3.s3.upload import UploadRegistry
+from twisted_ftps3.shell import S3Shell, ftpshell
+
+from .support.memory_store import STORED_AT, MemoryObjectStore
+from .support.producers import FakeProducer, RecordingConsumer
 
 UTC = datetime.timezone.utc
-#: When the fake bucket says an object was last changed, unless told otherwise.
-STORED_AT = datetime.datetime(2026, 11, 26, 10, 19, 42, tzinfo=UTC)
 #: Every attribute C{IFTPShell.stat} and C{list} can be asked for.
 ALL_KEYS = ("size", "directory", "permissions", "hardlinks", "modified", "owner", "group")
 
 
-def _etag(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
-class FakeS3Client:
+class WriterStore(MemoryObjectStore):
     """
-    The S3 calls L{S3Shell} makes, over a dict of key to bytes.
-
-    Every call is recorded in C{calls} as a tuple of its name and arguments.
-    An L{S3Error} put in C{failures} under a call's name is raised by every
-    call of that name, before it does anything. A page of a listing holds at
-    most C{page_size} entries (objects and common prefixes together, as in
-    S3) unless the caller asks for fewer.
+    The in-memory store, with the one call the multipart writer makes that
+    L{IObjectStore} does not name (C{S3Client.abort_multipart_upload_quietly}):
+    it aborts as the interface's C{abort_multipart_upload} does, and is
+    recorded as that call.
     """
-
-    def __init__(self, page_size: int = 3) -> None:
-        self.page_size = page_size
-        self.objects: dict[str, bytes] = {}
-        self.modified: dict[str, datetime.datetime] = {}
-        self.calls: list[tuple[Any, ...]] = []
-        self.failures: dict[str, S3Error] = {}
-        #: Multipart uploads in progress: upload id -> (key, parts by number).
-        self.uploads: dict[str, tuple[str, dict[int, bytes]]] = {}
-        self._next_upload = 1
-
-    # -- for the tests ------------------------------------------------------
-
-    def store(self, key: str, data: bytes = b"", modified: datetime.datetime = STORED_AT) -> None:
-        """Put C{key} in the bucket without recording a call."""
-        self.objects[key] = data
-        self.modified[key] = modified
-
-    def named(self, name: str) -> list[tuple[Any, ...]]:
-        """The recorded calls of one kind, in order."""
-        return [call for call in self.calls if call[0] == name]
-
-    def changes(self) -> list[tuple[Any, ...]]:
-        """The recorded calls that change the bucket, in order."""
-        reads = {"head_object", "get_object", "list_objects", "iter_pages"}
-        return [call for call in self.calls if call[0] not in reads]
-
-    def _record(self, name: str, *args: Any) -> None:
-        self.calls.append((name, *args))
-        if name in self.failures:
-            raise self.failures[name]
-
-    def _missing(self, code: str, operation: str, key: str) -> S3Error:
-        return S3Error(code, 404, "The specified key does not exist.", operation=operation, key=key)
-
-    # -- objects ------------------------------------------------------------
-
-    async def head_object(self, key: str) -> ObjectInfo:
-        self._record("head_object", key)
-        if key not in self.objects:
-            # HEAD answers have no body, so S3's code is the status's.
-            raise self._missing("NotFound", "HeadObject", key)
-        data = self.objects[key]
-        return ObjectInfo(
-            key=key, size=len(data), last_modified=self.modified[key], etag=_etag(data)
-        )
-
-    async def get_object(self, key: str, consumer: Any, *, first_byte: int = 0) -> int:
-        self._record("get_object", key, first_byte)
-        if key not in self.objects:
-            raise self._missing("NoSuchKey", "GetObject", key)
-        body = self.objects[key][first_byte:]
-        consumer.write(body)
-        return len(body)
-
-    async def put_object(self, key: str, data: bytes | PartBody = b"") -> str:
-        body = data.getvalue() if isinstance(data, PartBody) else bytes(data)
-        self._record("put_object", key, body)
-        self.store(key, body)
-        return _etag(body)
-
-    async def copy_object(self, source_key: str, target_key: str, size: int) -> None:
-        self._record("copy_object", source_key, target_key, size)
-        if source_key not in self.objects:
-            raise self._missing("NoSuchKey", "CopyObject", source_key)
-        data = self.objects[source_key]
-        if size != len(data):
-            raise AssertionError(f"copy of {source_key!r} claims {size} bytes, has {len(data)}")
-        self.store(target_key, data)
-
-    async def delete_object(self, key: str) -> None:
-        self._record("delete_object", key)
-        # Deleting a missing key succeeds, as in S3.
-        self.objects.pop(key, None)
-        self.modified.pop(key, None)
-
-    async def delete_objects(self, keys: Sequence[str]) -> None:
-        self._record("delete_objects", list(keys))
-        if len(keys) > 1000:
-            raise AssertionError("DeleteObjects takes at most 1,000 keys")
-        for key in keys:
-            self.objects.pop(key, None)
-            self.modified.pop(key, None)
-
-    # -- listings -----------------------------------------------------------
-
-    def _entries(self, prefix: str, delimiter: str | None) -> list[tuple[str, bool]]:
-        """
-        The whole listing as S3 orders it: (key or common prefix, is prefix).
-
-        Keys are in UTF-8 order (which is code point order). With a
-        delimiter, every key with the delimiter after the prefix rolls up
-        into the common prefix ending at that delimiter's first occurrence,
-        which takes the place of its first key.
-        """
-        entries: list[tuple[str, bool]] = []
-        for key in sorted(self.objects):
-            if not key.startswith(prefix):
-                continue
-            if delimiter:
-                cut = key.find(delimiter, len(prefix))
-                if cut != -1:
-                    common = key[: cut + len(delimiter)]
-                    # Keys sharing a prefix sort together: one entry for all.
-                    if not entries or entries[-1] != (common, True):
-                        entries.append((common, True))
-                    continue
-            entries.append((key, False))
-        return entries
-
-    async def list_objects(
-        self,
-        prefix: str,
-        *,
-        delimiter: str | None = None,
-        max_keys: int | None = None,
-        continuation_token: str | None = None,
-    ) -> ListPage:
-        self._record("list_objects", prefix, delimiter, max_keys, continuation_token)
-        entries = self._entries(prefix, delimiter)
-        if continuation_token is not None:
-            after = continuation_token.removeprefix("after:")
-            entries = [entry for entry in entries if entry[0] > after]
-        limit = self.page_size if max_keys is None else min(max_keys, self.page_size)
-        page, rest = entries[:limit], entries[limit:]
-        return ListPage(
-            objects=tuple(
-                ObjectEntry(
-                    key=key,
-                    size=len(self.objects[key]),
-                    last_modified=self.modified[key],
-                    etag=_etag(self.objects[key]),
-                )
-                for key, is_prefix in page
-                if not is_prefix
-            ),
-            common_prefixes=tuple(key for key, is_prefix in page if is_prefix),
-            next_continuation_token=f"after:{page[-1][0]}" if rest else None,
-        )
-
-    async def iter_pages(
-        self, prefix: str, *, delimiter: str | None = None
-    ) -> AsyncIterator[ListPage]:
-        self._record("iter_pages", prefix, delimiter)
-        token = None
-        while True:
-            page = await self.list_objects(prefix, delimiter=delimiter, continuation_token=token)
-            yield page
-            token = page.next_continuation_token
-            if token is None:
-                return
-
-    # -- multipart uploads --------------------------------------------------
-
-    async def create_multipart_upload(self, key: str) -> str:
-        self._record("create_multipart_upload", key)
-        upload_id = f"upload-{self._next_upload}"
-        self._next_upload += 1
-        self.uploads[upload_id] = (key, {})
-        return upload_id
-
-    async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
-        self._record("upload_part", key, upload_id, number, len(body))
-        if upload_id not in self.uploads:
-            raise S3Error("NoSuchUpload", 404, operation="UploadPart", key=key)
-        data = body.getvalue()
-        self.uploads[upload_id][1][number] = data
-        return f'"{_etag(data)}"'
-
-    async def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
-        self._record("complete_multipart_upload", key, upload_id, [n for n, _ in parts])
-        if upload_id not in self.uploads:
-            raise S3Error("NoSuchUpload", 404, operation="CompleteMultipartUpload", key=key)
-        _, sent = self.uploads.pop(upload_id)
-        self.store(key, b"".join(sent[number] for number, _ in parts))
 
     async def abort_multipart_upload_quietly(self, key: str, upload_id: str) -> None:
-        self._record("abort_multipart_upload_quietly", key, upload_id)
-        self.uploads.pop(upload_id, None)
-
-
-@implementer(IPushProducer)
-class FakeProducer:
-    """The data connection's side of an upload: records what it is told."""
-
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def pauseProducing(self) -> None:
-        self.events.append("pause")
-
-    def resumeProducing(self) -> None:
-        self.events.append("resume")
-
-    def stopProducing(self) -> None:
-        self.events.append("stop")
-
-
-class Collector:
-    """A consumer that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.received.append(data)
+        await self.abort_multipart_upload(key, upload_id)
 
 
 class SlashSuffixTests(SynchronousTestCase):
@@ -279,12 +64,12 @@ class SlashSuffixTests(SynchronousTestCase):
     suffix = "/"
 
     def setUp(self) -> None:
-        self.client = FakeS3Client()
+        self.store = WriterStore(page_size=3)
         self.keys = KeyMap(self.suffix)
-        self.locks = PathLocks()
+        self.locks = KeyLocks()
         self.uploads = UploadRegistry()
         self.shell = S3Shell(
-            self.client,  # type: ignore[arg-type]
+            self.store,
             keys=self.keys,
             locks=self.locks,
             uploads=self.uploads,
@@ -300,15 +85,23 @@ class SlashSuffixTests(SynchronousTestCase):
 
     def mkdir(self, *path: str) -> None:
         """Make the directory C{path} in the bucket behind the shell's back."""
-        self.client.store(self.marker(*path))
+        self.store.store(self.marker(*path))
 
     def mkfile(self, *path: str, data: bytes = b"data") -> None:
         """Make the file C{path} in the bucket behind the shell's back."""
-        self.client.store("/".join(path), data)
+        self.store.store("/".join(path), data)
 
     def bucket(self) -> set[str]:
         """Every key in the bucket."""
-        return set(self.client.objects)
+        return set(self.store.keys())
+
+    def change_names(self) -> list[str]:
+        """The names of the calls that may have changed the bucket, in order."""
+        return [call[0] for call in self.store.changes()]
+
+    def objects(self) -> dict[str, bytes]:
+        """Every key in the bucket, with its bytes."""
+        return {key: self.store.data(key) for key in self.store.keys()}
 
     def reply_failure(self, d: Deferred[Any], kind: type[Exception]) -> Any:
         """The C{kind} exception C{d} failed with, checked to be an FTP reply."""
@@ -320,26 +113,37 @@ class SlashSuffixTests(SynchronousTestCase):
         self, *, read: Sequence[Sequence[str]] = (), write: Sequence[Sequence[str]] = ()
     ) -> Deferred[None]:
         """
-        Hold path locks, as another operation would, until the returned
-        Deferred is fired.
+        Hold the locks of paths, as another operation would, until the
+        returned Deferred is fired.
         """
         release: Deferred[None] = Deferred()
 
         async def holder() -> None:
-            async with self.locks.hold(read=read, write=write):
+            async with self.locks.hold(
+                read=[self.keys.prefix(path) for path in read],
+                write=[self.keys.prefix(path) for path in write],
+            ):
                 await release
 
         ensureDeferred(holder())
         return release
 
-    def upload(self, path: list[str], data: bytes) -> Any:
-        """Open C{path} for writing and write C{data} into it; return the IWriteFile."""
-        target = self.successResultOf(self.shell.openForWriting(path))
+    def write(self, target: Any, data: bytes) -> FakeProducer:
+        """
+        Write C{data} into the upload C{target} as a data connection would;
+        return the connection's producer.
+        """
         consumer = self.successResultOf(target.receive())
         producer = FakeProducer()
         consumer.registerProducer(producer, True)
         consumer.write(data)
         consumer.unregisterProducer()
+        return producer
+
+    def upload(self, path: list[str], data: bytes) -> Any:
+        """Open C{path} for writing and write C{data} into it; return the IUpload."""
+        target = self.successResultOf(self.shell.openForWriting(path))
+        self.write(target, data)
         return target
 
     def attributes(self, entries: list[tuple[str, list[Any]]]) -> dict[str, list[Any]]:
@@ -375,8 +179,8 @@ class SlashSuffixTests(SynchronousTestCase):
     def test_make_directory_creates_marker(self) -> None:
         """C{makeDirectory} stores an empty marker object for the new directory."""
         self.successResultOf(self.shell.makeDirectory(["new"]))
-        self.assertEqual(self.client.objects, {self.marker("new"): b""})
-        self.assertEqual(self.client.changes(), [("put_object", self.marker("new"), b"")])
+        self.assertEqual(self.objects(), {self.marker("new"): b""})
+        self.assertEqual(self.store.changes(), [("put_object", self.marker("new"), b"")])
 
     def test_make_nested_directory(self) -> None:
         """A directory is made inside an existing one."""
@@ -395,19 +199,19 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkfile("name")
         error = self.reply_failure(self.shell.makeDirectory(["name"]), ftp.FileExistsError)
         self.assertEqual(error.args, ("/name",))
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_make_directory_over_directory(self) -> None:
         """An existing directory makes C{makeDirectory} fail with C{FileExistsError}."""
         self.mkdir("name")
         self.reply_failure(self.shell.makeDirectory(["name"]), ftp.FileExistsError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_make_directory_over_implicit_directory(self) -> None:
         """A directory that exists only through its contents also exists."""
         self.mkfile("name", "f")
         self.reply_failure(self.shell.makeDirectory(["name"]), ftp.FileExistsError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_make_directory_missing_parent(self) -> None:
         """A missing parent makes C{makeDirectory} fail with C{FileNotFoundError}."""
@@ -415,18 +219,18 @@ class SlashSuffixTests(SynchronousTestCase):
             self.shell.makeDirectory(["missing", "new"]), ftp.FileNotFoundError
         )
         self.assertEqual(error.args, ("/missing",))
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_make_directory_parent_is_file(self) -> None:
         """A file is no parent: C{makeDirectory} below it fails with C{FileNotFoundError}."""
         self.mkfile("f")
         self.reply_failure(self.shell.makeDirectory(["f", "new"]), ftp.FileNotFoundError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_make_root_directory(self) -> None:
         """The root always exists: making it fails with C{FileExistsError}."""
         self.reply_failure(self.shell.makeDirectory([]), ftp.FileExistsError)
-        self.assertEqual(self.client.calls, [])
+        self.assertEqual(self.store.calls, [])
 
     def test_make_directory_waits_for_parent_writer(self) -> None:
         """
@@ -437,7 +241,7 @@ class SlashSuffixTests(SynchronousTestCase):
         release = self.hold_lock(write=[("a",)])
         d = self.shell.makeDirectory(["a", "b"])
         self.assertNoResult(d)
-        self.assertEqual(self.client.calls, [])
+        self.assertEqual(self.store.calls, [])
         release.callback(None)
         self.successResultOf(d)
         self.assertIn(self.marker("a", "b"), self.bucket())
@@ -476,7 +280,7 @@ class SlashSuffixTests(SynchronousTestCase):
         """
         self.make_tree()
         self.successResultOf(self.shell.removeDirectory(["a"]))
-        deleted = [key for call in self.client.named("delete_objects") for key in call[1]]
+        deleted = [key for call in self.store.named("delete_objects") for key in call[1]]
         self.assertEqual(
             deleted,
             [
@@ -492,13 +296,13 @@ class SlashSuffixTests(SynchronousTestCase):
 
     def test_remove_directory_in_batches(self) -> None:
         """
-        Keys are deleted in batches of at most C{_DELETE_BATCH}, the batches
-        following one another in the same order.
+        Keys are deleted in batches of at most S3's C{MAX_DELETE_KEYS}, the
+        batches following one another in the same order.
         """
-        self.patch(shell_module, "_DELETE_BATCH", 2)
+        self.patch(ftpshell, "MAX_DELETE_KEYS", 2)
         self.make_tree()
         self.successResultOf(self.shell.removeDirectory(["a"]))
-        batches = [call[1] for call in self.client.named("delete_objects")]
+        batches = [call[1] for call in self.store.named("delete_objects")]
         self.assertEqual([len(batch) for batch in batches], [2, 2, 2, 1])
         self.assertEqual(batches[0], ["a/b/c/deep", "a/b/f2"])
         self.assertEqual(batches[-1], [self.marker("a")])
@@ -508,7 +312,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkdir("a")
         self.successResultOf(self.shell.removeDirectory(["a"]))
         self.assertEqual(self.bucket(), set())
-        self.assertEqual(self.client.changes(), [("delete_objects", [self.marker("a")])])
+        self.assertEqual(self.store.changes(), [("delete_objects", [self.marker("a")])])
 
     def test_remove_implicit_directory(self) -> None:
         """A directory without a marker is removed with its contents."""
@@ -522,18 +326,18 @@ class SlashSuffixTests(SynchronousTestCase):
         error = self.reply_failure(self.shell.removeDirectory(["f"]), ftp.IsNotADirectoryError)
         self.assertEqual(error.args, ("/f",))
         self.assertEqual(self.bucket(), {"f"})
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_remove_missing_directory(self) -> None:
         """C{removeDirectory} of a missing path fails with C{FileNotFoundError}."""
         self.reply_failure(self.shell.removeDirectory(["missing"]), ftp.FileNotFoundError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_remove_root_directory(self) -> None:
         """The root cannot be removed: C{PermissionDeniedError}, and no S3 call."""
         self.mkfile("f")
         self.reply_failure(self.shell.removeDirectory([]), ftp.PermissionDeniedError)
-        self.assertEqual(self.client.calls, [])
+        self.assertEqual(self.store.calls, [])
 
     # -- removeFile ---------------------------------------------------------
 
@@ -543,7 +347,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkfile("d", "f")
         self.successResultOf(self.shell.removeFile(["d", "f"]))
         self.assertEqual(self.bucket(), {self.marker("d")})
-        self.assertEqual(self.client.changes(), [("delete_object", "d/f")])
+        self.assertEqual(self.store.changes(), [("delete_object", "d/f")])
 
     def test_remove_file_on_directory(self) -> None:
         """C{removeFile} of a directory fails with C{IsADirectoryError}."""
@@ -551,18 +355,18 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkfile("d", "f")
         error = self.reply_failure(self.shell.removeFile(["d"]), ftp.IsADirectoryError)
         self.assertEqual(error.args, ("/d",))
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_remove_file_on_root(self) -> None:
         """C{removeFile} of the root fails with C{IsADirectoryError}."""
         self.reply_failure(self.shell.removeFile([]), ftp.IsADirectoryError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_remove_missing_file(self) -> None:
         """C{removeFile} of a missing path fails with C{FileNotFoundError}."""
         error = self.reply_failure(self.shell.removeFile(["missing"]), ftp.FileNotFoundError)
         self.assertEqual(error.args, ("/missing",))
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     # -- rename: files ------------------------------------------------------
 
@@ -570,9 +374,9 @@ class SlashSuffixTests(SynchronousTestCase):
         """A file is renamed by copying it to the new key, then deleting the old one."""
         self.mkfile("old", data=b"contents")
         self.successResultOf(self.shell.rename(["old"], ["new"]))
-        self.assertEqual(self.client.objects, {"new": b"contents"})
+        self.assertEqual(self.objects(), {"new": b"contents"})
         self.assertEqual(
-            self.client.changes(),
+            self.store.changes(),
             [("copy_object", "old", "new", len(b"contents")), ("delete_object", "old")],
         )
 
@@ -581,14 +385,14 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkdir("d")
         self.mkfile("f", data=b"x")
         self.successResultOf(self.shell.rename(["f"], ["d", "g"]))
-        self.assertEqual(self.client.objects, {self.marker("d"): b"", "d/g": b"x"})
+        self.assertEqual(self.objects(), {self.marker("d"): b"", "d/g": b"x"})
 
     def test_rename_file_replaces_file(self) -> None:
         """Renaming onto an existing file replaces it."""
         self.mkfile("f", data=b"new")
         self.mkfile("g", data=b"old")
         self.successResultOf(self.shell.rename(["f"], ["g"]))
-        self.assertEqual(self.client.objects, {"g": b"new"})
+        self.assertEqual(self.objects(), {"g": b"new"})
 
     def test_rename_file_missing_target_parent(self) -> None:
         """A target in a missing directory fails with C{FileNotFoundError}; nothing moves."""
@@ -598,7 +402,7 @@ class SlashSuffixTests(SynchronousTestCase):
         )
         self.assertEqual(error.args, ("/missing",))
         self.assertEqual(self.bucket(), {"f"})
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_file_onto_directory(self) -> None:
         """Renaming a file onto a directory fails with C{IsADirectoryError}; nothing moves."""
@@ -607,14 +411,14 @@ class SlashSuffixTests(SynchronousTestCase):
         error = self.reply_failure(self.shell.rename(["f"], ["d"]), ftp.IsADirectoryError)
         self.assertEqual(error.args, ("/d",))
         self.assertEqual(self.bucket(), {"f", self.marker("d")})
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_onto_itself(self) -> None:
         """Renaming a path onto itself changes nothing."""
         self.mkfile("f")
         self.successResultOf(self.shell.rename(["f"], ["f"]))
         self.assertEqual(self.bucket(), {"f"})
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     # -- rename: directories ------------------------------------------------
 
@@ -635,7 +439,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkfile("keep")
         self.successResultOf(self.shell.rename(["a"], ["z"]))
         self.assertEqual(
-            self.client.objects,
+            self.objects(),
             {
                 self.marker("z"): b"",
                 "z/f": b"f data",
@@ -650,7 +454,7 @@ class SlashSuffixTests(SynchronousTestCase):
         """Every key is copied before any is deleted: an interruption loses nothing."""
         self.make_nested()
         self.successResultOf(self.shell.rename(["a"], ["z"]))
-        names = [call[0] for call in self.client.changes()]
+        names = self.change_names()
         self.assertEqual(names, ["copy_object"] * 5 + ["delete_objects"])
 
     def test_rename_directory_into_other_directory(self) -> None:
@@ -679,43 +483,43 @@ class SlashSuffixTests(SynchronousTestCase):
     def test_rename_directory_into_itself(self) -> None:
         """Moving a directory inside itself is refused with a 550; nothing moves."""
         self.make_nested()
-        before = dict(self.client.objects)
+        before = self.objects()
         error = self.reply_failure(self.shell.rename(["a"], ["a", "b", "a"]), ActionNotTaken)
         self.assertTrue(error.response().startswith("550 /a/b/a"), error.response())
-        self.assertEqual(self.client.objects, before)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.objects(), before)
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_directory_onto_directory(self) -> None:
         """Renaming a directory onto an existing directory fails with C{FileExistsError}."""
         self.make_nested()
         self.mkdir("z")
-        before = dict(self.client.objects)
+        before = self.objects()
         error = self.reply_failure(self.shell.rename(["a"], ["z"]), ftp.FileExistsError)
         self.assertEqual(error.args, ("/z",))
-        self.assertEqual(self.client.objects, before)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.objects(), before)
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_directory_onto_file(self) -> None:
         """Renaming a directory onto an existing file fails with C{FileExistsError}."""
         self.make_nested()
         self.mkfile("z")
-        before = dict(self.client.objects)
+        before = self.objects()
         self.reply_failure(self.shell.rename(["a"], ["z"]), ftp.FileExistsError)
-        self.assertEqual(self.client.objects, before)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.objects(), before)
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_directory_onto_its_parent(self) -> None:
         """Renaming a directory onto its own parent fails with C{FileExistsError}."""
         self.make_nested()
-        before = dict(self.client.objects)
+        before = self.objects()
         self.reply_failure(self.shell.rename(["a", "b"], ["a"]), ftp.FileExistsError)
-        self.assertEqual(self.client.objects, before)
+        self.assertEqual(self.objects(), before)
 
     def test_rename_missing_source(self) -> None:
         """Renaming a missing path fails with C{FileNotFoundError}."""
         error = self.reply_failure(self.shell.rename(["missing"], ["new"]), ftp.FileNotFoundError)
         self.assertEqual(error.args, ("/missing",))
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_rename_missing_onto_itself(self) -> None:
         """Renaming a missing path onto itself fails with C{FileNotFoundError} too."""
@@ -726,7 +530,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkdir("a")
         self.reply_failure(self.shell.rename([], ["a"]), ftp.PermissionDeniedError)
         self.reply_failure(self.shell.rename(["a"], []), ftp.PermissionDeniedError)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_locks_released(self) -> None:
         """No path lock outlives an operation, whether it succeeded or failed."""
@@ -770,7 +574,7 @@ class SlashSuffixTests(SynchronousTestCase):
     def test_stat_file(self) -> None:
         """C{stat} of a file gives its attributes, in the order asked for."""
         when = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-        self.client.store("f", b"12345", modified=when)
+        self.store.store("f", b"12345", modified=when)
         attributes = self.successResultOf(self.shell.stat(["f"], ALL_KEYS))
         self.assertEqual(self.attributes([("f", attributes)]), {"f": self.file_attributes(5, when)})
         self.assertEqual(
@@ -804,7 +608,7 @@ class SlashSuffixTests(SynchronousTestCase):
         attributes asked for, and nothing from deeper down.
         """
         when = datetime.datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-        self.client.store("f", b"123", modified=when)
+        self.store.store("f", b"123", modified=when)
         self.mkdir("d")
         self.mkfile("d", "inner")
         self.mkfile("implicit", "x")
@@ -874,7 +678,7 @@ class SlashSuffixTests(SynchronousTestCase):
             self.attributes(entries),
             {name: [False] for name in files} | {name: [True] for name in directories},
         )
-        pages = [call for call in self.client.named("list_objects") if call[2] == "/"]
+        pages = [call for call in self.store.named("list_objects") if call[2] == "/"]
         self.assertGreater(len(pages), 3)
 
     def test_list_file(self) -> None:
@@ -927,9 +731,9 @@ class SlashSuffixTests(SynchronousTestCase):
         self.mkdir("d")
         self.mkfile("d", "f", data=b"the contents")
         reader = self.successResultOf(self.shell.openForReading(["d", "f"]))
-        consumer = Collector()
+        consumer = RecordingConsumer()
         self.assertEqual(self.successResultOf(reader.send(consumer)), len(b"the contents"))
-        self.assertEqual(b"".join(consumer.received), b"the contents")
+        self.assertEqual(consumer.data, b"the contents")
 
     # -- openForWriting -----------------------------------------------------
 
@@ -961,7 +765,7 @@ class SlashSuffixTests(SynchronousTestCase):
         writer = self.successResultOf(self.shell.openForWriting(["d", "f"]))
         self.assertTrue(verifyObject(ftp.IWriteFile, writer))
         self.assertEqual(len(self.uploads), 1)
-        self.assertEqual(self.client.changes(), [])
+        self.assertEqual(self.store.changes(), [])
 
     def test_write_small_file(self) -> None:
         """
@@ -972,24 +776,24 @@ class SlashSuffixTests(SynchronousTestCase):
         target = self.upload(["d", "f"], b"hello, bucket")
         self.assertNotIn("d/f", self.bucket())
         self.successResultOf(target.close())
-        self.assertEqual(self.client.objects["d/f"], b"hello, bucket")
-        self.assertEqual(self.client.changes(), [("put_object", "d/f", b"hello, bucket")])
+        self.assertEqual(self.store.data("d/f"), b"hello, bucket")
+        self.assertEqual(self.store.changes(), [("put_object", "d/f", b"hello, bucket")])
         self.assertEqual((len(self.uploads), len(self.locks)), (0, 0))
 
     def test_write_replaces_file(self) -> None:
         """Writing to an existing file replaces its contents."""
         self.mkfile("f", data=b"old")
         self.successResultOf(self.upload(["f"], b"new").close())
-        self.assertEqual(self.client.objects, {"f": b"new"})
+        self.assertEqual(self.objects(), {"f": b"new"})
 
     def test_write_large_file(self) -> None:
         """A file larger than a part goes up as a multipart upload."""
         self.mkdir("d")
         data = b"\x01" * MIN_PART_SIZE + b"tail"
         self.successResultOf(self.upload(["d", "f"], data).close())
-        self.assertEqual(self.client.objects["d/f"], data)
+        self.assertEqual(self.store.data("d/f"), data)
         self.assertEqual(
-            [call[0] for call in self.client.changes()],
+            self.change_names(),
             [
                 "create_multipart_upload",
                 "upload_part",
@@ -1009,7 +813,7 @@ class SlashSuffixTests(SynchronousTestCase):
         error = self.reply_failure(target.close(), ftp.FileNotFoundError)
         self.assertEqual(error.args, ("/d",))
         self.assertEqual(self.bucket(), set())
-        self.assertEqual(self.client.named("put_object"), [])
+        self.assertEqual(self.store.named("put_object"), [])
         self.assertEqual((len(self.uploads), len(self.locks)), (0, 0))
 
     def test_write_parent_renamed(self) -> None:
@@ -1033,9 +837,183 @@ class SlashSuffixTests(SynchronousTestCase):
         self.successResultOf(self.shell.removeDirectory(["d"]))
         self.reply_failure(target.close(), ftp.FileNotFoundError)
         self.assertEqual(self.bucket(), set())
-        self.assertEqual(self.client.named("complete_multipart_upload"), [])
-        self.assertEqual(len(self.client.named("abort_multipart_upload_quietly")), 1)
-        self.assertEqual(self.client.uploads, {})
+        self.assertEqual(self.store.named("complete_multipart_upload"), [])
+        self.assertEqual(len(self.store.named("abort_multipart_upload")), 1)
+        self.assertEqual(self.store.uploads, {})
+
+    # -- the transfer interfaces --------------------------------------------
+
+    def test_read_file_provides_download(self) -> None:
+        """Opening a file for reading gives an C{IDownload} whose C{size} is the object's."""
+        self.mkfile("f", data=b"12345")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.assertTrue(verifyObject(IDownload, reader))
+        self.assertEqual(reader.size, 5)
+
+    def test_read_file_from_offset(self) -> None:
+        """C{send_from} sends the bytes from the offset on and fires with their count."""
+        self.mkfile("f", data=b"0123456789")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        consumer = RecordingConsumer()
+        self.assertEqual(self.successResultOf(reader.send_from(consumer, 4)), 6)
+        self.assertEqual(consumer.data, b"456789")
+        self.assertEqual(self.store.named("get_object"), [("get_object", "f", 4)])
+
+    def test_read_file_streams(self) -> None:
+        """
+        The download registers a streaming producer with the data
+        connection before the first byte and unregisters it after the last.
+        """
+        self.mkfile("f", data=b"bytes")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        consumer = RecordingConsumer()
+        self.successResultOf(reader.send(consumer))
+        self.assertEqual(
+            consumer.events, [("register", True), ("write", b"bytes"), ("unregister", None)]
+        )
+
+    def test_read_file_storage_failure(self) -> None:
+        """S3 failing during a download is a 451 about the path, not an S3 error."""
+        self.mkdir("d")
+        self.mkfile("d", "f")
+        reader = self.successResultOf(self.shell.openForReading(["d", "f"]))
+        self.store.fail("get_object")
+        error = self.reply_failure(reader.send(RecordingConsumer()), ftp.FTPCmdError)
+        self.assertTrue(error.response().startswith("451 /d/f: "), error.response())
+
+    def test_read_file_vanished(self) -> None:
+        """A file deleted between opening and sending is a 550 "no such file"."""
+        self.mkfile("f")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.successResultOf(self.shell.removeFile(["f"]))
+        error = self.reply_failure(reader.send(RecordingConsumer()), ftp.FileNotFoundError)
+        self.assertEqual(error.args, ("/f",))
+
+    def test_write_file_provides_upload(self) -> None:
+        """Opening a file for writing gives an C{IUpload}, with no storage error yet."""
+        target = self.successResultOf(self.shell.openForWriting(["f"]))
+        self.assertTrue(verifyObject(IUpload, target))
+        self.assertEqual((target.bytes_received, target.storage_error()), (0, None))
+
+    def test_bytes_received(self) -> None:
+        """C{bytes_received} counts what the data connection wrote."""
+        target = self.upload(["f"], b"12345")
+        self.write(target, b"678")
+        self.assertEqual(target.bytes_received, 8)
+
+    def test_storage_error_after_part_failure(self) -> None:
+        """
+        When S3 refuses a part, the upload stops its data connection, and
+        C{storage_error} and C{close} both give the 451 about the path.
+        """
+        self.mkdir("d")
+        self.store.fail("upload_part")
+        target = self.successResultOf(self.shell.openForWriting(["d", "f"]))
+        producer = self.write(target, bytes(MIN_PART_SIZE + 1))
+        self.assertIn("stop", producer.events)
+        error = target.storage_error()
+        self.assertIsInstance(error, ftp.FTPCmdError)
+        self.assertTrue(error.response().startswith("451 /d/f: "), error.response())
+        closed = self.reply_failure(target.close(), ftp.FTPCmdError)
+        self.assertEqual(closed.response(), error.response())
+        self.assertEqual((self.store.uploads, len(self.uploads)), ({}, 0))
+
+    def test_no_storage_error_after_abort(self) -> None:
+        """
+        An upload abandoned by the protocol has no storage error: S3 did not
+        fail. Nothing is stored, and the upload is no longer registered.
+        """
+        target = self.upload(["f"], b"half a file")
+        self.successResultOf(target.abort("data connection lost"))
+        self.assertIsNone(target.storage_error())
+        self.assertEqual((self.bucket(), len(self.uploads)), (set(), 0))
+
+    def test_close_storage_failure(self) -> None:
+        """S3 failing the upload's PutObject is a 451 from C{close}; the upload is let go."""
+        self.store.fail("put_object")
+        target = self.upload(["f"], b"x")
+        error = self.reply_failure(target.close(), ftp.FTPCmdError)
+        self.assertTrue(error.response().startswith("451 /f: "), error.response())
+        self.assertEqual((self.bucket(), len(self.uploads), len(self.locks)), (set(), 0, 0))
+
+    # -- openForAppending ---------------------------------------------------
+
+    def test_append_to_small_file(self) -> None:
+        """
+        APPE (no offset) to a file smaller than a part stores its old bytes
+        followed by the new ones, in one PutObject.
+        """
+        self.mkfile("f", data=b"old ")
+        target = self.successResultOf(self.shell.openForAppending(["f"]))
+        self.assertTrue(verifyObject(IUpload, target))
+        self.write(target, b"new")
+        self.successResultOf(target.close())
+        self.assertEqual(self.objects(), {"f": b"old new"})
+        self.assertEqual(self.store.changes(), [("put_object", "f", b"old new")])
+
+    def test_append_to_missing_file(self) -> None:
+        """APPE to a missing file creates it."""
+        target = self.successResultOf(self.shell.openForAppending(["f"]))
+        self.write(target, b"first")
+        self.successResultOf(target.close())
+        self.assertEqual(self.objects(), {"f": b"first"})
+
+    def test_append_at_size(self) -> None:
+        """REST at the file's size before STOR appends."""
+        self.mkfile("f", data=b"123")
+        target = self.successResultOf(self.shell.openForAppending(["f"], 3))
+        self.write(target, b"45")
+        self.successResultOf(target.close())
+        self.assertEqual(self.objects(), {"f": b"12345"})
+
+    def test_append_at_other_offset(self) -> None:
+        """
+        REST at any offset but the file's size before STOR is a 554, and
+        nothing is opened or changed.
+        """
+        self.mkfile("f", data=b"123")
+        for offset in (0, 2, 4):
+            error = self.reply_failure(self.shell.openForAppending(["f"], offset), ftp.FTPCmdError)
+            self.assertTrue(error.response().startswith("554 "), error.response())
+        self.assertEqual((self.store.changes(), len(self.uploads)), ([], 0))
+
+    def test_append_to_large_file(self) -> None:
+        """
+        Appending to a file of a part or more copies its bytes inside S3 as
+        the first part, and sends only the new bytes.
+        """
+        old = b"\x02" * MIN_PART_SIZE
+        self.mkfile("f", data=old)
+        target = self.successResultOf(self.shell.openForAppending(["f"]))
+        self.write(target, b"tail")
+        self.successResultOf(target.close())
+        self.assertEqual(self.store.data("f"), old + b"tail")
+        self.assertEqual(
+            self.change_names(),
+            [
+                "create_multipart_upload",
+                "upload_part_copy",
+                "upload_part",
+                "complete_multipart_upload",
+            ],
+        )
+
+    def test_append_start_failure(self) -> None:
+        """
+        S3 failing to read the old bytes is a 451 about the path; the upload
+        is abandoned and no longer registered.
+        """
+        self.mkfile("f", data=b"old")
+        self.store.fail("get_object_bytes")
+        error = self.reply_failure(self.shell.openForAppending(["f"]), ftp.FTPCmdError)
+        self.assertTrue(error.response().startswith("451 /f: "), error.response())
+        self.assertEqual((self.objects(), len(self.uploads)), ({"f": b"old"}, 0))
+
+    def test_append_to_directory(self) -> None:
+        """Appending to a directory fails with C{IsADirectoryError}."""
+        self.mkdir("d")
+        self.reply_failure(self.shell.openForAppending(["d"]), ftp.IsADirectoryError)
+        self.assertEqual(len(self.uploads), 0)
 
     # -- S3 errors and refused names become FTP replies ---------------------
 
@@ -1044,7 +1022,7 @@ class SlashSuffixTests(SynchronousTestCase):
         S3 refusing the server's signature is a 451 for C{access} and
         C{list}, and S3's own code is not shown to the user.
         """
-        self.client.failures["list_objects"] = S3Error(
+        self.store.failures["list_objects"] = S3Error(
             "SignatureDoesNotMatch", 403, "The request signature we calculated does not match"
         )
         for d in [self.shell.access(["d"]), self.shell.list(["d"], ("size",))]:
@@ -1055,18 +1033,18 @@ class SlashSuffixTests(SynchronousTestCase):
     def test_s3_internal_error(self) -> None:
         """S3 failing is a 451, whichever call failed."""
         self.mkfile("f")
-        self.client.failures["head_object"] = S3Error("InternalError", 500, "We had a problem")
+        self.store.failures["head_object"] = S3Error("InternalError", 500, "We had a problem")
         error = self.reply_failure(self.shell.stat(["f"], ("size",)), ftp.FTPCmdError)
         self.assertTrue(error.response().startswith("451 "), error.response())
-        del self.client.failures["head_object"]
-        self.client.failures["put_object"] = S3Error("InternalError", 500, "We had a problem")
+        del self.store.failures["head_object"]
+        self.store.failures["put_object"] = S3Error("InternalError", 500, "We had a problem")
         error = self.reply_failure(self.shell.makeDirectory(["d"]), ftp.FTPCmdError)
         self.assertTrue(error.response().startswith("451 /d: "), error.response())
 
     def test_s3_not_found_during_change(self) -> None:
         """A key that vanishes under the shell (S3's 404) is a 550 "no such file"."""
         self.mkfile("f")
-        self.client.failures["copy_object"] = S3Error("NoSuchKey", 404)
+        self.store.failures["copy_object"] = S3Error("NoSuchKey", 404)
         self.reply_failure(self.shell.rename(["f"], ["g"]), ftp.FileNotFoundError)
         self.assertEqual(len(self.locks), 0)
 
@@ -1079,14 +1057,39 @@ class SlashSuffixTests(SynchronousTestCase):
         ]:
             error = self.reply_failure(d, FileNameNotAllowed)
             self.assertTrue(error.response().startswith("553 "), error.response())
-        self.assertEqual(self.client.calls, [])
+        self.assertEqual(self.store.calls, [])
+
+    def test_name_with_nul(self) -> None:
+        """
+        A name holding NUL is refused with a 553 (a name not allowed), not a
+        550, by every operation, before S3 is asked.
+        """
+        bad = ["d", "a\x00b"]
+        self.mkfile("f")
+        calls = list(self.store.calls)
+        for d in [
+            self.shell.makeDirectory(bad),
+            self.shell.removeDirectory(bad),
+            self.shell.removeFile(bad),
+            self.shell.access(bad),
+            self.shell.stat(bad, ("size",)),
+            self.shell.list(bad, ("size",)),
+            self.shell.openForReading(bad),
+            self.shell.openForWriting(bad),
+            self.shell.openForAppending(bad),
+            self.shell.rename(bad, ["g"]),
+            self.shell.rename(["f"], bad),
+        ]:
+            error = self.reply_failure(d, FileNameNotAllowed)
+            self.assertTrue(error.response().startswith("553 /d/"), error.response())
+        self.assertEqual(self.store.calls, calls)
 
     def test_rename_to_name_with_newline(self) -> None:
         """A rename to a name with a line feed is refused with a 553; nothing moves."""
         self.mkfile("f")
         error = self.reply_failure(self.shell.rename(["f"], ["bad\nname"]), FileNameNotAllowed)
         self.assertTrue(error.response().startswith("553 "), error.response())
-        self.assertEqual(self.client.calls, [])
+        self.assertEqual(self.store.calls, [])
 
     def test_refused_rename_target_named(self) -> None:
         """The 553 for a refused rename target names the target, not the source."""
@@ -1119,7 +1122,7 @@ class DotDirSuffixTests(SlashSuffixTests):
         """
         self.mkdir("d")
         self.mkfile("f")
-        calls = list(self.client.calls)
+        calls = list(self.store.calls)
         for d in [
             self.shell.makeDirectory([".dir"]),
             self.shell.openForWriting(["d", ".dir"]),
@@ -1128,5 +1131,80 @@ class DotDirSuffixTests(SlashSuffixTests):
         ]:
             error = self.reply_failure(d, FileNameNotAllowed)
             self.assertTrue(error.response().startswith("553 "), error.response())
-        self.assertEqual(self.client.calls, calls)
+        self.assertEqual(self.store.calls, calls)
         self.assertEqual(self.bucket(), {self.marker("d"), "f"})
+
+
+class KeySpaceTests(SynchronousTestCase):
+    """
+    Shells whose roots are key prefixes of one bucket, sharing one set of
+    locks as every session of a process does: each sees only its part of the
+    bucket, and they contend only where their key spaces overlap.
+    """
+
+    def setUp(self) -> None:
+        self.store = WriterStore(page_size=3)
+        self.locks = KeyLocks()
+        self.uploads = UploadRegistry()
+
+    def shell(self, root: str) -> S3Shell:
+        """A shell whose FTP root is the key prefix C{root}."""
+        return S3Shell(
+            self.store,
+            keys=KeyMap("/", root=root),
+            locks=self.locks,
+            uploads=self.uploads,
+            part_size=MIN_PART_SIZE,
+            parts_in_flight=2,
+        )
+
+    def test_tree_under_root(self) -> None:
+        """
+        A shell whose root is C{home/alice/} makes its directories under
+        that prefix, and lists and finds nothing outside it.
+        """
+        self.store.store("home/bob/secret")
+        self.store.store("top")
+        alice = self.shell("home/alice/")
+        self.successResultOf(alice.makeDirectory(["d"]))
+        self.successResultOf(alice.rename(["d"], ["e"]))
+        self.assertEqual(self.store.keys(), ["home/alice/e/", "home/bob/secret", "top"])
+        self.assertEqual(self.successResultOf(alice.list([], ("directory",))), [("e", [True])])
+        self.failureResultOf(alice.stat(["top"], ("size",)), ftp.FileNotFoundError)
+
+    def test_overlapping_roots_contend(self) -> None:
+        """
+        While a shell over the whole bucket removes C{/home/alice}, a shell
+        whose root is C{home/alice/} waits to make a directory, asking S3
+        nothing, and goes on once the removal is over.
+        """
+        self.store.store("home/alice/f")
+        admin, alice = self.shell(""), self.shell("home/alice/")
+        self.store.hold("delete_objects")
+        removing = admin.removeDirectory(["home", "alice"])
+        self.assertNoResult(removing)
+        calls = list(self.store.calls)
+        making = alice.makeDirectory(["d"])
+        self.assertNoResult(making)
+        self.assertEqual(self.store.calls, calls)
+        self.store.release("delete_objects")
+        self.successResultOf(removing)
+        self.successResultOf(making)
+        self.assertEqual(self.store.keys(), ["home/alice/d/"])
+
+    def test_disjoint_roots_independent(self) -> None:
+        """
+        While a shell whose root is C{home/bob/} removes a directory, one
+        whose root is C{home/alice/} makes the directory of the same name at
+        once: their paths are alike, their keys are not.
+        """
+        self.store.store("home/bob/d/")
+        bob, alice = self.shell("home/bob/"), self.shell("home/alice/")
+        self.store.hold("delete_objects")
+        removing = bob.removeDirectory(["d"])
+        self.assertNoResult(removing)
+        self.successResultOf(alice.makeDirectory(["d"]))
+        self.store.release("delete_objects")
+        self.successResultOf(removing)
+        self.assertEqual(self.store.keys(), ["home/alice/d/"])
+        self.assertEqual(len(self.locks), 0)

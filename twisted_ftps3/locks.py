@@ -1,12 +1,20 @@
 # -*- test-case-name: tests.test_locks -*-
 """
-Per-path reader/writer locks, so that one process never races itself.
+Reader/writer locks on the bucket's key space, so that one process never
+races itself.
 
-An operation read-locks every ancestor of the paths it touches (the parents
-must go on existing) and write-locks the paths it changes. All locks of one
-operation are taken in one global order (sorted path tuples, so ancestors
-first), which is what makes deadlock impossible: no two operations can each
-hold a lock the other is waiting for.
+A lock is named by a key prefix: C{""} for the whole bucket, C{a/b/} for
+what lives under C{a/b/} (L{twisted_ftps3.objectkeys.KeyMap.prefix} names a
+path so). An operation read-locks every ancestor prefix of what it touches
+(the parents must go on existing) and write-locks the prefixes it changes.
+Because the names are keys rather than FTP paths, two users whose roots are
+different prefixes never share a lock by accident, and two whose roots
+overlap (C{home/} and C{home/alice/}) contend exactly where their trees
+meet.
+
+All locks of one operation are taken in one global order (sorted prefixes,
+so ancestors first), which is what makes deadlock impossible: no two
+operations can each hold a lock the other is waiting for.
 
 These locks live in one process. Several instances in front of one bucket
 are not serialised by them; S3's own semantics (atomic PUT and
@@ -17,12 +25,10 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from twisted.internet.defer import Deferred, succeed
-
-Path = tuple[str, ...]
 
 
 class Mode(enum.Enum):
@@ -30,14 +36,26 @@ class Mode(enum.Enum):
     WRITE = "write"
 
 
-def ancestors(path: Sequence[str]) -> list[Path]:
-    """Every proper ancestor of C{path}, from the root down."""
-    return [tuple(path[:depth]) for depth in range(len(path))]
+def _check(prefix: str) -> str:
+    if prefix and not prefix.endswith("/"):
+        raise ValueError(f"{prefix!r} is not a key prefix: it must be empty or end with '/'")
+    return prefix
+
+
+def ancestors(prefix: str) -> list[str]:
+    """
+    Every proper ancestor of the key prefix C{prefix}, from the bucket's
+    root down: C{a/b/} has C{""} and C{a/}.
+    """
+    _check(prefix)
+    return [
+        prefix[: end + 1] for end in range(-1, len(prefix) - 1) if end < 0 or prefix[end] == "/"
+    ]
 
 
 class _ReadWriteLock:
     """
-    One path's lock: many readers or one writer, granted first come, first
+    One prefix's lock: many readers or one writer, granted first come, first
     served, so that a steady stream of readers cannot starve a writer.
     """
 
@@ -91,44 +109,45 @@ class _ReadWriteLock:
             waiter.callback(None)
 
 
-class PathLocks:
-    """The locks of every path some operation is using right now."""
+class KeyLocks:
+    """The locks of every key prefix some operation is using right now."""
 
     def __init__(self) -> None:
-        self._locks: dict[Path, _ReadWriteLock] = {}
+        self._locks: dict[str, _ReadWriteLock] = {}
 
     def __len__(self) -> int:
-        """How many paths have a lock held or awaited (idle ones are dropped)."""
+        """How many prefixes have a lock held or awaited (idle ones are dropped)."""
         return len(self._locks)
 
     @asynccontextmanager
     async def hold(
-        self, *, read: Iterable[Sequence[str]] = (), write: Iterable[Sequence[str]] = ()
+        self, *, read: Iterable[str] = (), write: Iterable[str] = ()
     ) -> AsyncIterator[None]:
         """
-        Hold read locks on C{read} and write locks on C{write} for the body
-        of an C{async with}. A path in both is write-locked.
+        Hold read locks on the key prefixes C{read} and write locks on
+        C{write} for the body of an C{async with}. A prefix in both is
+        write-locked.
         """
-        wanted: dict[Path, Mode] = {tuple(path): Mode.READ for path in read}
-        wanted.update({tuple(path): Mode.WRITE for path in write})
-        held: list[tuple[Path, Mode]] = []
+        wanted: dict[str, Mode] = {_check(prefix): Mode.READ for prefix in read}
+        wanted.update({_check(prefix): Mode.WRITE for prefix in write})
+        held: list[tuple[str, Mode]] = []
         try:
-            for path in sorted(wanted):
-                mode = wanted[path]
-                lock = self._locks.setdefault(path, _ReadWriteLock())
+            for prefix in sorted(wanted):
+                mode = wanted[prefix]
+                lock = self._locks.setdefault(prefix, _ReadWriteLock())
                 try:
                     await lock.acquire(mode)
                 except BaseException:
-                    self._forget_if_idle(path)
+                    self._forget_if_idle(prefix)
                     raise
-                held.append((path, mode))
+                held.append((prefix, mode))
             yield
         finally:
-            for path, mode in reversed(held):
-                self._locks[path].release(mode)
-                self._forget_if_idle(path)
+            for prefix, mode in reversed(held):
+                self._locks[prefix].release(mode)
+                self._forget_if_idle(prefix)
 
-    def _forget_if_idle(self, path: Path) -> None:
-        lock = self._locks.get(path)
+    def _forget_if_idle(self, prefix: str) -> None:
+        lock = self._locks.get(prefix)
         if lock is not None and lock.idle:
-            del self._locks[path]
+            del self._locks[prefix]

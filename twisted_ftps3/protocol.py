@@ -38,9 +38,7 @@ from .replies import (
     ProtectionRequired,
     TransferAborted,
     display_path,
-    for_s3_error,
 )
-from .s3.errors import S3Error
 from .tls import ServerTLS, SessionTLS
 
 log = Logger()
@@ -671,16 +669,15 @@ class FTPS3(ftp.FTP):
         started = self.factory.clock.seconds()
         source = await self.shell.openForReading(segments)
         offset = self._restart
-        if offset > source.info.size:
+        if offset > source.size:
             raise InvalidRestart(
-                f"REST {offset} is past the end of {display_path(segments)}"
-                f" ({source.info.size} bytes)."
+                f"REST {offset} is past the end of {display_path(segments)} ({source.size} bytes)."
             )
         self._start_reply(channel)
         try:
             # TYPE A is accepted but bytes go as stored, as vsftpd does by
             # default: rewriting line ends would make SIZE and REST lie.
-            sent = await source.send_from(channel, offset) if offset < source.info.size else 0
+            sent = await source.send_from(channel, offset) if offset < source.size else 0
         except ftp.FTPCmdError:
             if channel.lost is not None:
                 raise TransferAborted("data connection closed by the client.") from None
@@ -720,13 +717,13 @@ class FTPS3(ftp.FTP):
                 log.info(
                     "upload from {client} cut short after {size} bytes: {reason}",
                     client=self.client_address,
-                    size=writer.bytes_received,
+                    size=target.bytes_received,
                     reason=e,
                 )
-                storage_failure = writer.failure
+                storage_error = target.storage_error()
                 await target.abort(f"data connection lost: {e}")
-                if storage_failure is not None and storage_failure.check(S3Error):
-                    raise for_s3_error(storage_failure.value, segments) from None
+                if storage_error is not None:
+                    raise storage_error from None
                 raise TransferAborted(
                     "data connection closed before the end; nothing was stored."
                 ) from None
@@ -735,7 +732,7 @@ class FTPS3(ftp.FTP):
             await target.close()
         finally:
             self._upload = None
-        self._log_transfer("STOR", segments, writer.bytes_received, started)
+        self._log_transfer("STOR", segments, target.bytes_received, started)
         return (ftp.TXFR_COMPLETE_OK,)
 
     def _send_lines(self, channel: DataChannel, lines: Iterable[str]) -> defer.Deferred[tuple[str]]:

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_replies -*-
 """
-FTP error replies this server needs beyond Twisted's, and the one place
-where S3's failures become FTP replies.
+FTP error replies this server needs beyond Twisted's, and how a path is
+shown in a reply.
 
 Every class here is an L{FTPCmdError}: raising one anywhere below a command
 makes Twisted's protocol send its C{response()} line, so no code path formats
@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from twisted.protocols import ftp
-
-from .s3.errors import S3Error
 
 
 class _Reply(ftp.FTPCmdError):
@@ -102,20 +100,6 @@ class CannotOpenDataConnection(_Reply):
     code = "425"
 
 
-_ACCESS_CODES = frozenset(
-    {
-        "AccessDenied",
-        "SignatureDoesNotMatch",
-        "InvalidAccessKeyId",
-        "ExpiredToken",
-        "InvalidToken",
-        "TokenRefreshRequired",
-        "AllAccessDisabled",
-    }
-)
-_NAME_CODES = frozenset({"KeyTooLongError", "InvalidObjectName"})
-
-
 def display_path(segments: Sequence[str]) -> str:
     """
     The absolute path an FTP user sees for C{segments}, safe to put in a
@@ -124,23 +108,3 @@ def display_path(segments: Sequence[str]) -> str:
     """
     path = "/" + "/".join(segments)
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in path)
-
-
-def for_s3_error(error: S3Error, segments: Sequence[str]) -> ftp.FTPCmdError:
-    """
-    The FTP reply for an S3 failure while working on C{segments}.
-
-    A missing key is the user's business (550). Everything else — S3
-    refusing our credentials, throttling, failing, or being unreachable — is
-    the server's problem and not something the user can fix by retyping the
-    command, so it is a 451 that says S3 failed, without S3's internals; the
-    log has those, with the request id.
-    """
-    path = display_path(segments)
-    if error.not_found:
-        return ftp.FileNotFoundError(path)
-    if error.code in _NAME_CODES:
-        return FileNameNotAllowed(f"{path}: name not allowed by the storage")
-    if error.code in _ACCESS_CODES:
-        return LocalError(f"{path}: storage refused the server's credentials; try again later")
-    return LocalError(f"{path}: storage unavailable; try again later")

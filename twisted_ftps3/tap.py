@@ -29,9 +29,9 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from .auth import S3Realm, UsersChecker
 from .config import VARIABLES, ConfigError, Settings, load_settings
 from .health import health_site
-from .keys import KeyMap
 from .listen import host_has_ipv6, server_endpoints
-from .locks import PathLocks
+from .locks import KeyLocks
+from .objectkeys import KeyMap
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory, PassiveAddressMap
 from .s3.client import S3Client
@@ -183,7 +183,7 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
     )
     uploads = UploadRegistry()
     keys = KeyMap(settings.dir_suffix)
-    locks = PathLocks()
+    locks = KeyLocks()
 
     def make_shell(user: str) -> S3Shell:
         return S3Shell(

@@ -1,15 +1,17 @@
 """
-Tests for L{twisted_ftps3.keys}: how FTP paths map onto S3 keys.
+Tests for L{twisted_ftps3.objectkeys}: how FTP paths map onto S3 object keys.
 """
 
 from __future__ import annotations
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_ftps3.keys import MAX_KEY_BYTES, KeyMap, NameNotAllowed
+from twisted_ftps3.objectkeys import KeyMap, NameNotAllowed
+from twisted_ftps3.s3.limits import MAX_KEY_BYTES
 
 SLASH = KeyMap("/")
 DOT_DIR = KeyMap("/.dir")
+HOME = KeyMap("/", root="home/alice/")
 
 
 class ConstructorTests(SynchronousTestCase):
@@ -26,6 +28,18 @@ class ConstructorTests(SynchronousTestCase):
     def test_empty_suffix_refused(self) -> None:
         """An empty suffix is refused: every file would look like a marker."""
         self.assertRaises(ValueError, KeyMap, "")
+
+    def test_default_root(self) -> None:
+        """By default the FTP root is the bucket's."""
+        self.assertEqual(KeyMap().root, "")
+
+    def test_root_without_slash_refused(self) -> None:
+        """A root that is not a key prefix ending in C{/} is refused."""
+        self.assertRaises(ValueError, KeyMap, "/", "home/alice")
+
+    def test_root_with_leading_slash_refused(self) -> None:
+        """Keys have no leading slash, so neither may the root."""
+        self.assertRaises(ValueError, KeyMap, "/", "/home/")
 
 
 class KeyTests(SynchronousTestCase):
@@ -66,6 +80,44 @@ class KeyTests(SynchronousTestCase):
     def test_path_of(self) -> None:
         """A file key turns back into its path."""
         self.assertEqual(SLASH.path_of("a/b/name.txt"), ("a", "b", "name.txt"))
+
+    def test_prefix_same_for_list_and_tuple(self) -> None:
+        """A path given as a list has the prefix of the equal tuple."""
+        self.assertEqual(SLASH.prefix(["a", "b"]), SLASH.prefix(("a", "b")))
+
+
+class RootTests(SynchronousTestCase):
+    """A map whose FTP root is a key prefix keeps every key under it."""
+
+    def test_file_key(self) -> None:
+        """A file's key is the root followed by its path."""
+        self.assertEqual(HOME.file_key(("a", "f")), "home/alice/a/f")
+
+    def test_marker_key(self) -> None:
+        """A directory's marker is under the root too."""
+        self.assertEqual(HOME.marker_key(("a",)), "home/alice/a/")
+
+    def test_root_prefix(self) -> None:
+        """The FTP root's contents live under the root prefix."""
+        self.assertEqual(HOME.prefix(()), "home/alice/")
+
+    def test_prefix(self) -> None:
+        """A directory's contents live under the root, its path and a slash."""
+        self.assertEqual(HOME.prefix(("a", "b")), "home/alice/a/b/")
+
+    def test_path_of(self) -> None:
+        """A key under the root turns back into the path below the root."""
+        self.assertEqual(HOME.path_of("home/alice/a/f"), ("a", "f"))
+
+    def test_path_of_outside_root(self) -> None:
+        """A key outside the root has no path."""
+        self.assertRaises(ValueError, HOME.path_of, "home/bob/f")
+
+    def test_limit_counts_root(self) -> None:
+        """The root's bytes count towards S3's key limit."""
+        longest = "a" * (MAX_KEY_BYTES - len("/"))
+        self.assertIsNone(SLASH.check((longest,)))
+        self.assertRaises(NameNotAllowed, HOME.check, (longest,))
 
 
 class IsMarkerTests(SynchronousTestCase):

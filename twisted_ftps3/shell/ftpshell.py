@@ -1,12 +1,12 @@
-# -*- test-case-name: tests.test_shell -*-
+# -*- test-case-name: tests.test_shell,tests.test_shell_contract -*-
 """
-The file system an FTP user sees, kept in one S3 bucket.
+The file system an FTP user sees, kept in one bucket of an object store.
 
 L{S3Shell} implements Twisted's C{IFTPShell}. Paths arrive as lists of
-segments (Twisted has already resolved C{.} and C{..}); L{KeyMap} turns them
-into keys. Every S3 failure is turned into an FTP reply in one place,
-L{_replies}, and every change to the tree holds the path locks of
-L{PathLocks} while it checks and acts.
+segments (Twisted has already resolved C{.} and C{..}); a L{KeyMap} turns
+them into keys under the user's root. Every failure of the store is turned
+into an FTP reply by L{twisted_ftps3.shell.errors}, and every change to the
+tree holds the L{KeyLocks} of the key prefixes it checks and changes.
 """
 
 from __future__ import annotations
@@ -16,54 +16,39 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from twisted.internet.defer import Deferred, ensureDeferred, succeed
-from twisted.internet.interfaces import IConsumer
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.protocols import ftp
-from twisted.python import filepath
 from zope.interface import implementer
 
-from .keys import KeyMap, NameNotAllowed
-from .locks import PathLocks, ancestors
-from .replies import (
-    ActionNotTaken,
-    FileNameNotAllowed,
-    InvalidRestart,
-    display_path,
-    for_s3_error,
-)
-from .s3.client import ObjectInfo, S3Client
-from .s3.errors import S3Error
-from .s3.upload import MultipartWriter, UploadRegistry
+from ..locks import KeyLocks, ancestors
+from ..objectkeys import KeyMap
+from ..replies import ActionNotTaken, InvalidRestart, display_path
+from ..s3.errors import S3Error
+from ..s3.interfaces import IObjectStore
+from ..s3.limits import MAX_DELETE_KEYS
+from ..s3.objects import ObjectInfo
+from ..s3.upload import MultipartWriter, UploadRegistry
+from .attributes import directory_attributes, file_attributes
+from .errors import ftp_replies
+from .transfers import S3ReadFile, S3WriteFile
 
 T = TypeVar("T")
 Segments = Sequence[str]
 
-_FILE_PERMISSIONS = filepath.Permissions(0o644)
-_DIRECTORY_PERMISSIONS = filepath.Permissions(0o755)
-#: S3 keeps no time for a directory (its marker may not even exist), so
-#: listings show the epoch rather than invent one.
-_DIRECTORY_MTIME = 0.0
-#: DeleteObjects takes at most this many keys a call.
-_DELETE_BATCH = 1000
-
 
 def _replies(method: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
     """
-    Run an C{async} shell method as a Deferred, as C{IFTPShell} wants, and
-    turn the S3 errors and refused names it raises into FTP replies about
-    the path it was given.
+    Run an C{async} shell method as a Deferred, as C{IFTPShell} wants, after
+    checking that its path can be a key, and turn the store's errors and
+    refused names it raises into FTP replies about that path.
     """
 
     @functools.wraps(method)
     def wrapper(self: S3Shell, path: Segments, *args: Any, **kwargs: Any) -> Deferred[T]:
         async def run() -> T:
-            try:
+            with ftp_replies(path):
                 self.keys.check(path)
                 return await method(self, path, *args, **kwargs)
-            except S3Error as e:
-                raise for_s3_error(e, path) from e
-            except NameNotAllowed as e:
-                raise FileNameNotAllowed(f"{display_path(path)}: {e}") from e
 
         return ensureDeferred(run())
 
@@ -73,23 +58,25 @@ def _replies(method: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
 @implementer(ftp.IFTPShell)
 class S3Shell:
     """
-    One logged-in user's view of the bucket.
+    One logged-in user's view of the bucket: the tree under C{keys.root}.
 
+    @param locks: shared by every shell of the process, so that two
+        sessions whose trees overlap in the bucket never race each other.
     @param uploads: where uploads in progress are registered, so that a
         shutdown can abort them.
     """
 
     def __init__(
         self,
-        client: S3Client,
+        store: IObjectStore,
         *,
         keys: KeyMap,
-        locks: PathLocks,
+        locks: KeyLocks,
         uploads: UploadRegistry,
         part_size: int,
         parts_in_flight: int,
     ) -> None:
-        self.client = client
+        self.store = store
         self.keys = keys
         self._locks = locks
         self._uploads = uploads
@@ -102,7 +89,7 @@ class S3Shell:
         if not path:
             return None
         try:
-            return await self.client.head_object(self.keys.file_key(path))
+            return await self.store.head_object(self.keys.file_key(path))
         except S3Error as e:
             if e.not_found:
                 return None
@@ -114,7 +101,7 @@ class S3Shell:
         # (a bucket filled by other tools has contents without markers).
         if not path:
             return True
-        page = await self.client.list_objects(self.keys.prefix(path), max_keys=1)
+        page = await self.store.list_objects(self.keys.prefix(path), max_keys=1)
         return bool(page.objects or page.common_prefixes)
 
     async def _require_directory(self, path: Segments) -> None:
@@ -127,7 +114,7 @@ class S3Shell:
 
     async def _keys_below(self, path: Segments) -> list[str]:
         keys = []
-        async for page in self.client.iter_pages(self.keys.prefix(path)):
+        async for page in self.store.iter_pages(self.keys.prefix(path)):
             keys.extend(entry.key for entry in page.objects)
         return keys
 
@@ -138,14 +125,15 @@ class S3Shell:
 
     async def _delete_keys(self, keys: list[str]) -> None:
         ordered = self._deepest_first(keys)
-        for start in range(0, len(ordered), _DELETE_BATCH):
-            await self.client.delete_objects(ordered[start : start + _DELETE_BATCH])
+        for start in range(0, len(ordered), MAX_DELETE_KEYS):
+            await self.store.delete_objects(ordered[start : start + MAX_DELETE_KEYS])
 
     @asynccontextmanager
     async def _changing(self, *paths: Segments) -> Any:
-        """Write-lock C{paths} and read-lock all their ancestors."""
-        parents = [parent for path in paths for parent in ancestors(path)]
-        async with self._locks.hold(read=parents, write=paths):
+        """Write-lock the key prefixes of C{paths} and read-lock all their ancestors."""
+        prefixes = [self.keys.prefix(path) for path in paths]
+        parents = [parent for prefix in prefixes for parent in ancestors(prefix)]
+        async with self._locks.hold(read=parents, write=prefixes):
             yield
 
     # -- IFTPShell: changes -------------------------------------------------
@@ -157,7 +145,7 @@ class S3Shell:
         async with self._changing(path):
             await self._require_directory(path[:-1])
             await self._require_absent(path)
-            await self.client.put_object(self.keys.marker_key(path))
+            await self.store.put_object(self.keys.marker_key(path))
 
     @_replies
     async def removeDirectory(self, path: Segments) -> None:
@@ -177,14 +165,12 @@ class S3Shell:
                 if await self._is_directory(path):
                     raise ftp.IsADirectoryError(display_path(path))
                 raise ftp.FileNotFoundError(display_path(path))
-            await self.client.delete_object(self.keys.file_key(path))
+            await self.store.delete_object(self.keys.file_key(path))
 
     @_replies
     async def rename(self, fromPath: Segments, toPath: Segments) -> None:
-        try:
+        with ftp_replies(toPath):
             self.keys.check(toPath)
-        except NameNotAllowed as e:
-            raise FileNameNotAllowed(f"{display_path(toPath)}: {e}") from e
         if not fromPath or not toPath:
             raise ftp.PermissionDeniedError("/")
         if list(fromPath) == list(toPath):
@@ -203,8 +189,8 @@ class S3Shell:
     async def _rename_file(self, source: ObjectInfo, toPath: Segments) -> None:
         if await self._is_directory(toPath):
             raise ftp.IsADirectoryError(display_path(toPath))
-        await self.client.copy_object(source.key, self.keys.file_key(toPath), source.size)
-        await self.client.delete_object(source.key)
+        await self.store.copy_object(source.key, self.keys.file_key(toPath), source.size)
+        await self.store.delete_object(source.key)
 
     async def _rename_directory(self, fromPath: Segments, toPath: Segments) -> None:
         if list(toPath[: len(fromPath)]) == list(fromPath):
@@ -215,12 +201,10 @@ class S3Shell:
         # Copy everything first, then delete: an interruption leaves a
         # duplicate to clean up, never a loss.
         for key in old_keys:
-            info = await self.client.head_object(key)
-            await self.client.copy_object(key, new_prefix + key[len(old_prefix) :], info.size)
-        if not any(
-            self.keys.is_marker(key) and key.count("/") == len(fromPath) for key in old_keys
-        ):
-            await self.client.put_object(self.keys.marker_key(toPath))
+            info = await self.store.head_object(key)
+            await self.store.copy_object(key, new_prefix + key[len(old_prefix) :], info.size)
+        if self.keys.marker_key(fromPath) not in old_keys:
+            await self.store.put_object(self.keys.marker_key(toPath))
         await self._delete_keys(old_keys)
 
     async def _require_exists(self, path: Segments) -> None:
@@ -242,9 +226,9 @@ class S3Shell:
     async def stat(self, path: Segments, keys: Sequence[str] = ()) -> list[Any]:
         info = await self._file(path)
         if info is not None:
-            return _file_attributes(info, keys)
+            return file_attributes(info, keys)
         if await self._is_directory(path):
-            return _directory_attributes(keys)
+            return directory_attributes(keys)
         raise ftp.FileNotFoundError(display_path(path))
 
     @_replies
@@ -253,30 +237,30 @@ class S3Shell:
             info = await self._file(path)
             if info is None:
                 raise ftp.FileNotFoundError(display_path(path))
-            return [(path[-1], _file_attributes(info, keys))]
+            return [(path[-1], file_attributes(info, keys))]
         prefix = self.keys.prefix(path)
         own_marker = self.keys.marker_key(path) if path else None
         entries: list[tuple[str, list[Any]]] = []
-        async for page in self.client.iter_pages(prefix, delimiter="/"):
+        async for page in self.store.iter_pages(prefix, delimiter="/"):
             for directory in page.common_prefixes:
-                entries.append((directory[len(prefix) : -1], _directory_attributes(keys)))
+                entries.append((directory[len(prefix) : -1], directory_attributes(keys)))
             for entry in page.objects:
                 if entry.key == own_marker or self.keys.is_marker(entry.key):
                     continue
-                entries.append((entry.key[len(prefix) :], _file_attributes(entry, keys)))
+                entries.append((entry.key[len(prefix) :], file_attributes(entry, keys)))
         return entries
 
     @_replies
-    async def openForReading(self, path: Segments) -> ftp.IReadFile:
+    async def openForReading(self, path: Segments) -> S3ReadFile:
         info = await self._file(path)
         if info is None:
             if await self._is_directory(path):
                 raise ftp.IsADirectoryError(display_path(path))
             raise ftp.FileNotFoundError(display_path(path))
-        return S3ReadFile(self.client, info)
+        return S3ReadFile(self.store, info, path)
 
     @_replies
-    async def openForWriting(self, path: Segments) -> ftp.IWriteFile:
+    async def openForWriting(self, path: Segments) -> S3WriteFile:
         return await self._open_for_writing(path)
 
     @_replies
@@ -298,11 +282,7 @@ class S3Shell:
             )
         target = await self._open_for_writing(path)
         if existing is not None:
-            try:
-                await target.writer.start_with(existing.key, size)
-            except BaseException:
-                await target.abort("could not start from the existing object")
-                raise
+            await target.start_with(existing.key, size)
         return target
 
     async def _open_for_writing(self, path: Segments) -> S3WriteFile:
@@ -321,109 +301,10 @@ class S3Shell:
                 yield
 
         writer = MultipartWriter(
-            self.client,
+            self.store,
             self.keys.file_key(path),
             part_size=self._part_size,
             parts_in_flight=self._parts_in_flight,
             guard=guard,
         )
         return S3WriteFile(writer, path, self._uploads)
-
-
-def _attributes(keys: Sequence[str], values: dict[str, Any]) -> list[Any]:
-    return [values[key] for key in keys]
-
-
-def _file_attributes(info: Any, keys: Sequence[str]) -> list[Any]:
-    return _attributes(
-        keys,
-        {
-            "size": info.size,
-            "directory": False,
-            "permissions": _FILE_PERMISSIONS,
-            "hardlinks": 1,
-            "modified": info.last_modified.timestamp(),
-            "owner": "ftp",
-            "group": "ftp",
-        },
-    )
-
-
-def _directory_attributes(keys: Sequence[str]) -> list[Any]:
-    return _attributes(
-        keys,
-        {
-            "size": 0,
-            "directory": True,
-            "permissions": _DIRECTORY_PERMISSIONS,
-            "hardlinks": 1,
-            "modified": _DIRECTORY_MTIME,
-            "owner": "ftp",
-            "group": "ftp",
-        },
-    )
-
-
-@implementer(ftp.IReadFile)
-class S3ReadFile:
-    """An object to be streamed to a data connection."""
-
-    def __init__(self, client: S3Client, info: ObjectInfo) -> None:
-        self._client = client
-        self.info = info
-
-    def send(self, consumer: IConsumer) -> Deferred[int]:
-        """Stream the object into C{consumer}; fire with the byte count."""
-        return self.send_from(consumer, 0)
-
-    def send_from(self, consumer: IConsumer, offset: int) -> Deferred[int]:
-        """Stream the object from byte C{offset} on."""
-
-        async def run() -> int:
-            try:
-                return await self._client.get_object(self.info.key, consumer, first_byte=offset)
-            except S3Error as e:
-                raise for_s3_error(e, self._client_path()) from e
-
-        return ensureDeferred(run())
-
-    def _client_path(self) -> tuple[str, ...]:
-        return tuple(self.info.key.split("/"))
-
-
-@implementer(ftp.IWriteFile)
-class S3WriteFile:
-    """An upload in progress: the writer receives, L{close} commits."""
-
-    def __init__(self, writer: MultipartWriter, path: Segments, uploads: UploadRegistry) -> None:
-        self.writer = writer
-        self._path = path
-        self._uploads = uploads
-        uploads.add(writer)
-
-    def receive(self) -> Deferred[MultipartWriter]:
-        return succeed(self.writer)
-
-    def close(self) -> Deferred[None]:
-        """Make the object visible: every byte arrived and the client closed cleanly."""
-
-        async def run() -> None:
-            try:
-                await self.writer.finish()
-            except S3Error as e:
-                raise for_s3_error(e, self._path) from e
-            finally:
-                self._uploads.discard(self.writer)
-
-        return ensureDeferred(run())
-
-    def abort(self, reason: str) -> Deferred[None]:
-        """Abandon the upload; S3 keeps nothing of it."""
-
-        async def run() -> None:
-            try:
-                await self.writer.abort(reason)
-            finally:
-                self._uploads.discard(self.writer)
-
-        return ensureDeferred(run())
