@@ -3,10 +3,13 @@
 C{twistd ftps3}: the options, and the service tree they build.
 
 Every setting comes from the environment (see L{twisted_ftps3.config}); an
-option of the same name overrides it. L{makeService} wires the parts
-together: the S3 client over one HTTP connection pool, the portal, the
-implicit-TLS FTP listener, the health check, and a service that aborts
-uploads in progress when the server stops.
+option of the same name overrides it. The options are generated from the
+declared settings, so a new setting is an option without a line here.
+L{makeService} warns of variables that look like settings but are none, then
+L{build_service} wires the parts together, each from its own section of the
+settings: the S3 client over one HTTP connection pool, the portal, the FTP
+listeners, the health check, and a service that aborts uploads in progress
+when the server stops.
 """
 
 from __future__ import annotations
@@ -113,13 +116,15 @@ def _family_handler(family: Family, option: FamilyOption) -> Callable[[Options, 
     return handler
 
 
-for _family in FAMILIES:
-    if _family.option is not None:
-        setattr(
-            Options,
-            "opt_" + _family.option.name.replace("-", "_"),
-            _family_handler(_family, _family.option),
-        )
+def _add_family_options(options: type[Options]) -> None:
+    """Give C{options} an C{opt_} method for each family that has an option."""
+    for family in FAMILIES:
+        if family.option is not None:
+            name = "opt_" + family.option.name.replace("-", "_")
+            setattr(options, name, _family_handler(family, family.option))
+
+
+_add_family_options(Options)
 
 
 class _S3Lifetime(Service):
@@ -291,7 +296,8 @@ def makeService(
     config: Options, reactor: Any = None, environ: Mapping[str, str] | None = None
 ) -> IService:
     """
-    Build the server from the environment and C{config}.
+    Build the server from the environment and C{config}, after logging a
+    warning for each variable that looks like a setting but is none.
 
     A bad setting ends the process here with one line on stderr naming the
     variable, and exit status 1: an operator needs the line, not a traceback.

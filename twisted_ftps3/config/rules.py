@@ -141,7 +141,7 @@ def some_user(parsed: Parsed) -> None:
     A server nobody can log in to is a mistake.
     """
     if not parsed.families[USERS.prefix]:
-        login, password = (USERS.variable("1", field.name) for field in USERS.fields[:2])
+        login, password = USERS.variable("1", "LOGIN"), USERS.variable("1", "PASSWORD")
         raise ConfigError(login, f"at least one FTP user is required; set {login} and {password}")
 
 
