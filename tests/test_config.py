@@ -1,5 +1,7 @@
+# -*- test-case-name: tests.test_config -*-
 """
-Tests for L{twisted_ftps3.config}: defaults, validation rules and secrecy.
+Tests for L{twisted_ftps3.config}: defaults, validation rules, secrecy, the
+declarations everything is derived from, and the warning about unknown variables.
 """
 
 from __future__ import annotations
@@ -7,78 +9,47 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.config import (
-    VARIABLES,
+    FAMILIES,
+    SETTINGS,
     CidrDomain,
     ConfigError,
+    Family,
+    Field,
+    FTPSettings,
+    LimitSettings,
+    S3Settings,
     Settings,
+    TLSSettings,
     User,
     load_settings,
+    parsers,
+    unknown_variables,
 )
+from twisted_ftps3.config.load import sections
+from twisted_ftps3.s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
 
-SECRET_KEY = "wJalrXUtnFEMI-secret-key-value"
-SESSION_TOKEN = "FwoGZXIvYXdzE-session-token-value"
-PASSWORD = "correct-horse-battery-staple"
-
-MINIMAL: dict[str, str] = {
-    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-    "AWS_S3_BUCKET_REGION": "eu-west-2",
-    "AWS_S3_BUCKET_HOST": "s3.eu-west-2.amazonaws.com",
-    "AWS_S3_BUCKET_NAME": "my-bucket",
-    "FTP_USERS__1__LOGIN": "alice",
-    "FTP_USERS__1__PASSWORD": PASSWORD,
-    "HOME": "/home/ftp",
-}
-
-# Written out by hand, independently of config.py, from the specification:
-# every scalar Settings field and the variable it is read from, in field order.
-SCALAR_FIELD_VARIABLES = [
-    ("aws_auth_mechanism", "AWS_AUTH_MECHANISM"),
-    ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
-    ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
-    ("aws_session_token", "AWS_SESSION_TOKEN"),
-    ("bucket_region", "AWS_S3_BUCKET_REGION"),
-    ("bucket_host", "AWS_S3_BUCKET_HOST"),
-    ("bucket_name", "AWS_S3_BUCKET_NAME"),
-    ("dir_suffix", "AWS_S3_BUCKET_DIR_SUFFIX"),
-    ("endpoint_url", "AWS_ENDPOINT_URL_S3"),
-    ("bind_address", "FTP_BIND_ADDRESS"),
-    ("command_port", "FTP_COMMAND_PORT"),
-    ("explicit_command_port", "FTP_EXPLICIT_COMMAND_PORT"),
-    ("data_ports_first", "FTP_DATA_PORTS_FIRST"),
-    ("data_ports_count", "FTP_DATA_PORTS_COUNT"),
-    ("healthcheck_port", "HEALTHCHECK_PORT"),
-    ("tls_certificate_file", "FTP_TLS_CERTIFICATE_FILE"),
-    ("tls_key_file", "FTP_TLS_KEY_FILE"),
-    ("tls_require_session_reuse", "FTP_TLS_REQUIRE_SESSION_REUSE"),
-    ("upload_part_size", "AWS_S3_UPLOAD_PART_SIZE"),
-    ("upload_parts_in_flight", "AWS_S3_UPLOAD_PARTS_IN_FLIGHT"),
-]
-INDEXED_FIELDS = {"users", "cidr_to_domains"}
-
-
-def environ(**overrides: str | None) -> dict[str, str]:
-    """
-    L{MINIMAL} with some variables changed, or removed when given C{None}.
-    """
-    result = dict(MINIMAL)
-    for name, value in overrides.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
+from .support.environment import (
+    ACCESS_KEY_ID,
+    MINIMAL,
+    PASSWORD,
+    SECRET_KEY,
+    SESSION_TOKEN,
+    SOURCE_ROOT,
+    USER,
+    environment,
+)
 
 
 def load(**overrides: str | None) -> Settings:
     """
-    Load settings from L{MINIMAL} with C{overrides} applied.
+    Load settings from L{MINIMAL} with C{overrides} applied (C{None} removes).
     """
-    return load_settings(environ(**overrides))
+    return load_settings(environment(MINIMAL, **overrides))
 
 
 class ConfigTestCase(SynchronousTestCase):
@@ -108,28 +79,33 @@ class MinimalTests(ConfigTestCase):
         self.assertEqual(
             load(),
             Settings(
-                aws_auth_mechanism="secret_access_key",
-                aws_access_key_id="AKIAEXAMPLE",
-                aws_secret_access_key=SECRET_KEY,
-                aws_session_token=None,
-                bucket_region="eu-west-2",
-                bucket_host="s3.eu-west-2.amazonaws.com",
-                bucket_name="my-bucket",
-                dir_suffix="/",
-                endpoint_url=None,
-                users=(User("alice", PASSWORD),),
-                bind_address=None,
-                command_port=8021,
-                explicit_command_port=None,
-                data_ports_first=4001,
-                data_ports_count=30,
-                cidr_to_domains=(),
-                healthcheck_port=8022,
-                tls_certificate_file="/home/ftp/ssl.crt",
-                tls_key_file="/home/ftp/ssl.key",
-                tls_require_session_reuse=False,
-                upload_part_size=8388608,
-                upload_parts_in_flight=3,
+                s3=S3Settings(
+                    auth_mechanism="secret_access_key",
+                    access_key_id=ACCESS_KEY_ID,
+                    secret_access_key=SECRET_KEY,
+                    session_token=None,
+                    region="eu-west-2",
+                    host="s3.eu-west-2.amazonaws.com",
+                    bucket="my-bucket",
+                    dir_suffix="/",
+                    endpoint_url=None,
+                ),
+                tls=TLSSettings(
+                    certificate_file="/home/ftp/ssl.crt",
+                    key_file="/home/ftp/ssl.key",
+                    require_session_reuse=False,
+                ),
+                ftp=FTPSettings(
+                    bind_address=None,
+                    command_port=8021,
+                    explicit_command_port=None,
+                    data_ports_first=4001,
+                    data_ports_count=30,
+                    cidr_to_domains=(),
+                    healthcheck_port=8022,
+                ),
+                users=(User(USER, PASSWORD),),
+                limits=LimitSettings(upload_part_size=8388608, upload_parts_in_flight=3),
             ),
         )
 
@@ -155,79 +131,79 @@ class DefaultTests(ConfigTestCase):
         """
         C{AWS_AUTH_MECHANISM} defaults to C{secret_access_key}.
         """
-        self.assertEqual(load().aws_auth_mechanism, "secret_access_key")
+        self.assertEqual(load().s3.auth_mechanism, "secret_access_key")
 
     def test_sessionTokenDefault(self) -> None:
         """
         C{AWS_SESSION_TOKEN} defaults to C{None}.
         """
-        self.assertIsNone(load().aws_session_token)
+        self.assertIsNone(load().s3.session_token)
 
     def test_dirSuffixDefault(self) -> None:
         """
         C{AWS_S3_BUCKET_DIR_SUFFIX} defaults to C{"/"}.
         """
-        self.assertEqual(load().dir_suffix, "/")
+        self.assertEqual(load().s3.dir_suffix, "/")
 
     def test_endpointUrlDefault(self) -> None:
         """
         C{AWS_ENDPOINT_URL_S3} defaults to C{None}.
         """
-        self.assertIsNone(load().endpoint_url)
+        self.assertIsNone(load().s3.endpoint_url)
 
     def test_bindAddressDefault(self) -> None:
         """
         C{FTP_BIND_ADDRESS} is unset by default: every address of both families.
         """
-        self.assertIsNone(load().bind_address)
+        self.assertIsNone(load().ftp.bind_address)
 
     def test_commandPortDefault(self) -> None:
         """
         C{FTP_COMMAND_PORT} defaults to 8021.
         """
-        self.assertEqual(load().command_port, 8021)
+        self.assertEqual(load().ftp.command_port, 8021)
 
     def test_dataPortsFirstDefault(self) -> None:
         """
         C{FTP_DATA_PORTS_FIRST} defaults to 4001.
         """
-        self.assertEqual(load().data_ports_first, 4001)
+        self.assertEqual(load().ftp.data_ports_first, 4001)
 
     def test_dataPortsCountDefault(self) -> None:
         """
         C{FTP_DATA_PORTS_COUNT} defaults to 30.
         """
-        self.assertEqual(load().data_ports_count, 30)
+        self.assertEqual(load().ftp.data_ports_count, 30)
 
     def test_dataPorts(self) -> None:
         """
-        L{Settings.data_ports} is the range of C{count} ports from C{first}.
+        L{FTPSettings.data_ports} is the range of C{count} ports from C{first}.
         """
-        self.assertEqual(load().data_ports, range(4001, 4031))
+        self.assertEqual(load().ftp.data_ports, range(4001, 4031))
 
     def test_cidrToDomainsDefault(self) -> None:
         """
         Without C{FTP_DATA_CIDR_TO_DOMAINS__*} variables there are no mappings.
         """
-        self.assertEqual(load().cidr_to_domains, ())
+        self.assertEqual(load().ftp.cidr_to_domains, ())
 
     def test_healthcheckPortDefault(self) -> None:
         """
         C{HEALTHCHECK_PORT} defaults to 8022.
         """
-        self.assertEqual(load().healthcheck_port, 8022)
+        self.assertEqual(load().ftp.healthcheck_port, 8022)
 
     def test_tlsCertificateFileDefault(self) -> None:
         """
         C{FTP_TLS_CERTIFICATE_FILE} defaults to C{ssl.crt} in C{HOME}.
         """
-        self.assertEqual(load().tls_certificate_file, os.path.join("/home/ftp", "ssl.crt"))
+        self.assertEqual(load().tls.certificate_file, os.path.join("/home/ftp", "ssl.crt"))
 
     def test_tlsKeyFileDefault(self) -> None:
         """
         C{FTP_TLS_KEY_FILE} defaults to C{ssl.key} in C{HOME}.
         """
-        self.assertEqual(load().tls_key_file, os.path.join("/home/ftp", "ssl.key"))
+        self.assertEqual(load().tls.key_file, os.path.join("/home/ftp", "ssl.key"))
 
     def test_tlsDefaultsWithoutHome(self) -> None:
         """
@@ -237,7 +213,7 @@ class DefaultTests(ConfigTestCase):
         settings = load(HOME=None)
         home = os.path.expanduser("~")
         self.assertEqual(
-            (settings.tls_certificate_file, settings.tls_key_file),
+            (settings.tls.certificate_file, settings.tls.key_file),
             (os.path.join(home, "ssl.crt"), os.path.join(home, "ssl.key")),
         )
 
@@ -247,20 +223,20 @@ class DefaultTests(ConfigTestCase):
         """
         settings = load(FTP_TLS_CERTIFICATE_FILE="/etc/c.pem", FTP_TLS_KEY_FILE="/etc/k.pem")
         self.assertEqual(
-            (settings.tls_certificate_file, settings.tls_key_file), ("/etc/c.pem", "/etc/k.pem")
+            (settings.tls.certificate_file, settings.tls.key_file), ("/etc/c.pem", "/etc/k.pem")
         )
 
     def test_uploadPartSizeDefault(self) -> None:
         """
         C{AWS_S3_UPLOAD_PART_SIZE} defaults to 8 MiB.
         """
-        self.assertEqual(load().upload_part_size, 8 * 1024 * 1024)
+        self.assertEqual(load().limits.upload_part_size, 8 * 1024 * 1024)
 
     def test_uploadPartsInFlightDefault(self) -> None:
         """
         C{AWS_S3_UPLOAD_PARTS_IN_FLIGHT} defaults to 3.
         """
-        self.assertEqual(load().upload_parts_in_flight, 3)
+        self.assertEqual(load().limits.upload_parts_in_flight, 3)
 
 
 class AuthTests(ConfigTestCase):
@@ -298,7 +274,7 @@ class AuthTests(ConfigTestCase):
         """
         C{AWS_SESSION_TOKEN} is used when given with static keys.
         """
-        self.assertEqual(load(AWS_SESSION_TOKEN=SESSION_TOKEN).aws_session_token, SESSION_TOKEN)
+        self.assertEqual(load(AWS_SESSION_TOKEN=SESSION_TOKEN).s3.session_token, SESSION_TOKEN)
 
     def test_ecsRoleNeedsNoKeys(self) -> None:
         """
@@ -307,7 +283,7 @@ class AuthTests(ConfigTestCase):
         settings = load(
             AWS_AUTH_MECHANISM="ecs_role", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None
         )
-        self.assertEqual(settings.aws_auth_mechanism, "ecs_role")
+        self.assertEqual(settings.s3.auth_mechanism, "ecs_role")
 
     def test_ecsRoleIgnoresKeys(self) -> None:
         """
@@ -316,9 +292,9 @@ class AuthTests(ConfigTestCase):
         settings = load(AWS_AUTH_MECHANISM="ecs_role", AWS_SESSION_TOKEN=SESSION_TOKEN)
         self.assertEqual(
             (
-                settings.aws_access_key_id,
-                settings.aws_secret_access_key,
-                settings.aws_session_token,
+                settings.s3.access_key_id,
+                settings.s3.secret_access_key,
+                settings.s3.session_token,
             ),
             (None, None, None),
         )
@@ -351,13 +327,13 @@ class BucketTests(ConfigTestCase):
         """
         C{AWS_S3_BUCKET_HOST} may carry a port.
         """
-        self.assertEqual(load(AWS_S3_BUCKET_HOST="minio:9000").bucket_host, "minio:9000")
+        self.assertEqual(load(AWS_S3_BUCKET_HOST="minio:9000").s3.host, "minio:9000")
 
     def test_hostIPv6(self) -> None:
         """
         A bracketed IPv6 address, with or without a port, is a valid host.
         """
-        self.assertEqual(load(AWS_S3_BUCKET_HOST="[::1]:9000").bucket_host, "[::1]:9000")
+        self.assertEqual(load(AWS_S3_BUCKET_HOST="[::1]:9000").s3.host, "[::1]:9000")
 
     def test_hostWithScheme(self) -> None:
         """
@@ -390,7 +366,7 @@ class BucketTests(ConfigTestCase):
         hyphens are accepted.
         """
         for name in ("abc", "a.b-c.0", "a" * 63):
-            self.assertEqual(load(AWS_S3_BUCKET_NAME=name).bucket_name, name)
+            self.assertEqual(load(AWS_S3_BUCKET_NAME=name).s3.bucket, name)
 
     def test_nameInvalid(self) -> None:
         """
@@ -404,7 +380,7 @@ class BucketTests(ConfigTestCase):
         """
         A C{AWS_S3_BUCKET_DIR_SUFFIX} starting with C{/} is used as given.
         """
-        self.assertEqual(load(AWS_S3_BUCKET_DIR_SUFFIX="/.dir").dir_suffix, "/.dir")
+        self.assertEqual(load(AWS_S3_BUCKET_DIR_SUFFIX="/.dir").s3.dir_suffix, "/.dir")
 
     def test_dirSuffixMustStartWithSlash(self) -> None:
         """
@@ -415,37 +391,35 @@ class BucketTests(ConfigTestCase):
 
 class EndpointTests(ConfigTestCase):
     """
-    C{AWS_ENDPOINT_URL_S3} and L{Settings.s3_endpoint}.
+    C{AWS_ENDPOINT_URL_S3} and L{S3Settings.endpoint}.
     """
 
     def test_endpointFromHost(self) -> None:
         """
         Without an endpoint URL, S3 is reached over HTTPS at the bucket host.
         """
-        self.assertEqual(load().s3_endpoint, ("https", "s3.eu-west-2.amazonaws.com"))
+        self.assertEqual(load().s3.endpoint, ("https", "s3.eu-west-2.amazonaws.com"))
 
     def test_endpointFromUrl(self) -> None:
         """
         An endpoint URL gives the scheme and C{host:port} to use, over the bucket host.
         """
         settings = load(AWS_ENDPOINT_URL_S3="http://localhost:9000")
-        self.assertEqual(settings.s3_endpoint, ("http", "localhost:9000"))
+        self.assertEqual(settings.s3.endpoint, ("http", "localhost:9000"))
 
     def test_trailingSlashStripped(self) -> None:
         """
         A trailing C{/} is removed from the stored endpoint URL.
         """
         settings = load(AWS_ENDPOINT_URL_S3="https://s3.example.com/")
-        self.assertEqual(settings.endpoint_url, "https://s3.example.com")
+        self.assertEqual(settings.s3.endpoint_url, "https://s3.example.com")
 
     def test_hostNotRequiredWithUrl(self) -> None:
         """
         With an endpoint URL, C{AWS_S3_BUCKET_HOST} may be omitted.
         """
         settings = load(AWS_ENDPOINT_URL_S3="http://moto:5000", AWS_S3_BUCKET_HOST=None)
-        self.assertEqual(
-            (settings.bucket_host, settings.s3_endpoint), (None, ("http", "moto:5000"))
-        )
+        self.assertEqual((settings.s3.host, settings.s3.endpoint), (None, ("http", "moto:5000")))
 
     def test_urlScheme(self) -> None:
         """
@@ -480,12 +454,18 @@ class EndpointTests(ConfigTestCase):
 
     def test_urlCredentialsNotEchoed(self) -> None:
         """
-        A URL carrying credentials is rejected without quoting them.
+        A URL carrying credentials is rejected without quoting them, even
+        when something else is wrong with it too (no scheme, whitespace).
         """
-        error = self.assertRejected(
-            "AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3=f"https://me:{PASSWORD}@s3.example.com"
-        )
-        self.assertNotIn(PASSWORD, str(error))
+        for url in (
+            f"https://me:{PASSWORD}@s3.example.com",
+            f"me:{PASSWORD}@s3.example.com",
+            f"//me:{PASSWORD}@s3.example.com/path",
+            f"ftp://me:{PASSWORD} @s3.example.com",
+        ):
+            error = self.assertRejected("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL_S3=url)
+            self.assertEqual(error.problem, "must not contain a user name or password")
+            self.assertNotIn(PASSWORD, str(error))
 
 
 class UserTests(ConfigTestCase):
@@ -512,7 +492,7 @@ class UserTests(ConfigTestCase):
         Each user's password is read from its own index.
         """
         settings = load(FTP_USERS__2__LOGIN="bob", FTP_USERS__2__PASSWORD="p2")
-        self.assertEqual(settings.users, (User("alice", PASSWORD), User("bob", "p2")))
+        self.assertEqual(settings.users, (User(USER, PASSWORD), User("bob", "p2")))
 
     def test_noUsers(self) -> None:
         """
@@ -602,7 +582,7 @@ class CidrTests(ConfigTestCase):
             FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
         )
         self.assertEqual(
-            settings.cidr_to_domains,
+            settings.ftp.cidr_to_domains,
             (CidrDomain(ipaddress.ip_network("10.0.0.0/8"), "ftp.internal"),),
         )
 
@@ -614,7 +594,9 @@ class CidrTests(ConfigTestCase):
             FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="10.1.2.3/16",
             FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
         )
-        self.assertEqual(settings.cidr_to_domains[0].network, ipaddress.ip_network("10.1.0.0/16"))
+        self.assertEqual(
+            settings.ftp.cidr_to_domains[0].network, ipaddress.ip_network("10.1.0.0/16")
+        )
 
     def test_ipv6(self) -> None:
         """
@@ -624,7 +606,7 @@ class CidrTests(ConfigTestCase):
             FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="fd00::/8",
             FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN="ftp.internal",
         )
-        self.assertEqual(settings.cidr_to_domains[0].network, ipaddress.ip_network("fd00::/8"))
+        self.assertEqual(settings.ftp.cidr_to_domains[0].network, ipaddress.ip_network("fd00::/8"))
 
     def test_orderedByIntegerIndex(self) -> None:
         """
@@ -637,7 +619,7 @@ class CidrTests(ConfigTestCase):
             FTP_DATA_CIDR_TO_DOMAINS__2__DOMAIN="ftp.internal",
         )
         self.assertEqual(
-            [mapping.domain for mapping in settings.cidr_to_domains],
+            [mapping.domain for mapping in settings.ftp.cidr_to_domains],
             ["ftp.internal", "ftp.example.com"],
         )
 
@@ -705,7 +687,7 @@ class NetworkTests(ConfigTestCase):
         IPv4 and IPv6 bind addresses are accepted.
         """
         for address in ("127.0.0.1", "::"):
-            self.assertEqual(load(FTP_BIND_ADDRESS=address).bind_address, address)
+            self.assertEqual(load(FTP_BIND_ADDRESS=address).ftp.bind_address, address)
 
     def test_bindAddressInvalid(self) -> None:
         """
@@ -719,7 +701,7 @@ class NetworkTests(ConfigTestCase):
         """
         settings = load(FTP_COMMAND_PORT="21", HEALTHCHECK_PORT="80", FTP_DATA_PORTS_FIRST="100")
         self.assertEqual(
-            (settings.command_port, settings.healthcheck_port, settings.data_ports),
+            (settings.ftp.command_port, settings.ftp.healthcheck_port, settings.ftp.data_ports),
             (21, 80, range(100, 130)),
         )
 
@@ -758,7 +740,7 @@ class NetworkTests(ConfigTestCase):
         A data-port range ending exactly at 65535 is accepted.
         """
         settings = load(FTP_DATA_PORTS_FIRST="65530", FTP_DATA_PORTS_COUNT="6")
-        self.assertEqual(settings.data_ports, range(65530, 65536))
+        self.assertEqual(settings.ftp.data_ports, range(65530, 65536))
 
     def test_dataRangeOverlapsCommandPort(self) -> None:
         """
@@ -792,21 +774,21 @@ class UploadTests(ConfigTestCase):
         """
         A plain integer part size is a number of bytes.
         """
-        self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE="10000000").upload_part_size, 10000000)
+        self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE="10000000").limits.upload_part_size, 10000000)
 
     def test_partSizeSuffixes(self) -> None:
         """
         The KiB, MiB and GiB suffixes multiply by powers of 1024.
         """
         for text, size in (("6144KiB", 6144 * 1024), ("16MiB", 16 << 20), ("1GiB", 1 << 30)):
-            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).upload_part_size, size)
+            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).limits.upload_part_size, size)
 
     def test_partSizeBounds(self) -> None:
         """
         Exactly 5 MiB and exactly 5 GiB are accepted.
         """
         for text, size in (("5MiB", 5 << 20), ("5GiB", 5 << 30), ("5242880", 5242880)):
-            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).upload_part_size, size)
+            self.assertEqual(load(AWS_S3_UPLOAD_PART_SIZE=text).limits.upload_part_size, size)
 
     def test_partSizeTooSmall(self) -> None:
         """
@@ -834,7 +816,9 @@ class UploadTests(ConfigTestCase):
         1 and 64 are valid numbers of parts in flight.
         """
         for text, count in (("1", 1), ("64", 64)):
-            self.assertEqual(load(AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text).upload_parts_in_flight, count)
+            self.assertEqual(
+                load(AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text).limits.upload_parts_in_flight, count
+            )
 
     def test_partsInFlightOutOfRange(self) -> None:
         """
@@ -910,47 +894,102 @@ class ErrorMessageTests(ConfigTestCase):
         """
         C{repr(user)} shows the login but not the password.
         """
-        text = repr(User("alice", PASSWORD))
+        text = repr(User(USER, PASSWORD))
         self.assertEqual((("alice" in text), (PASSWORD in text)), (True, False))
 
 
-class VariablesTests(SynchronousTestCase):
+class DeclarationTests(SynchronousTestCase):
     """
-    The L{VARIABLES} table the twistd options are generated from.
+    The declarations everything is derived from: L{SETTINGS} and L{FAMILIES}.
     """
 
-    def test_scalarFieldsListed(self) -> None:
+    def test_everyFieldFilledOnce(self) -> None:
         """
-        The independently written field list covers every scalar L{Settings} field.
+        Every field of every section of L{Settings}, and every other field of
+        L{Settings}, is filled by exactly one declaration.
         """
-        scalar = [f.name for f in dataclasses.fields(Settings) if f.name not in INDEXED_FIELDS]
-        self.assertEqual(scalar, [field for field, _ in SCALAR_FIELD_VARIABLES])
+        kinds = sections()
+        fields = [
+            f"{section}.{field.name}"
+            for section, kind in kinds.items()
+            for field in dataclasses.fields(kind)
+        ]
+        fields += [field.name for field in dataclasses.fields(Settings) if field.name not in kinds]
+        targets = [setting.target for setting in SETTINGS] + [family.target for family in FAMILIES]
+        self.assertEqual(sorted(targets), sorted(fields))
 
-    def test_everyVariable(self) -> None:
+    def test_sections(self) -> None:
         """
-        L{VARIABLES} names every scalar variable, in L{Settings} field order.
+        The settings are grouped in the sections S3, TLS, FTP and limits, beside the users.
         """
         self.assertEqual(
-            [variable.name for variable in VARIABLES],
-            [name for _, name in SCALAR_FIELD_VARIABLES],
+            sections(),
+            {"s3": S3Settings, "tls": TLSSettings, "ftp": FTPSettings, "limits": LimitSettings},
         )
+        self.assertEqual([field.name for field in dataclasses.fields(Settings)][3], "users")
+
+    def test_namesUnique(self) -> None:
+        """
+        No variable is declared twice, and no family prefix is a setting's name.
+        """
+        names = [setting.name for setting in SETTINGS]
+        self.assertEqual(len(names), len(set(names)))
+        for family in FAMILIES:
+            self.assertFalse([name for name in names if name.startswith(family.prefix)])
+
+    def test_readmeDocumentsEverySetting(self) -> None:
+        """
+        The README's configuration table has a row for every declared
+        variable, and for every field of every family (with C{i} as the index).
+        """
+        with open(os.path.join(SOURCE_ROOT, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        names = [setting.name for setting in SETTINGS] + [
+            family.variable("i", field.name) for family in FAMILIES for field in family.fields
+        ]
+        for name in names:
+            self.assertIn(f"| `{name}` |", readme, name)
 
     def test_secretFlags(self) -> None:
         """
-        Exactly the secret key and the session token are marked secret.
+        Exactly the secret key, the session token and the users' passwords are marked secret.
         """
         self.assertEqual(
-            {variable.name for variable in VARIABLES if variable.secret},
+            {setting.name for setting in SETTINGS if setting.secret},
             {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"},
         )
+        self.assertEqual(
+            {
+                family.variable("i", field.name)
+                for family in FAMILIES
+                for field in family.fields
+                if field.secret
+            },
+            {"FTP_USERS__i__PASSWORD"},
+        )
+
+    def test_secretsOutOfRepr(self) -> None:
+        """
+        The field every secret fills is left out of its class's C{repr}.
+        """
+        kinds = sections()
+        for setting in SETTINGS:
+            section, _, name = setting.target.partition(".")
+            field = {f.name: f for f in dataclasses.fields(kinds[section])}[name]
+            self.assertEqual(field.repr, not setting.secret, setting.name)
+        for family in FAMILIES:
+            item = {f.name: f for f in dataclasses.fields(family.item)}
+            for declared in family.fields:
+                self.assertEqual(item[declared.attribute].repr, not declared.secret)
 
     def test_helpOneLine(self) -> None:
         """
         Every help text is one non-empty line ending in a full stop.
         """
-        for variable in VARIABLES:
-            self.assertEqual(variable.help.splitlines(), [variable.help], variable.name)
-            self.assertTrue(variable.help.endswith("."), variable.name)
+        helps = [(s.name, s.help_text) for s in SETTINGS] + [(f.prefix, f.help) for f in FAMILIES]
+        for name, text in helps:
+            self.assertEqual(text.splitlines(), [text], name)
+            self.assertTrue(text.endswith("."), name)
 
     def test_helpMentionsDefault(self) -> None:
         """
@@ -969,9 +1008,255 @@ class VariablesTests(SynchronousTestCase):
             "AWS_S3_UPLOAD_PART_SIZE": "8MiB",
             "AWS_S3_UPLOAD_PARTS_IN_FLIGHT": "3",
         }
-        helps = {variable.name: variable.help for variable in VARIABLES}
+        helps = {setting.name: setting.help_text for setting in SETTINGS}
         for name, default in defaults.items():
             self.assertIn(default, helps[name], name)
+
+    def test_helpShowsDeclaredDefault(self) -> None:
+        """
+        Every declared integer or text default appears, rendered, in its
+        setting's help: the default is written once, in the declaration.
+        """
+        for setting in SETTINGS:
+            if type(setting.default) in (int, str):
+                self.assertIn(setting.render(setting.default), setting.help_text, setting.name)
+
+    def test_partSizeBoundsFromS3Limits(self) -> None:
+        """
+        The part-size bounds in the help and the parser are S3's own, from
+        L{twisted_ftps3.s3.limits}.
+        """
+        (setting,) = [s for s in SETTINGS if s.name == "AWS_S3_UPLOAD_PART_SIZE"]
+        self.assertIn("from 5MiB to 5GiB", setting.help_text)
+        self.assertEqual(setting.parse("V", str(MIN_PART_SIZE)), MIN_PART_SIZE)
+        self.assertEqual(setting.parse("V", str(MAX_PART_SIZE)), MAX_PART_SIZE)
+        for size in (MIN_PART_SIZE - 1, MAX_PART_SIZE + 1):
+            self.assertRaises(ConfigError, setting.parse, "V", str(size))
+
+    def test_option(self) -> None:
+        """
+        A setting's twistd option is its name in lower case with dashes.
+        """
+        options = {setting.name: setting.option for setting in SETTINGS}
+        self.assertEqual(options["FTP_COMMAND_PORT"], "ftp-command-port")
+        self.assertEqual(options["AWS_ENDPOINT_URL_S3"], "aws-endpoint-url-s3")
+
+    def test_binarySize(self) -> None:
+        """
+        L{parsers.binary_size} uses the largest binary unit that divides the size.
+        """
+        self.assertEqual(
+            [parsers.binary_size(n) for n in (8 << 20, 5 << 30, 6144 << 10, 1000, 0)],
+            ["8MiB", "5GiB", "6MiB", "1000", "0"],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Pet:
+    """
+    The item of the test family L{PETS}.
+    """
+
+    name: str
+    legs: int = 4
+    colour: str | None = None
+
+
+PETS = Family(
+    "TEST_PETS__",
+    "pets",
+    Pet,
+    (
+        Field("NAME", "name"),
+        Field("LEGS", "legs", parsers.integer(0, 8), required=False, default=4),
+        Field("COLOUR", "colour", required=False),
+    ),
+    "Pets, one for each index i.",
+)
+
+
+class FamilyTests(SynchronousTestCase):
+    """
+    L{Family}, on a family declared here, with optional fields.
+    """
+
+    def read(self, **environ: str) -> tuple[Any, ...]:
+        return tuple(entry.item for entry in PETS.read(environ))
+
+    def test_optionalFieldDefault(self) -> None:
+        """
+        An optional field left unset takes its declared default.
+        """
+        self.assertEqual(self.read(TEST_PETS__1__NAME="rex"), (Pet("rex", 4, None),))
+
+    def test_optionalFieldGiven(self) -> None:
+        """
+        An optional field that is set is parsed with its field's parser.
+        """
+        self.assertEqual(
+            self.read(
+                TEST_PETS__1__NAME="tweety", TEST_PETS__1__LEGS="2", TEST_PETS__1__COLOUR="y"
+            ),
+            (Pet("tweety", 2, "y"),),
+        )
+
+    def test_optionalFieldRefused(self) -> None:
+        """
+        A value an optional field's parser refuses is named, as spelt.
+        """
+        error = self.assertRaises(
+            ConfigError, self.read, TEST_PETS__01__NAME="rex", TEST_PETS__01__LEGS="9"
+        )
+        self.assertEqual(
+            (error.variable, error.problem),
+            ("TEST_PETS__01__LEGS", "must be an integer from 0 to 8, got '9'"),
+        )
+
+    def test_optionalFieldEmpty(self) -> None:
+        """
+        An optional field set to the empty string is refused, like any field of a family.
+        """
+        error = self.assertRaises(
+            ConfigError, self.read, TEST_PETS__1__NAME="rex", TEST_PETS__1__LEGS=""
+        )
+        self.assertEqual(
+            (error.variable, error.problem), ("TEST_PETS__1__LEGS", "must not be empty")
+        )
+
+    def test_onlyOptionalFieldSet(self) -> None:
+        """
+        An index with only optional fields still needs its required ones.
+        """
+        error = self.assertRaises(ConfigError, self.read, TEST_PETS__3__LEGS="3")
+        self.assertEqual(
+            (error.variable, error.problem),
+            ("TEST_PETS__3__NAME", "is required because TEST_PETS__3__LEGS is set"),
+        )
+
+    def test_missingBeforeMalformed(self) -> None:
+        """
+        A missing required field is reported before a malformed optional one.
+        """
+        error = self.assertRaises(ConfigError, self.read, TEST_PETS__3__LEGS="many")
+        self.assertEqual(error.variable, "TEST_PETS__3__NAME")
+
+    def test_unknownFieldListsEvery(self) -> None:
+        """
+        An unknown field's error lists every declared field.
+        """
+        error = self.assertRaises(ConfigError, self.read, TEST_PETS__1__TAIL="long")
+        self.assertEqual(error.problem, "unknown field 'TAIL', expected NAME, LEGS or COLOUR")
+
+    def test_malformedNameListsEvery(self) -> None:
+        """
+        A name without a field lists every pattern of the family.
+        """
+        error = self.assertRaises(ConfigError, self.read, TEST_PETS__1="rex")
+        self.assertEqual(
+            error.problem,
+            "must be named TEST_PETS__<i>__NAME, TEST_PETS__<i>__LEGS or TEST_PETS__<i>__COLOUR",
+        )
+
+    def test_entryNames(self) -> None:
+        """
+        Each entry names every field's variable, as spelt in the environment.
+        """
+        (entry,) = PETS.read({"TEST_PETS__07__NAME": "rex"})
+        self.assertEqual(
+            dict(entry.names),
+            {
+                "NAME": "TEST_PETS__07__NAME",
+                "LEGS": "TEST_PETS__07__LEGS",
+                "COLOUR": "TEST_PETS__07__COLOUR",
+            },
+        )
+
+    def test_overlay(self) -> None:
+        """
+        L{Family.overlay} replaces every variable of the family, indexing the rows from 1.
+        """
+        environ = {"TEST_PETS__5__NAME": "rex", "TEST_PETS__5__LEGS": "3", "OTHER": "kept"}
+        PETS.overlay(environ, [{"NAME": "tom"}, {"NAME": "tweety", "LEGS": "2"}])
+        self.assertEqual(
+            environ,
+            {
+                "OTHER": "kept",
+                "TEST_PETS__1__NAME": "tom",
+                "TEST_PETS__2__NAME": "tweety",
+                "TEST_PETS__2__LEGS": "2",
+            },
+        )
+
+
+class UnknownVariableTests(SynchronousTestCase):
+    """
+    L{unknown_variables}: the variables that look like settings but are none.
+    """
+
+    def test_knownNotReported(self) -> None:
+        """
+        Every known setting, every family variable and unrelated variables
+        (C{PATH}, C{HOME}) are not reported.
+        """
+        environ = environment(
+            MINIMAL,
+            PATH="/usr/bin",
+            FTP_COMMAND_PORT="21",
+            FTP_DATA_CIDR_TO_DOMAINS__1__CIDR="0.0.0.0/0",
+        )
+        self.assertEqual(unknown_variables(environ), [])
+
+    def test_familyTypo(self) -> None:
+        """
+        A misspelt family prefix is reported with the family's name at the same index.
+        """
+        self.assertEqual(
+            unknown_variables({"FTP_USER__1__LOGIN": "bob", "FTP_USER__12__PASSWORD": "x"}),
+            [
+                ("FTP_USER__12__PASSWORD", "FTP_USERS__12__PASSWORD"),
+                ("FTP_USER__1__LOGIN", "FTP_USERS__1__LOGIN"),
+            ],
+        )
+
+    def test_settingTypo(self) -> None:
+        """
+        A misspelt setting, with either prefix, is reported with the closest setting.
+        """
+        self.assertEqual(
+            unknown_variables({"FTP_COMAND_PORT": "21", "AWS_S3_BUCKET_NAMES": "b"}),
+            [
+                ("AWS_S3_BUCKET_NAMES", "AWS_S3_BUCKET_NAME"),
+                ("FTP_COMAND_PORT", "FTP_COMMAND_PORT"),
+            ],
+        )
+
+    def test_newerSetting(self) -> None:
+        """
+        A setting of another version is reported, with some known name.
+        """
+        ((name, closest),) = unknown_variables({"FTP_SESSION_TIMEOUT": "60"})
+        self.assertEqual(name, "FTP_SESSION_TIMEOUT")
+        self.assertIn(closest, {setting.name for setting in SETTINGS})
+
+    def test_otherPrefixesIgnored(self) -> None:
+        """
+        Only C{FTP_} and C{AWS_S3_} names are taken as meant for this server.
+        """
+        self.assertEqual(unknown_variables({"AWS_REGION": "x", "FTPS3_QUICKSTART_DIR": "d"}), [])
+
+    def test_familyFieldTypoRefused(self) -> None:
+        """
+        A misspelt field inside a family is not a warning but an error, as before.
+        """
+        self.assertEqual(unknown_variables({"FTP_USERS__1__LOGN": "bob"}), [])
+        error = self.assertRaises(ConfigError, load, FTP_USERS__1__LOGN="bob")
+        self.assertEqual(error.variable, "FTP_USERS__1__LOGN")
+
+    def test_unknownStillLoads(self) -> None:
+        """
+        An unknown variable changes nothing in the settings.
+        """
+        self.assertEqual(load(FTP_USER__1__LOGIN="bob"), load())
 
 
 class ExplicitPortTests(ConfigTestCase):
@@ -979,17 +1264,21 @@ class ExplicitPortTests(ConfigTestCase):
 
     def test_off_by_default(self) -> None:
         """Without the variable there is no explicit port."""
-        self.assertIsNone(load().explicit_command_port)
+        self.assertIsNone(load().ftp.explicit_command_port)
 
     def test_both_ports(self) -> None:
         """Both ports may be served together."""
         settings = load(FTP_EXPLICIT_COMMAND_PORT="2121")
-        self.assertEqual((settings.command_port, settings.explicit_command_port), (8021, 2121))
+        self.assertEqual(
+            (settings.ftp.command_port, settings.ftp.explicit_command_port), (8021, 2121)
+        )
 
     def test_explicit_alone(self) -> None:
         """FTP_COMMAND_PORT=off with an explicit port serves explicit TLS alone."""
         settings = load(FTP_COMMAND_PORT="off", FTP_EXPLICIT_COMMAND_PORT="2121")
-        self.assertEqual((settings.command_port, settings.explicit_command_port), (None, 2121))
+        self.assertEqual(
+            (settings.ftp.command_port, settings.ftp.explicit_command_port), (None, 2121)
+        )
 
     def test_neither_port(self) -> None:
         """Turning the implicit port off without an explicit one is refused."""
@@ -1018,21 +1307,21 @@ class SessionReuseTests(ConfigTestCase):
 
     def test_off_by_default(self) -> None:
         """Without the variable, data connections need not resume the session."""
-        self.assertFalse(load().tls_require_session_reuse)
+        self.assertFalse(load().tls.require_session_reuse)
 
     def test_true_words(self) -> None:
         """true, yes, on and 1 turn it on, in any case and with spaces around."""
         for word in ("true", "TRUE", " yes ", "on", "1"):
-            self.assertTrue(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls_require_session_reuse)
+            self.assertTrue(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls.require_session_reuse)
 
     def test_false_words(self) -> None:
         """false, no, off and 0 leave it off."""
         for word in ("false", "No", "off", "0"):
-            self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls_require_session_reuse)
+            self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE=word).tls.require_session_reuse)
 
     def test_empty_is_unset(self) -> None:
         """An empty value counts as unset, as for every variable."""
-        self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE="").tls_require_session_reuse)
+        self.assertFalse(load(FTP_TLS_REQUIRE_SESSION_REUSE="").tls.require_session_reuse)
 
     def test_other_words_refused(self) -> None:
         """Anything else is refused, with the value named."""

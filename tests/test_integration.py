@@ -782,7 +782,7 @@ class DataConnectionTests(ServerTestCase):
         return ensureDeferred(self._ports_come_back())
 
     async def _health(self) -> None:
-        url = f"http://127.0.0.1:{self.server.settings.healthcheck_port}/health"
+        url = f"http://127.0.0.1:{self.server.settings.ftp.healthcheck_port}/health"
 
         def get() -> tuple[int, bytes]:
             with urllib.request.urlopen(url, timeout=10) as response:
@@ -1085,7 +1085,7 @@ class ExplicitOnlyTests(ServerTestCase):
             self.assertEqual(ftp.nlst(), ["x"])
             ftp.quit()
 
-        self.assertIsNone(self.server.settings.command_port)
+        self.assertIsNone(self.server.settings.ftp.command_port)
         self.assertEqual(len(self.server.service.factories), 1)
         return deferToThread(scenario)
 

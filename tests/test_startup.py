@@ -1,10 +1,12 @@
+# -*- test-case-name: tests.test_startup -*-
 """
-The server as an operator starts it: C{twistd ftps3} in its own process,
-and the quick start.
+The server as an operator starts it: the twistd options, C{makeService},
+C{twistd ftps3} in its own process, and the quick start.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -14,29 +16,22 @@ import time
 import urllib.request
 from typing import Any
 
+from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.threads import deferToThread
-from twisted.trial.unittest import SkipTest, TestCase
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+from twisted.python import usage
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
-import twisted_ftps3
-from twisted_ftps3.config import VARIABLES
+from twisted_ftps3.config import FAMILIES, SETTINGS
 from twisted_ftps3.listen import host_has_ipv6
+from twisted_ftps3.tap import FTPS3Service, Options, makeService
 
-from .support.clients import ImplicitFTPS
+from .support.clients import ImplicitFTPS, tls_certificate
+from .support.environment import MINIMAL, child_process, environment
 from .support.s3server import s3_server
-from .support.server import environment, free_port, free_port_range
+from .support.server import free_port, free_port_range, loopback_environment
 
-SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(twisted_ftps3.__file__)))
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
-
-
-def _env(**settings: str) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": SOURCE_ROOT,
-        "HOME": os.environ.get("HOME", "/tmp"),
-    }
-    env.update(settings)
-    return env
 
 
 def _twistd(environ: dict[str, str], *args: str, timeout: float = 60) -> Any:
@@ -45,14 +40,156 @@ def _twistd(environ: dict[str, str], *args: str, timeout: float = 60) -> Any:
     )
 
 
+class OptionsTests(SynchronousTestCase):
+    """The twistd options, generated from the declared settings."""
+
+    def parse(self, *args: str) -> Options:
+        options = Options()
+        options.parseOptions(list(args))
+        return options
+
+    def test_every_setting_an_option(self) -> None:
+        """Every declared setting has an option, documented with its help and its variable."""
+        parameters = {option: help for option, _, _, help in Options.optParameters}
+        self.assertEqual(set(parameters), {setting.option for setting in SETTINGS})
+        for setting in SETTINGS:
+            self.assertEqual(parameters[setting.option], f"{setting.help_text} [{setting.name}]")
+
+    def test_option_overrides(self) -> None:
+        """A setting's option overrides its variable; unset options leave the rest alone."""
+        base = {"FTP_COMMAND_PORT": "21", "HEALTHCHECK_PORT": "80"}
+        merged = self.parse("--ftp-command-port", "2121").environ(base)
+        self.assertEqual(merged, {"FTP_COMMAND_PORT": "2121", "HEALTHCHECK_PORT": "80"})
+
+    def test_users_replace_family(self) -> None:
+        """
+        --ftp-user, repeated, replaces every FTP_USERS__i__ variable; the
+        password runs from the first colon to the end.
+        """
+        base = {"FTP_USERS__7__LOGIN": "old", "FTP_USERS__7__PASSWORD": "p", "PATH": "/bin"}
+        merged = self.parse("--ftp-user", "alice:a:b", "--ftp-user=bob:").environ(base)
+        self.assertEqual(
+            merged,
+            {
+                "PATH": "/bin",
+                "FTP_USERS__1__LOGIN": "alice",
+                "FTP_USERS__1__PASSWORD": "a:b",
+                "FTP_USERS__2__LOGIN": "bob",
+                "FTP_USERS__2__PASSWORD": "",
+            },
+        )
+
+    def test_cidr_to_domains_replace_family(self) -> None:
+        """--ftp-data-cidr-to-domain replaces every FTP_DATA_CIDR_TO_DOMAINS__i__ variable."""
+        base = {"FTP_DATA_CIDR_TO_DOMAINS__1__CIDR": "0.0.0.0/0"}
+        merged = self.parse("--ftp-data-cidr-to-domain", "10.0.0.0/8=ftp.internal").environ(base)
+        self.assertEqual(
+            merged,
+            {
+                "FTP_DATA_CIDR_TO_DOMAINS__1__CIDR": "10.0.0.0/8",
+                "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN": "ftp.internal",
+            },
+        )
+
+    def test_families_kept_without_options(self) -> None:
+        """Without a family's option, its variables stay as they are."""
+        base = {"FTP_USERS__7__LOGIN": "old", "FTP_USERS__7__PASSWORD": "p"}
+        self.assertEqual(self.parse().environ(base), base)
+
+    def test_family_option_malformed(self) -> None:
+        """A family option without its separator is a usage error showing the pattern."""
+        for args, message in (
+            (("--ftp-user", "alice"), "--ftp-user takes LOGIN:PASSWORD"),
+            (
+                ("--ftp-data-cidr-to-domain", "10.0.0.0/8"),
+                "--ftp-data-cidr-to-domain takes CIDR=DOMAIN",
+            ),
+        ):
+            error = self.assertRaises(usage.UsageError, self.parse, *args)
+            self.assertEqual(str(error), message)
+
+    def test_usage_documents_everything(self) -> None:
+        """The usage text names every variable, every family's variables and their options."""
+        text = " ".join(str(Options()).split())
+        for setting in SETTINGS:
+            self.assertIn(f"[{setting.name}]", text)
+        for family in FAMILIES:
+            for pattern in family.patterns:
+                self.assertIn(pattern, text)
+        self.assertIn(
+            "--ftp-user= LOGIN:PASSWORD of a user; repeat for more. Replaces every"
+            " FTP_USERS__i__ variable.",
+            text,
+        )
+
+
+class MakeServiceTests(SynchronousTestCase):
+    """C{makeService}, in this process, over a memory reactor."""
+
+    def setUp(self) -> None:
+        certificate, key = tls_certificate(os.path.abspath(self.mktemp()))
+        self.environ = environment(
+            MINIMAL, FTP_TLS_CERTIFICATE_FILE=certificate, FTP_TLS_KEY_FILE=key
+        )
+        self.events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(self.events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    def warnings(self) -> list[str]:
+        return [formatEvent(e) for e in self.events if e.get("log_level") == LogLevel.warn]
+
+    def test_builds(self) -> None:
+        """A good environment gives the server, with no warning."""
+        service = makeService(Options(), MemoryReactorClock(), self.environ)
+        self.assertIsInstance(service, FTPS3Service)
+        self.assertEqual(self.warnings(), [])
+
+    def test_warns_of_unknown_variables(self) -> None:
+        """
+        Each variable that looks like a setting but is none is logged as a
+        warning naming it and the closest known name, but not its value.
+        """
+        environ = environment(self.environ, FTP_USER__1__LOGIN="bob", FTP_PASWORD="hunter2")
+        makeService(Options(), MemoryReactorClock(), environ)
+        warnings = self.warnings()
+        self.assertEqual(len(warnings), 2, warnings)
+        self.assertIn("FTP_PASWORD", warnings[0])
+        self.assertEqual(
+            warnings[1],
+            "FTP_USER__1__LOGIN is not a setting of this server and is ignored;"
+            " the closest known name is FTP_USERS__1__LOGIN",
+        )
+        self.assertNotIn("hunter2", " ".join(warnings))
+
+    def test_warns_before_refusing(self) -> None:
+        """
+        The warnings are logged before a bad setting ends the process, which
+        it does with one line on stderr and exit status 1.
+        """
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        environ = environment(self.environ, FTP_USERS__1__LOGIN=None, FTP_USERS__1__PASSWORD=None)
+        environ["FTP_USER__1__LOGIN"] = "bob"
+        error = self.assertRaises(SystemExit, makeService, Options(), MemoryReactorClock(), environ)
+        self.assertEqual(error.code, 1)
+        self.assertEqual(
+            stderr.getvalue().splitlines(),
+            [
+                "twistd ftps3: configuration error: FTP_USERS__1__LOGIN: at least one FTP user"
+                " is required; set FTP_USERS__1__LOGIN and FTP_USERS__1__PASSWORD"
+            ],
+        )
+        self.assertEqual(len(self.warnings()), 1)
+
+
 class ConfigurationErrorTests(TestCase):
     """A bad setting stops start-up with one line naming it."""
 
     def setUp(self) -> None:
-        self.good = environment(s3_server(), "bucket-name", os.path.abspath(self.mktemp()))
+        self.good = loopback_environment(s3_server(), "bucket-name", os.path.abspath(self.mktemp()))
 
     def _fails_on(self, variable: str, **changes: str) -> Any:
-        environ = _env(**{**self.good, **changes})
+        environ = environment(child_process(), self.good, changes)
 
         def check() -> None:
             result = _twistd(environ, "-n", "--pidfile=", "ftps3")
@@ -103,7 +240,7 @@ class ConfigurationErrorTests(TestCase):
 
     def test_option_overrides_environment(self) -> Any:
         """A twistd option overrides its variable, and is checked like it."""
-        environ = _env(**self.good)
+        environ = environment(child_process(), self.good)
 
         def check() -> None:
             result = _twistd(environ, "-n", "--pidfile=", "ftps3", "--ftp-command-port=0")
@@ -116,12 +253,16 @@ class ConfigurationErrorTests(TestCase):
         """C{twistd ftps3 --help} names every variable."""
 
         def check() -> None:
-            result = _twistd(_env(), "ftps3", "--help")
+            result = _twistd(child_process(), "ftps3", "--help")
             self.assertEqual(result.returncode, 0, result.stderr)
             text = re.sub(r"\s+", " ", result.stdout)
-            for variable in VARIABLES:
-                self.assertIn(variable.name, text)
+            for setting in SETTINGS:
+                self.assertIn(setting.name, text)
+            for family in FAMILIES:
+                for pattern in family.patterns:
+                    self.assertIn(pattern, text)
             self.assertIn("--ftp-user", text)
+            self.assertIn("--ftp-data-cidr-to-domain", text)
 
         return deferToThread(check)
 
@@ -164,8 +305,9 @@ class TwistdTests(TestCase):
         s3 = s3_server()
         bucket = s3.create_bucket("families")
         directory = os.path.abspath(self.mktemp())
-        environ = _env(**environment(s3, bucket, directory))
-        del environ["FTP_BIND_ADDRESS"]
+        environ = environment(
+            child_process(), loopback_environment(s3, bucket, directory), FTP_BIND_ADDRESS=None
+        )
         health = environ["HEALTHCHECK_PORT"]
 
         def run() -> None:
@@ -188,7 +330,12 @@ class TwistdTests(TestCase):
         """The dropin starts the server; SIGTERM stops it cleanly; no secret is logged."""
         s3 = s3_server()
         bucket = s3.create_bucket("twistd")
-        environ = _env(**environment(s3, bucket, os.path.abspath(self.mktemp())))
+        environ = environment(
+            child_process(),
+            loopback_environment(s3, bucket, os.path.abspath(self.mktemp())),
+            # A typo, which the server warns about in its log and otherwise ignores.
+            FTP_USER__1__LOGIN="bob",
+        )
         url = f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health"
 
         def run() -> None:
@@ -200,6 +347,11 @@ class TwistdTests(TestCase):
                 # twistd re-raises the signal it stopped for, to exit as killed by it.
                 self.assertIn(process.returncode, (0, -signal.SIGTERM), output)
                 self.assertIn(b"Server Shut Down.", output)
+                self.assertIn(
+                    b"FTP_USER__1__LOGIN is not a setting of this server and is ignored;"
+                    b" the closest known name is FTP_USERS__1__LOGIN",
+                    output,
+                )
                 self.assertNotIn(environ["FTP_USERS__1__PASSWORD"].encode(), output)
                 self.assertNotIn(environ["AWS_SECRET_ACCESS_KEY"].encode(), output)
             finally:
@@ -217,7 +369,8 @@ class QuickStartTests(TestCase):
         """The upload, listing and download it prints succeed, and the file comes back."""
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
-        environ = _env(
+        environ = environment(
+            child_process(),
             FTPS3_QUICKSTART_DIR=directory,
             FTP_COMMAND_PORT=str(free_port()),
             FTP_EXPLICIT_COMMAND_PORT=str(free_port()),

@@ -119,15 +119,15 @@ def demo_environment(directory: str, s3_url: str, password: str) -> dict[str, st
 
 
 async def create_bucket(reactor: Any, environ: Mapping[str, str]) -> None:
-    settings = load_settings(environ)
+    s3 = load_settings(environ).s3
     client = S3Client(
         agent=Agent(reactor),
         credentials=StaticCredentialsProvider(
-            Credentials(settings.aws_access_key_id or "", settings.aws_secret_access_key or "")
+            Credentials(s3.access_key_id or "", s3.secret_access_key or "")
         ),
-        endpoint=settings.s3_endpoint,
-        bucket=settings.bucket_name,
-        region=settings.bucket_region,
+        endpoint=s3.endpoint,
+        bucket=s3.bucket,
+        region=s3.region,
         clock=reactor,
     )
     try:

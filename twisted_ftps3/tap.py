@@ -3,17 +3,20 @@
 C{twistd ftps3}: the options, and the service tree they build.
 
 Every setting comes from the environment (see L{twisted_ftps3.config}); an
-option of the same name overrides it. L{makeService} wires the parts
-together: the S3 client over one HTTP connection pool, the portal, the
-implicit-TLS FTP listener, the health check, and a service that aborts
-uploads in progress when the server stops.
+option of the same name overrides it. The options are generated from the
+declared settings, so a new setting is an option without a line here.
+L{makeService} warns of variables that look like settings but are none, then
+L{build_service} wires the parts together, each from its own section of the
+settings: the S3 client over one HTTP connection pool, the portal, the FTP
+listeners, the health check, and a service that aborts uploads in progress
+when the server stops.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import treq.client
@@ -27,7 +30,20 @@ from twisted.python import usage
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from .auth import S3Realm, UsersChecker
-from .config import VARIABLES, ConfigError, Settings, load_settings
+from .config import (
+    FAMILIES,
+    SETTINGS,
+    ConfigError,
+    Family,
+    FamilyOption,
+    FTPSettings,
+    LimitSettings,
+    S3Settings,
+    Settings,
+    User,
+    load_settings,
+    unknown_variables,
+)
 from .health import health_site
 from .listen import host_has_ipv6, server_endpoints
 from .locks import KeyLocks
@@ -38,73 +54,77 @@ from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
-from .tls import load_tls
+from .tls import ServerTLS, load_tls
 
 log = Logger()
 
 
-def _option_name(variable: str) -> str:
-    return variable.lower().replace("_", "-")
+def _family_help(family: Family) -> str:
+    """One sentence on a family for C{--help}: its variables and what they mean."""
+    return f"{' '.join(family.patterns)}: {family.help}"
 
 
 class Options(usage.Options):
     """
-    The options of C{twistd ftps3}; each overrides the environment variable
-    of the same name. Secrets are better left in the environment: the
-    command line is visible to every user of the machine.
+    The options of C{twistd ftps3}, generated from the declared settings:
+    each overrides the environment variable of the same name, and each
+    family's option replaces the family. Secrets are better left in the
+    environment: the command line is visible to every user of the machine.
     """
 
     synopsis = "[options]"
-    longdesc = (
-        "An FTPS server that stores every file in an S3 bucket. Every option "
-        "overrides the environment variable of the same name in upper case "
-        "(--ftp-command-port overrides FTP_COMMAND_PORT)."
+    longdesc = " ".join(
+        [
+            "An FTPS server that stores every file in an S3 bucket. Every option "
+            "overrides the environment variable of the same name in upper case "
+            "(--ftp-command-port overrides FTP_COMMAND_PORT).",
+            *(_family_help(family) for family in FAMILIES),
+        ]
     )
-    optParameters = [[_option_name(v.name), None, None, f"{v.help} [{v.name}]"] for v in VARIABLES]
+    optParameters = [
+        [setting.option, None, None, f"{setting.help_text} [{setting.name}]"]
+        for setting in SETTINGS
+    ]
 
     def __init__(self) -> None:
         super().__init__()
-        self["users"] = []
-        self["cidr_to_domains"] = []
-
-    def opt_ftp_user(self, value: str) -> None:
-        """LOGIN:PASSWORD of a user; repeat for more. Replaces every FTP_USERS__i__ variable."""
-        login, colon, password = value.partition(":")
-        if not colon:
-            raise usage.UsageError("--ftp-user takes LOGIN:PASSWORD")
-        self["users"].append((login, password))
-
-    def opt_ftp_data_cidr_to_domain(self, value: str) -> None:
-        """CIDR=DOMAIN for PASV replies; repeat, first match wins. Replaces the env ones."""
-        cidr, equals, domain = value.partition("=")
-        if not equals:
-            raise usage.UsageError("--ftp-data-cidr-to-domain takes CIDR=DOMAIN")
-        self["cidr_to_domains"].append((cidr, domain))
+        self.rows: dict[str, list[dict[str, str]]] = {family.prefix: [] for family in FAMILIES}
 
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """C{base} with every option given laid over it."""
         merged = dict(base)
-        for variable in VARIABLES:
-            value = self[_option_name(variable.name)]
+        for setting in SETTINGS:
+            value = self[setting.option]
             if value is not None:
-                merged[variable.name] = value
-        _replace_indexed(merged, "FTP_USERS__", ("LOGIN", "PASSWORD"), self["users"])
-        _replace_indexed(
-            merged, "FTP_DATA_CIDR_TO_DOMAINS__", ("CIDR", "DOMAIN"), self["cidr_to_domains"]
-        )
+                merged[setting.name] = value
+        for family in FAMILIES:
+            if self.rows[family.prefix]:
+                family.overlay(merged, self.rows[family.prefix])
         return merged
 
 
-def _replace_indexed(
-    environ: dict[str, str], prefix: str, fields: tuple[str, str], values: list[tuple[str, str]]
-) -> None:
-    if not values:
-        return
-    for name in [name for name in environ if name.startswith(prefix)]:
-        del environ[name]
-    for index, pair in enumerate(values, start=1):
-        for field, value in zip(fields, pair, strict=True):
-            environ[f"{prefix}{index}__{field}"] = value
+def _family_handler(family: Family, option: FamilyOption) -> Callable[[Options, str], None]:
+    """The C{opt_} method of C{option}: one more row of C{family}."""
+
+    def handler(self: Options, value: str) -> None:
+        row = option.split(value)
+        if row is None:
+            raise usage.UsageError(f"--{option.name} takes {option.pattern}")
+        self.rows[family.prefix].append(row)
+
+    handler.__doc__ = f"{option.pattern} {option.help} Replaces every {family.prefix}i__ variable."
+    return handler
+
+
+def _add_family_options(options: type[Options]) -> None:
+    """Give C{options} an C{opt_} method for each family that has an option."""
+    for family in FAMILIES:
+        if family.option is not None:
+            name = "opt_" + family.option.name.replace("-", "_")
+            setattr(options, name, _family_handler(family, family.option))
+
+
+_add_family_options(Options)
 
 
 class _S3Lifetime(Service):
@@ -155,20 +175,20 @@ class FTPS3Service(MultiService):
         return sum(factory.connectionCount for factory in self.factories)
 
 
-def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
-    """The whole server for C{settings}, not yet started."""
-    tls = load_tls(settings.tls_certificate_file, settings.tls_key_file)
-
+def _object_store(
+    s3: S3Settings, limits: LimitSettings, reactor: Any, environ: Mapping[str, str]
+) -> tuple[S3Client, HTTPConnectionPool]:
+    """The S3 client for C{s3}, and the connection pool it sends over."""
     pool = HTTPConnectionPool(reactor, persistent=True)
-    pool.maxPersistentPerHost = 4 * settings.upload_parts_in_flight + 8
+    pool.maxPersistentPerHost = 4 * limits.upload_parts_in_flight + 8
     # Below S3's idle timeout, so that a pooled connection is never one S3
     # has already closed.
     pool.cachedConnectionTimeout = 15
     credentials = provider_from_settings(
-        settings.aws_auth_mechanism,
-        access_key_id=settings.aws_access_key_id,
-        secret_access_key=settings.aws_secret_access_key,
-        session_token=settings.aws_session_token,
+        s3.auth_mechanism,
+        access_key_id=s3.access_key_id,
+        secret_access_key=s3.secret_access_key,
+        session_token=s3.session_token,
         http=treq.client.HTTPClient(Agent(reactor, connectTimeout=5)),
         clock=reactor,
         environ=environ,
@@ -176,13 +196,20 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
     client = S3Client(
         agent=Agent(reactor, pool=pool, connectTimeout=10),
         credentials=credentials,
-        endpoint=settings.s3_endpoint,
-        bucket=settings.bucket_name,
-        region=settings.bucket_region,
+        endpoint=s3.endpoint,
+        bucket=s3.bucket,
+        region=s3.region,
         clock=reactor,
     )
+    return client, pool
+
+
+def _portal(
+    client: S3Client, s3: S3Settings, limits: LimitSettings, users: tuple[User, ...]
+) -> tuple[Portal, UploadRegistry]:
+    """The portal that logs C{users} in to shells over C{client}, and their uploads."""
     uploads = UploadRegistry()
-    keys = KeyMap(settings.dir_suffix)
+    keys = KeyMap(s3.dir_suffix)
     locks = KeyLocks()
 
     def make_shell(user: str) -> S3Shell:
@@ -191,13 +218,19 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
             keys=keys,
             locks=locks,
             uploads=uploads,
-            part_size=settings.upload_part_size,
-            parts_in_flight=settings.upload_parts_in_flight,
+            part_size=limits.upload_part_size,
+            parts_in_flight=limits.upload_parts_in_flight,
         )
 
-    portal = Portal(S3Realm(make_shell), [UsersChecker(settings.users)])
-    ports = PassivePortPool(settings.data_ports)
-    addresses = PassiveAddressMap(settings.cidr_to_domains)
+    return Portal(S3Realm(make_shell), [UsersChecker(users)]), uploads
+
+
+def _listeners(
+    portal: Portal, ftp: FTPSettings, tls: ServerTLS, require_session_reuse: bool, reactor: Any
+) -> list[tuple[int, FTPS3Factory, Any]]:
+    """Each command port to serve, with its FTP factory and what listens on it."""
+    ports = PassivePortPool(ftp.data_ports)
+    addresses = PassiveAddressMap(ftp.cidr_to_domains)
 
     def factory(implicit: bool) -> FTPS3Factory:
         # Both listeners draw on one pool of passive ports and one map.
@@ -209,38 +242,62 @@ def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) 
             reactor=reactor,
             clock=reactor,
             resolve=reactor.resolve,
-            data_interface=settings.bind_address or "",
+            data_interface=ftp.bind_address or "",
             implicit=implicit,
-            require_session_reuse=settings.tls_require_session_reuse,
+            require_session_reuse=require_session_reuse,
         )
 
     listeners: list[tuple[int, FTPS3Factory, Any]] = []
-    if settings.command_port is not None:
+    if ftp.command_port is not None:
         implicit = factory(implicit=True)
-        listeners.append(
-            (settings.command_port, implicit, TLSMemoryBIOFactory(tls, False, implicit))
-        )
-    if settings.explicit_command_port is not None:
+        listeners.append((ftp.command_port, implicit, TLSMemoryBIOFactory(tls, False, implicit)))
+    if ftp.explicit_command_port is not None:
         explicit = factory(implicit=False)
-        listeners.append((settings.explicit_command_port, explicit, explicit))
+        listeners.append((ftp.explicit_command_port, explicit, explicit))
+    return listeners
+
+
+def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
+    """The whole server for C{settings}, not yet started."""
+    tls = load_tls(settings.tls.certificate_file, settings.tls.key_file)
+    client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
+    portal, uploads = _portal(client, settings.s3, settings.limits, settings.users)
+    listeners = _listeners(portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor)
 
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client)
     _S3Lifetime(uploads, pool).setServiceParent(service)
-    ipv6 = settings.bind_address is None and host_has_ipv6()
-    if settings.bind_address is None and not ipv6:
+    bind_address = settings.ftp.bind_address
+    ipv6 = bind_address is None and host_has_ipv6()
+    if bind_address is None and not ipv6:
         log.info("this host has no IPv6: listening on IPv4 addresses only")
     served = [(port, listening) for port, _, listening in listeners]
-    for port, listening in [*served, (settings.healthcheck_port, health_site())]:
-        for endpoint in server_endpoints(reactor, settings.bind_address, port, ipv6=ipv6):
+    for port, listening in [*served, (settings.ftp.healthcheck_port, health_site())]:
+        for endpoint in server_endpoints(reactor, bind_address, port, ipv6=ipv6):
             StreamServerEndpointService(endpoint, listening).setServiceParent(service)
     return service
+
+
+def warn_unknown(environ: Mapping[str, str]) -> None:
+    """
+    Log a warning for each variable of C{environ} that looks like a setting
+    but is none: a typo, or a setting of another version, would otherwise
+    change nothing without a word. Only names are logged, never values.
+    """
+    for name, closest in unknown_variables(environ):
+        log.warn(
+            "{name} is not a setting of this server and is ignored; the closest known"
+            " name is {closest}",
+            name=name,
+            closest=closest,
+        )
 
 
 def makeService(
     config: Options, reactor: Any = None, environ: Mapping[str, str] | None = None
 ) -> IService:
     """
-    Build the server from the environment and C{config}.
+    Build the server from the environment and C{config}, after logging a
+    warning for each variable that looks like a setting but is none.
 
     A bad setting ends the process here with one line on stderr naming the
     variable, and exit status 1: an operator needs the line, not a traceback.
@@ -249,6 +306,7 @@ def makeService(
         from twisted.internet import reactor
     base = os.environ if environ is None else environ
     merged = config.environ(base)
+    warn_unknown(merged)
     try:
         settings = load_settings(merged)
         return build_service(settings, reactor, merged)

@@ -22,10 +22,12 @@ from twisted_ftps3.config import Settings, load_settings
 from twisted_ftps3.tap import FTPS3Service, build_service
 
 from .clients import tls_certificate
-from .s3server import S3Server
+from .environment import MINIMAL, environment
 
-USER = "alice"
-PASSWORD = "correct horse battery staple"
+# Re-exported: the integration tests log in as this user.
+from .environment import PASSWORD as PASSWORD
+from .environment import USER as USER
+from .s3server import S3Server
 
 
 def ipv6_loopback() -> bool:
@@ -64,10 +66,12 @@ def free_port_range(count: int) -> int:
     raise RuntimeError("no free port range")
 
 
-def environment(s3: S3Server, bucket: str, directory: str, **overrides: str) -> dict[str, str]:
+def loopback_environment(
+    s3: S3Server, bucket: str, directory: str, **overrides: str | None
+) -> dict[str, str]:
     """The environment of a server on loopback in front of C{bucket}."""
     certificate, key = tls_certificate(directory)
-    environ = {
+    served = {
         "AWS_AUTH_MECHANISM": "secret_access_key",
         "AWS_ACCESS_KEY_ID": s3.access_key_id,
         "AWS_SECRET_ACCESS_KEY": s3.secret_access_key,
@@ -75,8 +79,6 @@ def environment(s3: S3Server, bucket: str, directory: str, **overrides: str) -> 
         "AWS_S3_BUCKET_HOST": "s3.invalid",
         "AWS_S3_BUCKET_NAME": bucket,
         "AWS_ENDPOINT_URL_S3": s3.endpoint_url,
-        "FTP_USERS__1__LOGIN": USER,
-        "FTP_USERS__1__PASSWORD": PASSWORD,
         "FTP_BIND_ADDRESS": "127.0.0.1",
         "FTP_COMMAND_PORT": str(free_port()),
         "FTP_DATA_PORTS_FIRST": str(free_port_range(8)),
@@ -86,8 +88,7 @@ def environment(s3: S3Server, bucket: str, directory: str, **overrides: str) -> 
         "FTP_TLS_KEY_FILE": key,
         "HOME": directory,
     }
-    environ.update(overrides)
-    return environ
+    return environment(MINIMAL, served, **overrides)
 
 
 @implementer(ILogObserver)
@@ -114,13 +115,13 @@ class RunningServer:
 
     @property
     def port(self) -> int:
-        assert self.settings.command_port is not None
-        return self.settings.command_port
+        assert self.settings.ftp.command_port is not None
+        return self.settings.ftp.command_port
 
     @property
     def explicit_port(self) -> int:
-        assert self.settings.explicit_command_port is not None
-        return self.settings.explicit_command_port
+        assert self.settings.ftp.explicit_command_port is not None
+        return self.settings.ftp.explicit_command_port
 
     async def stop(self) -> None:
         await self.service.stopService()
@@ -133,11 +134,13 @@ class RunningServer:
         await deferLater(reactor, 0, lambda: None)
 
 
-def start_server(s3: S3Server, bucket: str, directory: str, **overrides: str) -> RunningServer:
+def start_server(
+    s3: S3Server, bucket: str, directory: str, **overrides: str | None
+) -> RunningServer:
     """Build and start a server; the caller must C{await server.stop()}."""
     os.makedirs(directory, exist_ok=True)
-    environ = environment(s3, bucket, directory, **overrides)
+    environ = loopback_environment(s3, bucket, directory, **overrides)
     settings = load_settings(environ)
     service = build_service(settings, reactor, environ)
     service.startService()
-    return RunningServer(settings, service, settings.tls_certificate_file)
+    return RunningServer(settings, service, settings.tls.certificate_file)

@@ -1,0 +1,229 @@
+# -*- test-case-name: tests.test_config -*-
+"""
+Every setting of the server, each declared once.
+
+This table is the configuration's single source: L{load_settings} reads it,
+the twistd options and C{--help} are generated from it, and the warning about
+unknown variables compares against it.  To add a setting, add its declaration
+here (and the field it fills to L{twisted_ftps3.config.values}); rules that
+relate two settings live in L{twisted_ftps3.config.rules}.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+from ..s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
+from . import parsers
+from .declare import Setting
+from .families import Family, FamilyOption, Field
+from .values import CidrDomain, User
+
+__all__ = [
+    "AUTH_ECS_ROLE",
+    "AUTH_SECRET_ACCESS_KEY",
+    "CIDR_TO_DOMAINS",
+    "FAMILIES",
+    "MAX_UPLOAD_PARTS_IN_FLIGHT",
+    "SETTINGS",
+    "USERS",
+]
+
+AUTH_SECRET_ACCESS_KEY = "secret_access_key"
+AUTH_ECS_ROLE = "ecs_role"
+
+MAX_UPLOAD_PARTS_IN_FLIGHT = 64
+
+
+def _in_home(filename: str) -> Callable[[Mapping[str, str]], str]:
+    """
+    A default of C{filename} in C{$HOME}, or in the user's home without C{HOME}.
+    """
+
+    def default(environ: Mapping[str, str]) -> str:
+        home = environ.get("HOME") or os.path.expanduser("~")
+        return os.path.join(home, filename)
+
+    return default
+
+
+_PART_SIZES = f"from {parsers.binary_size(MIN_PART_SIZE)} to {parsers.binary_size(MAX_PART_SIZE)}"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "AWS_AUTH_MECHANISM",
+        "s3.auth_mechanism",
+        parsers.choice(AUTH_SECRET_ACCESS_KEY, AUTH_ECS_ROLE),
+        "How to authenticate to S3: {default!r} (the default) to use AWS_ACCESS_KEY_ID and "
+        f"AWS_SECRET_ACCESS_KEY, or {AUTH_ECS_ROLE!r} to use the ECS task role.",
+        default=AUTH_SECRET_ACCESS_KEY,
+    ),
+    Setting(
+        "AWS_ACCESS_KEY_ID",
+        "s3.access_key_id",
+        parsers.text,
+        f"The AWS access key id; required when AWS_AUTH_MECHANISM is {AUTH_SECRET_ACCESS_KEY}.",
+    ),
+    Setting(
+        "AWS_SECRET_ACCESS_KEY",
+        "s3.secret_access_key",
+        parsers.text,
+        f"The AWS secret access key; required when AWS_AUTH_MECHANISM is {AUTH_SECRET_ACCESS_KEY}.",
+        secret=True,
+    ),
+    Setting(
+        "AWS_SESSION_TOKEN",
+        "s3.session_token",
+        parsers.text,
+        "An optional AWS session token, for temporary credentials.",
+        secret=True,
+    ),
+    Setting(
+        "AWS_S3_BUCKET_REGION",
+        "s3.region",
+        parsers.text,
+        "The bucket's AWS region, such as eu-west-2 (required).",
+        required=True,
+    ),
+    Setting(
+        "AWS_S3_BUCKET_HOST",
+        "s3.host",
+        parsers.bucket_host,
+        "The S3 host, as host[:port] without a scheme, such as s3.eu-west-2.amazonaws.com "
+        "(required unless AWS_ENDPOINT_URL_S3 is set).",
+    ),
+    Setting(
+        "AWS_S3_BUCKET_NAME",
+        "s3.bucket",
+        parsers.bucket_name,
+        "The name of the bucket that holds the files (required).",
+        required=True,
+    ),
+    Setting(
+        "AWS_S3_BUCKET_DIR_SUFFIX",
+        "s3.dir_suffix",
+        parsers.dir_suffix,
+        "The key suffix of the empty objects that mark directories (default {default!r}).",
+        default="/",
+    ),
+    Setting(
+        "AWS_ENDPOINT_URL_S3",
+        "s3.endpoint_url",
+        parsers.endpoint_url,
+        "An optional full http:// or https:// URL of the S3 endpoint, such as "
+        "http://localhost:9000, used instead of https://AWS_S3_BUCKET_HOST.",
+    ),
+    Setting(
+        "FTP_BIND_ADDRESS",
+        "ftp.bind_address",
+        parsers.ip_address,
+        "The IP address to listen on (default: every IPv4 address, and every IPv6 "
+        "address where the host has IPv6).",
+    ),
+    Setting(
+        "FTP_COMMAND_PORT",
+        "ftp.command_port",
+        parsers.port_or_off,
+        "The implicit-TLS command (control) port (default {default}); "
+        "'off' serves explicit TLS alone.",
+        default=8021,
+    ),
+    Setting(
+        "FTP_EXPLICIT_COMMAND_PORT",
+        "ftp.explicit_command_port",
+        parsers.port,
+        "The explicit-TLS (AUTH TLS) command port; unset serves implicit TLS alone.",
+    ),
+    Setting(
+        "FTP_DATA_PORTS_FIRST",
+        "ftp.data_ports_first",
+        parsers.port,
+        "The first passive-mode data port (default {default}).",
+        default=4001,
+    ),
+    Setting(
+        "FTP_DATA_PORTS_COUNT",
+        "ftp.data_ports_count",
+        parsers.integer(1, parsers.MAX_PORT - parsers.MIN_PORT + 1),
+        "How many consecutive passive-mode data ports to use (default {default}).",
+        default=30,
+    ),
+    Setting(
+        "HEALTHCHECK_PORT",
+        "ftp.healthcheck_port",
+        parsers.port,
+        "The port of the HTTP health check (default {default}).",
+        default=8022,
+    ),
+    Setting(
+        "FTP_TLS_CERTIFICATE_FILE",
+        "tls.certificate_file",
+        parsers.text,
+        "The PEM file of the TLS certificate chain (default $HOME/ssl.crt).",
+        default_from=_in_home("ssl.crt"),
+    ),
+    Setting(
+        "FTP_TLS_KEY_FILE",
+        "tls.key_file",
+        parsers.text,
+        "The PEM file of the TLS private key (default $HOME/ssl.key).",
+        default_from=_in_home("ssl.key"),
+    ),
+    Setting(
+        "FTP_TLS_REQUIRE_SESSION_REUSE",
+        "tls.require_session_reuse",
+        parsers.boolean,
+        "'true' refuses (425) a data connection that does not resume its control "
+        "connection's TLS session; 'false' (the default) accepts it.",
+        default=False,
+    ),
+    Setting(
+        "AWS_S3_UPLOAD_PART_SIZE",
+        "limits.upload_part_size",
+        parsers.part_size,
+        "The size of each multipart-upload part, in bytes or with a KiB, MiB or GiB suffix, "
+        f"{_PART_SIZES} (default {{default}}).",
+        default=8 * 1024 * 1024,
+        render=parsers.binary_size,
+    ),
+    Setting(
+        "AWS_S3_UPLOAD_PARTS_IN_FLIGHT",
+        "limits.upload_parts_in_flight",
+        parsers.integer(1, MAX_UPLOAD_PARTS_IN_FLIGHT),
+        "How many parts of one upload may be sent to S3 at once, from 1 to "
+        f"{MAX_UPLOAD_PARTS_IN_FLIGHT} (default {{default}}).",
+        default=3,
+    ),
+)
+
+USERS = Family(
+    "FTP_USERS__",
+    "users",
+    User,
+    (
+        Field("LOGIN", "login"),
+        Field("PASSWORD", "password", secret=True),
+    ),
+    "The FTP users, one for each index i; at least one is required, with distinct logins.",
+    option=FamilyOption("ftp-user", ("LOGIN", "PASSWORD"), ":", "of a user; repeat for more."),
+)
+
+CIDR_TO_DOMAINS = Family(
+    "FTP_DATA_CIDR_TO_DOMAINS__",
+    "ftp.cidr_to_domains",
+    CidrDomain,
+    (
+        Field("CIDR", "network", parsers.cidr_network),
+        Field("DOMAIN", "domain"),
+    ),
+    "The host name PASV replies give clients in each network, tried in order of index i.",
+    option=FamilyOption(
+        "ftp-data-cidr-to-domain",
+        ("CIDR", "DOMAIN"),
+        "=",
+        "for PASV replies; repeat, first match wins.",
+    ),
+)
+
+FAMILIES: tuple[Family, ...] = (USERS, CIDR_TO_DOMAINS)

@@ -1,0 +1,144 @@
+# -*- test-case-name: tests.test_config -*-
+"""
+The validated settings, one frozen value per section of the server.
+
+Each part of the server is given only the section it needs: the S3 client
+the L{S3Settings}, the listeners the L{FTPSettings} and L{TLSSettings}, the
+checker the users, the writer the L{LimitSettings}.  Which environment
+variable fills which field is declared in L{twisted_ftps3.config.declarations};
+these classes only hold the results.  Secrets are left out of C{repr}, so that
+logging a settings value can never leak one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+__all__ = [
+    "CidrDomain",
+    "FTPSettings",
+    "LimitSettings",
+    "S3Settings",
+    "Settings",
+    "TLSSettings",
+    "User",
+]
+
+
+@dataclass(frozen=True)
+class User:
+    """
+    One FTP account.
+
+    The password is left out of C{repr} so that logging a L{Settings} (or a
+    user) can never leak it.
+    """
+
+    login: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CidrDomain:
+    """
+    Which host name to advertise in passive-mode replies to clients in a network.
+
+    Behind a load balancer the server cannot know its public address, so the
+    operator maps client networks to the name those clients should connect to.
+    """
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    domain: str
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """
+    Where the files live and how to sign requests for them.
+    """
+
+    auth_mechanism: str
+    access_key_id: str | None
+    secret_access_key: str | None = field(repr=False)
+    session_token: str | None = field(repr=False)
+    region: str
+    host: str | None
+    bucket: str
+    dir_suffix: str
+    endpoint_url: str | None
+
+    @property
+    def endpoint(self) -> tuple[str, str]:
+        """
+        Where to send S3 requests, as C{(scheme, "host[:port]")}.
+
+        An explicit C{AWS_ENDPOINT_URL_S3} (MinIO, moto, a VPC endpoint) wins;
+        otherwise the bucket host is reached over HTTPS, as AWS requires.
+        """
+        if self.endpoint_url is not None:
+            parts = urlsplit(self.endpoint_url)
+            return (parts.scheme, parts.netloc)
+        if self.host is None:
+            raise ValueError("S3Settings has neither endpoint_url nor host")
+        return ("https", self.host)
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    """
+    The certificate the server presents, and how strict it is about data connections.
+    """
+
+    certificate_file: str
+    key_file: str
+    require_session_reuse: bool
+
+
+@dataclass(frozen=True)
+class FTPSettings:
+    """
+    What the FTP server listens on and advertises.
+    """
+
+    bind_address: str | None
+    command_port: int | None
+    explicit_command_port: int | None
+    data_ports_first: int
+    data_ports_count: int
+    cidr_to_domains: tuple[CidrDomain, ...]
+    healthcheck_port: int
+
+    @property
+    def data_ports(self) -> range:
+        """
+        The passive-mode data ports, as one object to iterate or test membership in.
+        """
+        return range(self.data_ports_first, self.data_ports_first + self.data_ports_count)
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """
+    How much of the machine one transfer may use.
+    """
+
+    upload_part_size: int
+    upload_parts_in_flight: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """
+    The whole, already-validated configuration of one server process.
+
+    Build it with L{twisted_ftps3.config.load_settings}; the rest of the code
+    can then trust every field without re-checking it.
+    """
+
+    s3: S3Settings
+    tls: TLSSettings
+    ftp: FTPSettings
+    users: tuple[User, ...]
+    limits: LimitSettings
