@@ -33,10 +33,10 @@ from twisted_ftps3.keys import KeyMap
 from twisted_ftps3.locks import PathLocks
 from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
 from twisted_ftps3.s3.bodies import PartBody
-from twisted_ftps3.s3.client import ObjectInfo
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.responses import ListPage, ObjectEntry
-from twisted_ftps3.s3.upload import MIN_PART_SIZE, UploadRegistry
+from twisted_ftps3.s3.limits import MIN_PART_SIZE
+from twisted_ftps3.s3.objects import ListPage, ObjectInfo
+from twisted_ftps3.s3.upload import UploadRegistry
 from twisted_ftps3.shell import S3Shell
 
 UTC = datetime.timezone.utc
@@ -187,7 +187,7 @@ class FakeS3Client:
         page, rest = entries[:limit], entries[limit:]
         return ListPage(
             objects=tuple(
-                ObjectEntry(
+                ObjectInfo(
                     key=key,
                     size=len(self.objects[key]),
                     last_modified=self.modified[key],
@@ -238,8 +238,8 @@ class FakeS3Client:
         _, sent = self.uploads.pop(upload_id)
         self.store(key, b"".join(sent[number] for number, _ in parts))
 
-    async def abort_multipart_upload_quietly(self, key: str, upload_id: str) -> None:
-        self._record("abort_multipart_upload_quietly", key, upload_id)
+    async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        self._record("abort_multipart_upload", key, upload_id)
         self.uploads.pop(upload_id, None)
 
 
@@ -1034,7 +1034,7 @@ class SlashSuffixTests(SynchronousTestCase):
         self.reply_failure(target.close(), ftp.FileNotFoundError)
         self.assertEqual(self.bucket(), set())
         self.assertEqual(self.client.named("complete_multipart_upload"), [])
-        self.assertEqual(len(self.client.named("abort_multipart_upload_quietly")), 1)
+        self.assertEqual(len(self.client.named("abort_multipart_upload")), 1)
         self.assertEqual(self.client.uploads, {})
 
     # -- S3 errors and refused names become FTP replies ---------------------

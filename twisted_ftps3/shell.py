@@ -31,8 +31,9 @@ from .replies import (
     display_path,
     for_s3_error,
 )
-from .s3.client import ObjectInfo, S3Client
+from .s3.client import S3Client
 from .s3.errors import S3Error
+from .s3.objects import ObjectInfo
 from .s3.upload import MultipartWriter, UploadRegistry
 
 T = TypeVar("T")

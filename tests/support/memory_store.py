@@ -131,6 +131,8 @@ class MemoryObjectStore:
     One bucket, in a dict.
 
     @ivar calls: every call, as a tuple of the method's name and arguments.
+    @ivar bodies: the body each C{put_object} and C{upload_part} was given
+        (bytes or a L{PartBody}), in order, as it was given.
     @ivar failures: an L{S3Error} put here under a method's name is raised
         by every call of that name, before it does anything.
     @ivar pending: the Deferreds of held calls, by method name, oldest first.
@@ -153,6 +155,7 @@ class MemoryObjectStore:
         self.uploads: dict[str, _Upload] = {}
         self._next_upload = 1
         self.calls: list[tuple[Any, ...]] = []
+        self.bodies: list[bytes | PartBody] = []
         self.failures: dict[str, S3Error] = {}
         self.pending: dict[str, list[Deferred[None]]] = {}
         self._misbehaving: dict[str, _Misbehaviour] = {}
@@ -166,6 +169,10 @@ class MemoryObjectStore:
     def data(self, key: str) -> bytes:
         """The bytes stored under C{key}; C{KeyError} if there are none."""
         return self._objects[key].data
+
+    def etag(self, key: str) -> str:
+        """The ETag of C{key}, unquoted; C{KeyError} if there is none."""
+        return self._objects[key].etag
 
     def keys(self) -> list[str]:
         """Every key in the bucket, in S3's order."""
@@ -298,6 +305,7 @@ class MemoryObjectStore:
         return self._object("GetObject", key).data
 
     async def put_object(self, key: str, data: bytes | PartBody = b"") -> str:
+        self.bodies.append(data)
         body = data.getvalue() if isinstance(data, PartBody) else bytes(data)
         await self._enter("put_object", "PutObject", key, key, body)
         self.store(key, body)
@@ -399,6 +407,7 @@ class MemoryObjectStore:
         return upload_id
 
     async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
+        self.bodies.append(body)
         await self._enter("upload_part", "UploadPart", key, key, upload_id, number, len(body))
         data = body.getvalue()
         self._upload("UploadPart", key, upload_id).parts[number] = data
