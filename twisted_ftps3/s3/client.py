@@ -29,7 +29,7 @@ from .http import DEFAULT_RETRY, NO_RETRY, IRetryPolicy, S3Requester, logged
 from .interfaces import IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
-from .objects import ListPage, MultipartUploadEntry, ObjectInfo
+from .objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
 from .responses import (
     parse_delete_result,
     parse_etag_result,
@@ -203,13 +203,8 @@ class S3Client:
         self, prefix: str, delimiter: str | None = None
     ) -> AsyncIterator[ListPage]:
         """Every page of a listing, fetched one at a time as the caller asks."""
-        token = None
-        while True:
-            page = await self.list_objects(prefix, delimiter=delimiter, continuation_token=token)
+        async for page in follow_pages(self.list_objects, prefix, delimiter):
             yield page
-            token = page.next_continuation_token
-            if token is None:
-                return
 
     # -- multipart uploads ------------------------------------------------
 

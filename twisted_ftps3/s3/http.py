@@ -151,12 +151,11 @@ class S3Requester:
         @raise S3Error: logged already.
         """
         policy = retry if retry is not None else self._retry
+        call = _Call(operation, method, key, tuple(query), headers or {}, body, expect, read_body)
         attempt = 1
         while True:
             try:
-                return await self._attempt(
-                    operation, method, key, query, headers or {}, body, expect, read_body
-                )
+                return await self._attempt(call)
             except S3Error as e:
                 delay = policy.retry_after(attempt, e)
                 if delay is None:
@@ -172,20 +171,11 @@ class S3Requester:
                 await deferLater(self._clock, delay, lambda: None)
                 attempt += 1
 
-    async def _attempt(
-        self,
-        operation: str,
-        method: str,
-        key: str | None,
-        query: Sequence[tuple[str, str]],
-        extra_headers: dict[str, str],
-        body: PartBody | None,
-        expect: tuple[int, ...],
-        read_body: bool,
-    ) -> Answer:
-        response = await self._send(operation, method, key, query, extra_headers, body)
-        if response.code not in expect:
-            raw = b"" if method == "HEAD" else await _read(operation, key, response)
+    async def _attempt(self, call: _Call) -> Answer:
+        operation, key = call.operation, call.key
+        response = await self._send(call)
+        if response.code not in call.expect:
+            raw = b"" if call.method == "HEAD" else await _read(operation, key, response)
             error = parse_error(raw)
             raise S3Error(
                 error.code if error and error.code else _code_for_status(response.code),
@@ -195,35 +185,30 @@ class S3Requester:
                 operation=operation,
                 key=key,
             )
-        raw = await _read(operation, key, response) if read_body and method != "HEAD" else b""
+        wanted = call.read_body and call.method != "HEAD"
+        raw = await _read(operation, key, response) if wanted else b""
         return Answer(response, raw, operation, key)
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        key: str | None,
-        query: Sequence[tuple[str, str]],
-        extra_headers: dict[str, str],
-        body: PartBody | None,
-    ) -> IResponse:
-        path = self.path(key)
+    async def _send(self, call: _Call) -> IResponse:
+        """Sign C{call} for now and send it, with the timeout running."""
+        method, body = call.method, call.body
+        path = self.path(call.key)
         credentials = await self._credentials.credentials()
         now = datetime.datetime.fromtimestamp(self._clock.seconds(), tz=datetime.timezone.utc)
         signed = sign(
             method=method,
             host=self._host,
             path=path,
-            query=query,
-            headers=extra_headers,
+            query=call.query,
+            headers=call.headers,
             payload_sha256=body.sha256_hex() if body is not None else EMPTY_SHA256,
             credentials=credentials,
             region=self.region,
             now=now,
         )
         url = f"{self._scheme}://{self._host}{uri_encode(path, encode_slash=False)}"
-        if query:
-            url += "?" + canonical_query_string(query)
+        if call.query:
+            url += "?" + canonical_query_string(call.query)
         request_headers = Headers(
             {name.encode(): [value.encode()] for name, value in signed.items()}
         )
@@ -239,8 +224,22 @@ class S3Requester:
             return await requested
         except Exception as e:
             raise S3Error(
-                "ConnectionError", None, _describe(e), operation=operation, key=key
+                "ConnectionError", None, _describe(e), operation=call.operation, key=call.key
             ) from e
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request as the client asked for it, sent again on each attempt."""
+
+    operation: str
+    method: str
+    key: str | None
+    query: tuple[tuple[str, str], ...]
+    headers: dict[str, str]
+    body: PartBody | None
+    expect: tuple[int, ...]
+    read_body: bool
 
 
 @dataclass(frozen=True)
