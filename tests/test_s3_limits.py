@@ -82,8 +82,8 @@ class CopyRangesTests(SynchronousTestCase):
         """
         ranges = copy_ranges(COPY_PART_SIZE + 1)
         self.assertValidRanges(COPY_PART_SIZE + 1, ranges)
-        self.assertEqual([last - first + 1 for first, last in ranges],
-                         [COPY_PART_SIZE // 2 + 1, COPY_PART_SIZE // 2])  # fmt: skip
+        lengths = [last - first + 1 for first, last in ranges]
+        self.assertEqual(lengths, [COPY_PART_SIZE // 2 + 1, COPY_PART_SIZE // 2])
 
     def test_largeObjects(self) -> None:
         """

@@ -437,8 +437,9 @@ class StartWithTests(WriterTestCase):
             "AccessDenied",
         )
         self.successResultOf(writer.abort())
-        self.assertEqual((aborts(store), store.uploads), ([("abort_multipart_upload", KEY,
-                                                            UPLOAD_ID)], {}))  # fmt: skip
+        self.assertEqual(
+            (aborts(store), store.uploads), ([("abort_multipart_upload", KEY, UPLOAD_ID)], {})
+        )
 
 
 class BackpressureTests(WriterTestCase):
