@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from twisted.internet.interfaces import IConsumer
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3.bodies import _FIRST_CAPACITY, WRITE_SIZE, PartBody
+
+from .support.producers import RecordingConsumer
 
 CHUNKS = [b"first ", b"second ", b"", b"third \xff\x00", b"fourth"]
 #: A body of three full pieces and a short fourth one, with bytes that differ
@@ -38,29 +38,6 @@ def large_body() -> PartBody:
     """A L{PartBody} holding C{LARGE}, appended in uneven records."""
     step = 16 * 1024 + 7
     return body_of([LARGE[start : start + step] for start in range(0, len(LARGE), step)])
-
-
-@implementer(IConsumer)
-class RecordingConsumer:
-    """
-    A consumer that records what it is written and lets a test react to each
-    write (to pause the producer, say).
-    """
-
-    def __init__(self, on_write: Callable[[RecordingConsumer], None] | None = None) -> None:
-        self.written: list[bytes] = []
-        self._on_write = on_write
-
-    def registerProducer(self, producer: object, streaming: bool) -> None:
-        raise AssertionError("a body producer is registered by the HTTP client, not by itself")
-
-    def unregisterProducer(self) -> None:
-        raise AssertionError("a body producer is unregistered by the HTTP client")
-
-    def write(self, data: bytes) -> None:
-        self.written.append(data)
-        if self._on_write is not None:
-            self._on_write(self)
 
 
 class PartBodyTests(SynchronousTestCase):
@@ -208,11 +185,16 @@ class ProducerTests(SynchronousTestCase):
     def test_writesAllPiecesInOrder(self) -> None:
         """
         The body is written in pieces of C{WRITE_SIZE} bytes (the last one
-        shorter), in order, and the Deferred then fires.
+        shorter), in order, and the Deferred then fires. It only writes: a
+        body producer is registered and unregistered by the HTTP client, not
+        by itself.
         """
         consumer = RecordingConsumer()
         d = large_body().producer().startProducing(consumer)
-        self.assertEqual((consumer.written, self.successResultOf(d)), (PIECES, None))
+        self.assertEqual(
+            (consumer.events, self.successResultOf(d)),
+            ([("write", piece) for piece in PIECES], None),
+        )
 
     def test_piecesAreBytes(self) -> None:
         """
@@ -221,7 +203,7 @@ class ProducerTests(SynchronousTestCase):
         """
         consumer = RecordingConsumer()
         large_body().producer().startProducing(consumer)
-        self.assertEqual({type(piece) for piece in consumer.written}, {bytes})
+        self.assertEqual(set(consumer.write_types), {bytes})
 
     def test_smallBodyOneWrite(self) -> None:
         """

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -25,24 +24,26 @@ from xml.etree import ElementTree
 from treq.testing import RequestTraversalAgent
 from twisted.internet.defer import Deferred, ensureDeferred, fail
 from twisted.internet.error import ConnectionRefusedError
-from twisted.internet.interfaces import IConsumer, IPushProducer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3.bodies import PartBody
-from twisted_ftps3.s3.client import (
-    COPY_PART_SIZE,
-    MAX_SINGLE_COPY,
-    RetryPolicy,
-    S3Client,
-)
+from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
+from twisted_ftps3.s3.http import IRetryPolicy, RetryPolicy
+from twisted_ftps3.s3.interfaces import IObjectStore
+from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, copy_ranges
+from twisted_ftps3.s3.objects import ListPage, ObjectInfo
 from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
+
+from .support.producers import RecordingConsumer
+from .support.s3xml import error_document, initiate_result, listing
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -55,34 +56,6 @@ NOW = 1_795_688_382.0
 #: A key with every kind of character that must be encoded in a path.
 ODD_KEY = "dir one/\u00a3 & +plus/cake \U0001f370.bin"
 ODD_PATH = "/my-bucket/dir%20one/%C2%A3%20%26%20%2Bplus/cake%20%F0%9F%8D%B0.bin"
-NS = "http://s3.amazonaws.com/doc/2006-03-01/"
-
-
-def error_document(code: str, message: str = "", request_id: str = "BODY-ID") -> bytes:
-    """An S3 C{<Error>} document."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
-        f"<RequestId>{request_id}</RequestId><HostId>host-id</HostId></Error>"
-    ).encode()
-
-
-def listing(keys: Sequence[str], token: str | None = None) -> bytes:
-    """A ListObjectsV2 page of C{keys}, truncated with C{token} if given."""
-    contents = "".join(
-        f"<Contents><Key>{key}</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>"
-        '<ETag>"e"</ETag><Size>1</Size></Contents>'
-        for key in keys
-    )
-    more = (
-        f"<IsTruncated>true</IsTruncated><NextContinuationToken>{token}</NextContinuationToken>"
-        if token
-        else "<IsTruncated>false</IsTruncated>"
-    )
-    return (
-        f'<ListBucketResult xmlns="{NS}"><Name>{BUCKET}</Name>'
-        f"<EncodingType>url</EncodingType>{more}{contents}</ListBucketResult>"
-    ).encode()
 
 
 @dataclass
@@ -181,25 +154,6 @@ class SilentAgent:
         d: Deferred[Any] = Deferred()
         self.requests.append(d)
         return d
-
-
-@implementer(IConsumer)
-class RecordingConsumer:
-    """A consumer that records the calls made on it, in order."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-        self.producer: IPushProducer | None = None
-
-    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None:
-        self.producer = producer
-        self.events.append(("register", streaming))
-
-    def unregisterProducer(self) -> None:
-        self.events.append(("unregister", None))
-
-    def write(self, data: bytes) -> None:
-        self.events.append(("write", data))
 
 
 class ClientTestCase(SynchronousTestCase):
@@ -358,8 +312,9 @@ class ObjectTests(ClientTestCase):
         )
         info = self.successResultOf(self.call(client.head_object("a/b")))
         self.assertEqual(
-            (info.key, info.size, info.last_modified, info.etag),
+            (type(info), info.key, info.size, info.last_modified, info.etag),
             (
+                ObjectInfo,
                 "a/b",
                 434234,
                 datetime.datetime(2009, 10, 12, 17, 50, tzinfo=datetime.timezone.utc),
@@ -513,7 +468,9 @@ class ErrorTests(ClientTestCase):
         Without an C{x-amz-request-id} header, the error document's request
         id is used.
         """
-        client = self.client(Answer(403, error_document("AccessDenied", "Access Denied")))
+        client = self.client(
+            Answer(403, error_document("AccessDenied", "Access Denied", request_id="BODY-ID"))
+        )
         error = self.failureResultOf(self.call(client.delete_object("k")), S3Error).value
         self.assertEqual(error.request_id, "BODY-ID")
 
@@ -648,6 +605,60 @@ class RetryTests(ClientTestCase):
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual((error.code, error.status), ("ConnectionError", None))
 
+    def test_policyReplaceable(self) -> None:
+        """
+        The client asks the L{IRetryPolicy} it is given, with the attempt
+        and the error, and waits the delay it answers.
+        """
+        asked: list[tuple[int, str]] = []
+
+        @implementer(IRetryPolicy)
+        class Twice:
+            def retry_after(self, attempt: int, error: S3Error) -> float | None:
+                asked.append((attempt, error.code))
+                return 7.0 if attempt < 2 else None
+
+        client = self.client(
+            *[Answer(403, error_document("AccessDenied")) for _ in range(3)],
+            retry=Twice(),  # type: ignore[arg-type]
+        )
+        d = self.call(client.delete_object("k"))
+        self.clock.advance(6.9)
+        self.assertEqual(len(self.s3.requests), 1)
+        self.clock.advance(0.1)
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
+        self.assertEqual(
+            (asked, len(self.s3.requests)), ([(1, "AccessDenied"), (2, "AccessDenied")], 2)
+        )
+
+    def test_defaultPolicy(self) -> None:
+        """
+        L{RetryPolicy} provides L{IRetryPolicy}: a transient error is retried
+        after the policy's delays until the last attempt, a final one never.
+        """
+        policy = RetryPolicy()
+        transient, final = S3Error("SlowDown", 503), S3Error("AccessDenied", 403)
+        self.assertTrue(verifyObject(IRetryPolicy, policy))
+        self.assertEqual(
+            [policy.retry_after(n, transient) for n in (1, 2, 3)] + [policy.retry_after(1, final)],
+            [policy.delay(1), policy.delay(2), None, None],
+        )
+
+
+class InterfaceTests(ClientTestCase):
+    """
+    L{S3Client} is an L{IObjectStore}.
+    """
+
+    def test_providesObjectStore(self) -> None:
+        """
+        L{S3Client} provides every method of L{IObjectStore}, with matching
+        signatures, and its bucket.
+        """
+        client = self.client()
+        self.assertTrue(verifyObject(IObjectStore, client))
+        self.assertEqual(client.bucket, BUCKET)
+
 
 class ListingTests(ClientTestCase):
     """
@@ -659,7 +670,7 @@ class ListingTests(ClientTestCase):
         A listing is a GET of C{/bucket} asking for version 2, URL-encoded
         keys, the prefix and the delimiter, and is signed as sent.
         """
-        client = self.client(Answer(body=listing([])))
+        client = self.client(Answer(body=listing([], bucket=BUCKET)))
         self.successResultOf(self.call(client.list_objects("a dir/\u00a3/", delimiter="/")))
         received = self.only_request()
         self.assertEqual(
@@ -679,11 +690,17 @@ class ListingTests(ClientTestCase):
 
     def test_listObjectsDecodesKeys(self) -> None:
         """
-        The encoded keys S3 answers with are decoded.
+        The encoded keys S3 answers with are decoded, into a L{ListPage} of
+        L{ObjectInfo}.
         """
-        client = self.client(Answer(body=listing(["a+b/%C2%A3%2B.txt"])))
+        body = listing(["a b/\u00a3+.txt"], bucket=BUCKET)
+        self.assertIn(b"<Key>a+b/%C2%A3%2B.txt</Key>", body)
+        client = self.client(Answer(body=body))
         page = self.successResultOf(self.call(client.list_objects("")))
-        self.assertEqual([entry.key for entry in page.objects], ["a b/\u00a3+.txt"])
+        self.assertEqual(
+            (type(page), [(type(entry), entry.key) for entry in page.objects]),
+            (ListPage, [(ObjectInfo, "a b/\u00a3+.txt")]),
+        )
 
     def test_iterPagesFollowsTokens(self) -> None:
         """
@@ -691,9 +708,9 @@ class ListingTests(ClientTestCase):
         before, and stops after the page without a token.
         """
         client = self.client(
-            Answer(body=listing(["one"], token="t1")),
-            Answer(body=listing(["two"], token="t/2+=")),
-            Answer(body=listing(["three"])),
+            Answer(body=listing(["one"], token="t1", bucket=BUCKET)),
+            Answer(body=listing(["two"], token="t/2+=", bucket=BUCKET)),
+            Answer(body=listing(["three"], bucket=BUCKET)),
         )
 
         async def collect() -> list[str]:
@@ -787,11 +804,7 @@ class MultipartTests(ClientTestCase):
         CreateMultipartUpload is a POST to C{/bucket/key?uploads=} and returns
         the upload id.
         """
-        body = (
-            f'<InitiateMultipartUploadResult xmlns="{NS}"><UploadId>up-1</UploadId>'
-            "</InitiateMultipartUploadResult>"
-        ).encode()
-        client = self.client(Answer(body=body))
+        client = self.client(Answer(body=initiate_result("up-1")))
         upload_id = self.successResultOf(self.call(client.create_multipart_upload(ODD_KEY)))
         received = self.only_request()
         self.assertEqual(
@@ -911,15 +924,6 @@ class MultipartTests(ClientTestCase):
         client = self.client(Answer(404, error_document("NoSuchUpload")))
         self.successResultOf(self.call(client.abort_multipart_upload("k", "up")))
 
-    def test_abortQuietly(self) -> None:
-        """
-        L{S3Client.abort_multipart_upload_quietly} logs a refusal instead of
-        raising it.
-        """
-        client = self.client(Answer(403, error_document("AccessDenied")))
-        self.successResultOf(self.call(client.abort_multipart_upload_quietly("k", "up")))
-        self.assertEqual(len(self.flushLoggedErrors(S3Error)), 1)
-
     def test_listMultipartUploads(self) -> None:
         """
         ListMultipartUploads is a GET of C{/bucket?uploads=&prefix=} and
@@ -987,34 +991,48 @@ class CopyTests(ClientTestCase):
         error = self.failureResultOf(self.call(client.copy_object("a", "b", 10)), S3Error).value
         self.assertEqual(error.code, "MalformedResponse")
 
+    def test_copyOfLargestSingleCopy(self) -> None:
+        """
+        An object of exactly 5 GiB is still copied by one CopyObject.
+        """
+        client = self.client(Answer(body=self.RESULT))
+        self.successResultOf(self.call(client.copy_object("src", "dst", MAX_SINGLE_COPY)))
+        received = self.only_request()
+        self.assertEqual(
+            (received.method, received.query, received.header("x-amz-copy-source-range")),
+            ("PUT", [], None),
+        )
+
     def test_largeCopyByParts(self) -> None:
         """
-        An object above 5 GiB is copied in parts covering every byte once,
-        then completed with every part.
+        An object above 5 GiB is copied in the ranges of L{copy_ranges},
+        numbered from 1, covering every byte once, then completed with every
+        part in order.
         """
         size = MAX_SINGLE_COPY + 1
-        count = -(-size // COPY_PART_SIZE)
+        ranges = copy_ranges(size)
         client = self.client(
-            Answer(
-                body=b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>"
-            ),
-            *[Answer(body=self.RESULT) for _ in range(count)],
+            Answer(body=initiate_result("u")),
+            *[Answer(body=self.RESULT) for _ in ranges],
             Answer(body=b"<CompleteMultipartUploadResult/>"),
         )
         self.successResultOf(self.call(client.copy_object("src", "dst", size)))
         copies = self.s3.requests[1:-1]
+        sent = [(r.params["partNumber"], r.header("x-amz-copy-source-range")) for r in copies]
         self.assertEqual(
-            [(r.params["partNumber"], r.header("x-amz-copy-source-range")) for r in copies],
-            [
-                (
-                    str(n + 1),
-                    f"bytes={n * COPY_PART_SIZE}-{min((n + 1) * COPY_PART_SIZE, size) - 1}",
-                )
-                for n in range(count)
-            ],
+            sent,
+            [(str(n), f"bytes={first}-{last}") for n, (first, last) in enumerate(ranges, 1)],
         )
         self.assertEqual(
-            ElementTree.fromstring(self.s3.requests[-1].body).findtext("Part/PartNumber"), "1"
+            [first for first, _ in ranges], [0] + [last + 1 for _, last in ranges[:-1]]
+        )
+        self.assertEqual(ranges[-1][1], size - 1)
+        self.assertEqual(
+            [
+                (part.findtext("PartNumber"), part.findtext("ETag"))
+                for part in ElementTree.fromstring(self.s3.requests[-1].body).iter("Part")
+            ],
+            [(str(n), '"abc"') for n in range(1, len(ranges) + 1)],
         )
 
     def test_largeCopyAbortedOnFailure(self) -> None:
@@ -1023,9 +1041,7 @@ class CopyTests(ClientTestCase):
         with the part's error.
         """
         client = self.client(
-            Answer(
-                body=b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>"
-            ),
+            Answer(body=initiate_result("u")),
             Answer(403, error_document("AccessDenied")),
             Answer(204),
         )

@@ -10,15 +10,13 @@ C{+}, a C{+} is C{%2B}), so a parser that only handles the easy case fails.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from urllib.parse import quote_plus
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_ftps3.s3.objects import MultipartUploadEntry, ObjectInfo
 from twisted_ftps3.s3.responses import (
     ErrorBody,
     MalformedResponse,
-    MultipartUploadEntry,
     is_error,
     parse_delete_result,
     parse_error,
@@ -29,59 +27,9 @@ from twisted_ftps3.s3.responses import (
     parse_timestamp,
 )
 
-NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+from .support.s3xml import NS, error_document, listing
+
 UTC = datetime.timezone.utc
-
-
-def s3_encode(value: str) -> str:
-    """Encode C{value} as S3 does for C{encoding-type=url}."""
-    return quote_plus(value, safe="/")
-
-
-def listing(
-    keys: Sequence[str] = (),
-    prefixes: Sequence[str] = (),
-    *,
-    encoded: bool = True,
-    truncated: bool = False,
-    token: str | None = None,
-) -> bytes:
-    """A ListObjectsV2 page holding C{keys} and C{prefixes}."""
-    encode = s3_encode if encoded else (lambda value: value)
-    contents = "".join(
-        "<Contents>"
-        f"<Key>{encode(key)}</Key>"
-        "<LastModified>2009-10-12T17:50:30.000Z</LastModified>"
-        '<ETag>"fba9dede5f27731c9771645a39863328"</ETag>'
-        f"<Size>{len(key)}</Size>"
-        "<StorageClass>STANDARD</StorageClass>"
-        "</Contents>"
-        for key in keys
-    )
-    common = "".join(
-        f"<CommonPrefixes><Prefix>{encode(prefix)}</Prefix></CommonPrefixes>" for prefix in prefixes
-    )
-    token_element = f"<NextContinuationToken>{token}</NextContinuationToken>" if token else ""
-    encoding = "<EncodingType>url</EncodingType>" if encoded else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<ListBucketResult xmlns="{NS}">'
-        "<Name>bucket</Name><Prefix></Prefix>"
-        f"<KeyCount>{len(keys) + len(prefixes)}</KeyCount><MaxKeys>1000</MaxKeys>"
-        f"{encoding}<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
-        f"{token_element}{contents}{common}"
-        "</ListBucketResult>"
-    ).encode()
-
-
-def error_document(code: str, message: str, request_id: str | None = "4442587FB7D0A2F9") -> bytes:
-    """An S3 C{<Error>} document."""
-    request = f"<RequestId>{request_id}</RequestId>" if request_id else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>{request}"
-        "<HostId>host</HostId></Error>"
-    ).encode()
 
 
 class ListObjectsV2Tests(SynchronousTestCase):
@@ -128,12 +76,14 @@ class ListObjectsV2Tests(SynchronousTestCase):
 
     def test_entryFields(self) -> None:
         """
-        Size, modification time (aware, UTC) and the unquoted ETag are read.
+        Size, modification time (aware, UTC) and the unquoted ETag are read,
+        into the L{ObjectInfo} HEAD gives too.
         """
         (entry,) = parse_list_objects_v2(listing(["abcdef"])).objects
         self.assertEqual(
-            (entry.size, entry.last_modified, entry.etag),
+            (type(entry), entry.size, entry.last_modified, entry.etag),
             (
+                ObjectInfo,
                 6,
                 datetime.datetime(2009, 10, 12, 17, 50, 30, tzinfo=UTC),
                 "fba9dede5f27731c9771645a39863328",

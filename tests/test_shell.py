@@ -43,18 +43,6 @@ UTC = datetime.timezone.utc
 ALL_KEYS = ("size", "directory", "permissions", "hardlinks", "modified", "owner", "group")
 
 
-class WriterStore(MemoryObjectStore):
-    """
-    The in-memory store, with the one call the multipart writer makes that
-    L{IObjectStore} does not name (C{S3Client.abort_multipart_upload_quietly}):
-    it aborts as the interface's C{abort_multipart_upload} does, and is
-    recorded as that call.
-    """
-
-    async def abort_multipart_upload_quietly(self, key: str, upload_id: str) -> None:
-        await self.abort_multipart_upload(key, upload_id)
-
-
 class SlashSuffixTests(SynchronousTestCase):
     """
     L{S3Shell} honours the C{IFTPShell} contract over an S3 bucket whose
@@ -64,7 +52,7 @@ class SlashSuffixTests(SynchronousTestCase):
     suffix = "/"
 
     def setUp(self) -> None:
-        self.store = WriterStore(page_size=3)
+        self.store = MemoryObjectStore(page_size=3)
         self.keys = KeyMap(self.suffix)
         self.locks = KeyLocks()
         self.uploads = UploadRegistry()
@@ -1143,7 +1131,7 @@ class KeySpaceTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.store = WriterStore(page_size=3)
+        self.store = MemoryObjectStore(page_size=3)
         self.locks = KeyLocks()
         self.uploads = UploadRegistry()
 

@@ -37,8 +37,8 @@ from zope.interface import implementer
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.interfaces import IObjectStore
-from twisted_ftps3.s3.limits import MAX_DELETE_KEYS, MAX_LIST_KEYS, MIN_PART_SIZE
-from twisted_ftps3.s3.objects import ListPage, MultipartUploadEntry, ObjectInfo
+from twisted_ftps3.s3.limits import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PARTS, MIN_PART_SIZE
+from twisted_ftps3.s3.objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
 
 UTC = datetime.timezone.utc
 #: When an object was last changed, unless the store is given another clock.
@@ -125,51 +125,22 @@ class _BodyProducer:
             )
 
 
-@implementer(IObjectStore)
-class MemoryObjectStore:
+class CallRecorder:
     """
-    One bucket, in a dict.
+    Records the calls made of a fake, by method name, and makes them
+    misbehave on demand: the test controls of L{MemoryObjectStore}.
 
     @ivar calls: every call, as a tuple of the method's name and arguments.
     @ivar failures: an L{S3Error} put here under a method's name is raised
         by every call of that name, before it does anything.
     @ivar pending: the Deferreds of held calls, by method name, oldest first.
-    @param page_size: the most entries one page of a listing holds, so that
-        tests exercise paging with a few keys.
-    @param now: when a write happens, for C{last_modified}.
     """
 
-    def __init__(
-        self,
-        bucket: str = "bucket",
-        *,
-        page_size: int = MAX_LIST_KEYS,
-        now: Callable[[], datetime.datetime] = lambda: STORED_AT,
-    ) -> None:
-        self.bucket = bucket
-        self.page_size = page_size
-        self._now = now
-        self._objects: dict[str, _Stored] = {}
-        self.uploads: dict[str, _Upload] = {}
-        self._next_upload = 1
+    def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.failures: dict[str, S3Error] = {}
         self.pending: dict[str, list[Deferred[None]]] = {}
         self._misbehaving: dict[str, _Misbehaviour] = {}
-
-    # -- for the tests ------------------------------------------------------
-
-    def store(self, key: str, data: bytes = b"", modified: datetime.datetime | None = None) -> None:
-        """Put C{key} in the bucket without recording a call."""
-        self._objects[key] = _Stored(data, modified or self._now(), md5_hex(data))
-
-    def data(self, key: str) -> bytes:
-        """The bytes stored under C{key}; C{KeyError} if there are none."""
-        return self._objects[key].data
-
-    def keys(self) -> list[str]:
-        """Every key in the bucket, in S3's order."""
-        return sorted(self._objects, key=_utf8)
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         """The recorded calls of one method, in order."""
@@ -250,6 +221,53 @@ class MemoryObjectStore:
         if wrong.make_error is not None:
             raise wrong.make_error(operation, key)
 
+
+@implementer(IObjectStore)
+class MemoryObjectStore(CallRecorder):
+    """
+    One bucket, in a dict, its calls recorded (see L{CallRecorder}).
+
+    @ivar bodies: the body each C{put_object} and C{upload_part} was given
+        (bytes or a L{PartBody}), in order, as it was given.
+    @param page_size: the most entries one page of a listing holds, so that
+        tests exercise paging with a few keys.
+    @param now: when a write happens, for C{last_modified}.
+    """
+
+    def __init__(
+        self,
+        bucket: str = "bucket",
+        *,
+        page_size: int = MAX_LIST_KEYS,
+        now: Callable[[], datetime.datetime] = lambda: STORED_AT,
+    ) -> None:
+        super().__init__()
+        self.bucket = bucket
+        self.page_size = page_size
+        self._now = now
+        self._objects: dict[str, _Stored] = {}
+        self.uploads: dict[str, _Upload] = {}
+        self._next_upload = 1
+        self.bodies: list[bytes | PartBody] = []
+
+    # -- for the tests ------------------------------------------------------
+
+    def store(self, key: str, data: bytes = b"", modified: datetime.datetime | None = None) -> None:
+        """Put C{key} in the bucket without recording a call."""
+        self._objects[key] = _Stored(data, modified or self._now(), md5_hex(data))
+
+    def data(self, key: str) -> bytes:
+        """The bytes stored under C{key}; C{KeyError} if there are none."""
+        return self._objects[key].data
+
+    def etag(self, key: str) -> str:
+        """The ETag of C{key}, unquoted; C{KeyError} if there is none."""
+        return self._objects[key].etag
+
+    def keys(self) -> list[str]:
+        """Every key in the bucket, in S3's order."""
+        return sorted(self._objects, key=_utf8)
+
     @staticmethod
     def _missing(code: str, operation: str, key: str | None, message: str) -> S3Error:
         return S3Error(code, 404, message, operation=operation, key=key)
@@ -260,12 +278,18 @@ class MemoryObjectStore:
         except KeyError:
             raise self._missing(code, operation, key, "The specified key does not exist.") from None
 
-    def _upload(self, operation: str, key: str, upload_id: str) -> _Upload:
+    def _upload(self, operation: str, key: str, upload_id: str, number: int = 1) -> _Upload:
         upload = self.uploads.get(upload_id)
         if upload is None or upload.key != key:
             raise self._missing(
                 "NoSuchUpload", operation, key, "The specified upload does not exist."
             )
+        if not 1 <= number <= MAX_PARTS:
+            raise S3Error(
+                "InvalidArgument", 400,
+                f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
+                operation=operation, key=key,
+            )  # fmt: skip
         return upload
 
     # -- the bucket ---------------------------------------------------------
@@ -298,6 +322,7 @@ class MemoryObjectStore:
         return self._object("GetObject", key).data
 
     async def put_object(self, key: str, data: bytes | PartBody = b"") -> str:
+        self.bodies.append(data)
         body = data.getvalue() if isinstance(data, PartBody) else bytes(data)
         await self._enter("put_object", "PutObject", key, key, body)
         self.store(key, body)
@@ -375,13 +400,8 @@ class MemoryObjectStore:
         self, prefix: str, delimiter: str | None = None
     ) -> AsyncIterator[ListPage]:
         await self._enter("iter_pages", "ListObjectsV2", prefix, prefix, delimiter)
-        token = None
-        while True:
-            page = await self.list_objects(prefix, delimiter=delimiter, continuation_token=token)
+        async for page in follow_pages(self.list_objects, prefix, delimiter):
             yield page
-            token = page.next_continuation_token
-            if token is None:
-                return
 
     @staticmethod
     def _info(key: str, stored: _Stored) -> ObjectInfo:
@@ -399,9 +419,10 @@ class MemoryObjectStore:
         return upload_id
 
     async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
+        self.bodies.append(body)
         await self._enter("upload_part", "UploadPart", key, key, upload_id, number, len(body))
         data = body.getvalue()
-        self._upload("UploadPart", key, upload_id).parts[number] = data
+        self._upload("UploadPart", key, upload_id, number).parts[number] = data
         return f'"{md5_hex(data)}"'
 
     async def upload_part_copy(
@@ -411,7 +432,7 @@ class MemoryObjectStore:
             "upload_part_copy", "UploadPartCopy", key, key, upload_id, number, source_key,
             first, last,
         )  # fmt: skip
-        upload = self._upload("UploadPartCopy", key, upload_id)
+        upload = self._upload("UploadPartCopy", key, upload_id, number)
         source = self._object("UploadPartCopy", source_key).data
         if not 0 <= first <= last < len(source):
             raise S3Error(

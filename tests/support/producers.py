@@ -43,6 +43,9 @@ class RecordingConsumer:
     streaming)}, C{("unregister", None)} and C{("write", data)}.
 
     @ivar producer: the producer registered now, if any.
+    @ivar write_types: the type of what each write was given (the events
+        hold a copy as C{bytes}), for tests that a producer writes C{bytes}
+        and not a view of its buffer.
     @param on_write: called with this consumer after each write, so that a
         test can react (pause the producer, say).
     """
@@ -50,6 +53,7 @@ class RecordingConsumer:
     def __init__(self, on_write: Callable[[RecordingConsumer], Any] | None = None) -> None:
         self.events: list[tuple[str, Any]] = []
         self.producer: IPushProducer | None = None
+        self.write_types: list[type] = []
         self._on_write = on_write
 
     @property
@@ -72,5 +76,6 @@ class RecordingConsumer:
 
     def write(self, data: bytes) -> None:
         self.events.append(("write", bytes(data)))
+        self.write_types.append(type(data))
         if self._on_write is not None:
             self._on_write(self)

@@ -5,12 +5,14 @@ page of a listing, an upload in progress.
 
 They live apart from the XML parsers and the HTTP client so that every
 implementation of L{twisted_ftps3.s3.interfaces.IObjectStore} (S3 over HTTP,
-the in-memory fake of the tests) returns the very same types.
+the in-memory fake of the tests) returns the very same types, and follows
+a listing's pages the same way, with L{follow_pages}.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -43,3 +45,20 @@ class MultipartUploadEntry:
 
     key: str
     upload_id: str
+
+
+async def follow_pages(
+    list_objects: Callable[..., Awaitable[ListPage]], prefix: str, delimiter: str | None
+) -> AsyncIterator[ListPage]:
+    """
+    Every page of a listing, each asked of C{list_objects} (an
+    L{IObjectStore}'s) with the token of the one before, as the caller
+    asks for it.
+    """
+    token = None
+    while True:
+        page = await list_objects(prefix, delimiter=delimiter, continuation_token=token)
+        yield page
+        token = page.next_continuation_token
+        if token is None:
+            return

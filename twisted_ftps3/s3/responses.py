@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.test_s3_responses -*-
 """
-Parse the XML bodies S3 answers with into small frozen values.
+Parse the XML bodies S3 answers with into small frozen values (those of
+L{twisted_ftps3.s3.objects}, and the fields of an error document).
 
 Every parser takes the whole body as bytes: S3's XML answers are small (a page
 of a listing is at most 1,000 entries), unlike object bodies, which are never
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
+from .objects import ListPage, MultipartUploadEntry, ObjectInfo
+
 
 class MalformedResponse(Exception):
     """S3 answered with XML this module cannot make sense of."""
@@ -27,33 +30,6 @@ class ErrorBody:
     code: str
     message: str
     request_id: str | None
-
-
-@dataclass(frozen=True)
-class ObjectEntry:
-    """One key of a listing."""
-
-    key: str
-    size: int
-    last_modified: datetime.datetime
-    etag: str
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of ListObjectsV2."""
-
-    objects: tuple[ObjectEntry, ...]
-    common_prefixes: tuple[str, ...]
-    next_continuation_token: str | None
-
-
-@dataclass(frozen=True)
-class MultipartUploadEntry:
-    """One in-progress multipart upload, as ListMultipartUploads reports it."""
-
-    key: str
-    upload_id: str
 
 
 def _local(tag: str) -> str:
@@ -151,7 +127,7 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
         return unquote_plus(value) if encoded else value
 
     objects = tuple(
-        ObjectEntry(
+        ObjectInfo(
             key=decode(_text(item, "Key")),
             size=int(_text(item, "Size", "0")),
             last_modified=parse_timestamp(_text(item, "LastModified")),

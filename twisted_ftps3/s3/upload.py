@@ -27,14 +27,13 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .bodies import PartBody
-from .client import S3Client
 from .errors import S3Error
+from .interfaces import IObjectStore
+from .limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
+from .multipart import abort_quietly, copy_parts
 
 log = Logger()
 
-MIN_PART_SIZE = 5 * 1024**2
-MAX_PART_SIZE = 5 * 1024**3
-MAX_PARTS = 10_000
 #: Parts per size tier: the part size doubles after every this many parts, so
 #: that the 10,000-part limit still covers S3's largest object (5 TiB). With
 #: 1,000 a 5 MiB base reaches only 1,000 * 1,023 * 5 MiB, about 4.88 TiB; 997 is
@@ -53,16 +52,6 @@ def part_size_for(number: int, base: int) -> int:
     return min(base * 2 ** ((number - 1) // PARTS_PER_TIER), MAX_PART_SIZE)
 
 
-def copy_ranges(size: int) -> list[tuple[int, int]]:
-    """
-    Byte ranges (first, last) that copy C{size} bytes as parts: as few as
-    S3's 5 GiB part limit allows, and of even size, so none is too small.
-    """
-    count = -(-size // MAX_PART_SIZE)
-    part = -(-size // count)
-    return [(first, min(first + part, size) - 1) for first in range(0, size, part)]
-
-
 class UploadAborted(Exception):
     """The upload was abandoned before it completed; nothing was stored."""
 
@@ -72,6 +61,10 @@ class MultipartWriter:
     """
     An IConsumer that turns a stream of bytes into one S3 object.
 
+    What the FTP side needs to know about the transfer is public here:
+    L{bytes_received} and L{failure}, which the shell's upload wraps.
+
+    @param store: where the object goes; any L{IObjectStore}.
     @param guard: entered around the call that makes the object visible,
         once every part is in S3; raising from it abandons the upload. The
         shell holds its path locks and checks the parent directory in it, so
@@ -80,7 +73,7 @@ class MultipartWriter:
 
     def __init__(
         self,
-        client: S3Client,
+        store: IObjectStore,
         key: str,
         *,
         part_size: int,
@@ -90,7 +83,7 @@ class MultipartWriter:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part size {part_size} is below S3's minimum of {MIN_PART_SIZE}")
         self.key = key
-        self._client = client
+        self._store = store
         self._base_part_size = part_size
         self._parts_in_flight = parts_in_flight
         self._guard = guard
@@ -104,6 +97,7 @@ class MultipartWriter:
         self._etags: dict[int, str] = {}
         self._failure: Failure | None = None
         self._closed = False
+        #: Every byte written so far, whether or not it reached S3.
         self.bytes_received = 0
 
     # -- IConsumer ----------------------------------------------------------
@@ -142,25 +136,24 @@ class MultipartWriter:
 
         S3 cannot append, so the old bytes become the first part(s) of the
         new upload: copied inside S3 when they are large enough to be parts
-        (5 MiB or more, at most 5 GiB a part), read into the first part's
+        (5 MiB or more), in the ranges of
+        L{twisted_ftps3.s3.limits.copy_ranges}; read into the first part's
         buffer when they are not. Call it before any data is written. The old
         object stays as it is until the new one is complete.
         """
         if size < MIN_PART_SIZE:
             if size:
-                self._buffer.append(await self._client.get_object_bytes(key))
+                self._buffer.append(await self._store.get_object_bytes(key))
             return
-        self._upload_id = ensureDeferred(self._client.create_multipart_upload(self.key))
+        self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
         self._upload_id.addErrback(self._fail)
         upload_id = await _share(self._upload_id)
         if upload_id is None:
             assert self._failure is not None
             self._failure.raiseException()
-        for number, (first, last) in enumerate(copy_ranges(size), start=self._next_part):
-            self._etags[number] = await self._client.upload_part_copy(
-                self.key, upload_id, number, key, first, last
-            )
-            self._next_part = number + 1
+        copied = await copy_parts(self._store, self.key, upload_id, key, size, self._next_part)
+        self._etags.update(copied)
+        self._next_part += len(copied)
 
     # -- outcome ------------------------------------------------------------
 
@@ -224,7 +217,7 @@ class MultipartWriter:
         self._next_part += 1
         self._buffer = PartBody(self._current_part_size())
         if self._upload_id is None:
-            self._upload_id = ensureDeferred(self._client.create_multipart_upload(self.key))
+            self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
             self._upload_id.addErrback(self._fail)
         d = ensureDeferred(self._send_part(number, body))
         d.addErrback(self._fail)
@@ -237,7 +230,7 @@ class MultipartWriter:
         upload_id = await _share(self._upload_id)
         if upload_id is None or self._failure is not None:
             return
-        self._etags[number] = await self._client.upload_part(self.key, upload_id, number, body)
+        self._etags[number] = await self._store.upload_part(self.key, upload_id, number, body)
 
     def _part_settled(self, result: Any, number: int) -> None:
         self._in_flight.pop(number, None)
@@ -270,7 +263,7 @@ class MultipartWriter:
             upload_id = await _share(self._upload_id)
             parts = sorted(self._etags.items())
             async with self._guard():
-                await self._client.complete_multipart_upload(self.key, upload_id, parts)
+                await self._store.complete_multipart_upload(self.key, upload_id, parts)
             self._upload_id = None
         except BaseException:
             await self._abort_upload()
@@ -279,7 +272,7 @@ class MultipartWriter:
     async def _put_whole(self) -> None:
         body, self._buffer = self._buffer, PartBody()
         async with self._guard():
-            await self._client.put_object(self.key, body)
+            await self._store.put_object(self.key, body)
 
     async def _abort(self, reason: str) -> None:
         self._closed = True
@@ -295,7 +288,7 @@ class MultipartWriter:
         self._upload_id = None
         if upload_id is None:
             return
-        await self._client.abort_multipart_upload_quietly(self.key, upload_id)
+        await abort_quietly(self._store, self.key, upload_id)
         log.info("aborted multipart upload of {key}", key=self.key)
 
 
