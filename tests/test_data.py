@@ -40,8 +40,8 @@ from twisted_ftps3.data import (
 from twisted_ftps3.replies import CannotOpenDataConnection
 from twisted_ftps3.tls import ServerTLS, SessionTLS, resumed
 
+from .support.transport import ControlTransport
 from .test_tls import (
-    ControlTransport,
     client_connection,
     client_context,
     handshake_between,

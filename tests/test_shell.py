@@ -29,9 +29,10 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3 import shell as shell_module
+from twisted_ftps3.interfaces import IDownload, IUpload
 from twisted_ftps3.keys import KeyMap
 from twisted_ftps3.locks import PathLocks
-from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
+from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed, LocalError
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import ObjectInfo
 from twisted_ftps3.s3.errors import S3Error
@@ -922,6 +923,13 @@ class SlashSuffixTests(SynchronousTestCase):
         reader = self.successResultOf(self.shell.openForReading(["f"]))
         self.assertTrue(verifyObject(ftp.IReadFile, reader))
 
+    def test_reader_provides_download(self) -> None:
+        """The file opened for reading provides L{IDownload}, its size the object's."""
+        self.mkfile("f", data=b"four")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.assertTrue(verifyObject(IDownload, reader))
+        self.assertEqual(reader.size, 4)
+
     def test_read_file_sends_contents(self) -> None:
         """The C{IReadFile} sends the object's bytes and fires with their count."""
         self.mkdir("d")
@@ -951,6 +959,28 @@ class SlashSuffixTests(SynchronousTestCase):
     def test_open_for_writing_root(self) -> None:
         """Opening the root for writing fails with C{IsADirectoryError}."""
         self.reply_failure(self.shell.openForWriting([]), ftp.IsADirectoryError)
+
+    def test_writer_provides_upload(self) -> None:
+        """The file opened for writing provides L{IUpload}."""
+        target = self.successResultOf(self.shell.openForWriting(["f"]))
+        self.assertTrue(verifyObject(IUpload, target))
+
+    def test_upload_bytes_received(self) -> None:
+        """An upload counts the bytes its consumer has taken."""
+        self.assertEqual(self.upload(["f"], b"three").bytes_received, 5)
+
+    def test_upload_no_storage_error(self) -> None:
+        """An upload S3 has not failed has no storage error."""
+        self.assertIsNone(self.upload(["f"], b"x").storage_error())
+
+    def test_upload_storage_error(self) -> None:
+        """An upload S3 failed gives the reply for S3's error, about its path."""
+        self.client.failures["create_multipart_upload"] = S3Error(
+            "InternalError", 500, "We had a problem"
+        )
+        error = self.upload(["f"], b"x" * (MIN_PART_SIZE + 1)).storage_error()
+        self.assertIsInstance(error, LocalError)
+        self.assertEqual(error.response(), "451 /f: storage unavailable; try again later")
 
     def test_open_for_writing_gives_write_file(self) -> None:
         """

@@ -22,6 +22,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_ftps3.config import ConfigError
 from twisted_ftps3.tls import SessionTLS, load_tls, resumed
 
+from .support.transport import ControlTransport
+
 
 def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:
     """The options of one control connection's context, from PEM files."""
@@ -154,16 +156,6 @@ def session_after(client: SSL.Connection, server: SSL.Connection) -> SSL.Session
     client.bio_write(server.bio_read(65536))
     assert client.recv(65536) == b"ready"
     return client.get_session()
-
-
-class ControlTransport:
-    """A control connection's TLS transport, as far as L{SessionTLS.of} asks."""
-
-    def __init__(self, handle: SSL.Connection) -> None:
-        self.handle = handle
-
-    def getHandle(self) -> SSL.Connection:
-        return self.handle
 
 
 class TLSFilesTestCase(SynchronousTestCase):

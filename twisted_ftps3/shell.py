@@ -22,6 +22,7 @@ from twisted.protocols import ftp
 from twisted.python import filepath
 from zope.interface import implementer
 
+from .interfaces import IDownload, IUpload
 from .keys import KeyMap, NameNotAllowed
 from .locks import PathLocks, ancestors
 from .replies import (
@@ -364,13 +365,14 @@ def _directory_attributes(keys: Sequence[str]) -> list[Any]:
     )
 
 
-@implementer(ftp.IReadFile)
+@implementer(IDownload)
 class S3ReadFile:
     """An object to be streamed to a data connection."""
 
     def __init__(self, client: S3Client, info: ObjectInfo) -> None:
         self._client = client
         self.info = info
+        self.size = info.size
 
     def send(self, consumer: IConsumer) -> Deferred[int]:
         """Stream the object into C{consumer}; fire with the byte count."""
@@ -391,7 +393,7 @@ class S3ReadFile:
         return tuple(self.info.key.split("/"))
 
 
-@implementer(ftp.IWriteFile)
+@implementer(IUpload)
 class S3WriteFile:
     """An upload in progress: the writer receives, L{close} commits."""
 
@@ -403,6 +405,17 @@ class S3WriteFile:
 
     def receive(self) -> Deferred[MultipartWriter]:
         return succeed(self.writer)
+
+    @property
+    def bytes_received(self) -> int:
+        return self.writer.bytes_received
+
+    def storage_error(self) -> ftp.FTPCmdError | None:
+        """The reply for the S3 failure that ended the upload early, if one did."""
+        failure = self.writer.failure
+        if failure is not None and failure.check(S3Error):
+            return for_s3_error(failure.value, self._path)
+        return None
 
     def close(self) -> Deferred[None]:
         """Make the object visible: every byte arrived and the client closed cleanly."""
