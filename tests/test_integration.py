@@ -1530,6 +1530,23 @@ class CommandArgumentTests(ServerTestCase):
         return self.session(scenario).addCallback(check_logs)
 
 
+def _download_from(
+    ftp: ftplib.FTP_TLS, host: str, port: int, reply: Callable[[], str]
+) -> tuple[str, bytes]:
+    """
+    Connect to the passive port C{host}:C{port} by hand, under TLS, take
+    the transfer's first reply with C{reply()}, and read until the server
+    closes; the reply and the bytes.
+    """
+    raw = socket.create_connection((host, port), timeout=30)
+    with ftp.context.wrap_socket(raw, server_hostname=ftp.host) as conn:
+        first = reply()
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return first, received
+
+
 class PassiveWaitTests(ServerTestCase):
     """The session answers while a passive port waits for its data connection."""
 
@@ -1545,13 +1562,8 @@ class PassiveWaitTests(ServerTestCase):
             started = time.monotonic()
             self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
             self.assertLess(time.monotonic() - started, 2.0)
-            raw = socket.create_connection((host, port), timeout=30)
-            with ftp.context.wrap_socket(raw, server_hostname=ftp.host) as conn:
-                self.assertEqual(ftp.sendcmd("RETR f.bin")[:3], "125")
-                received = b""
-                while chunk := conn.recv(65536):
-                    received += chunk
-            self.assertEqual(received, b"passive bytes")
+            reply, received = _download_from(ftp, host, port, lambda: ftp.sendcmd("RETR f.bin"))
+            self.assertEqual((reply[:3], received), ("125", b"passive bytes"))
             self.assertTrue(ftp.voidresp().startswith("226"))
 
         return self.session(scenario)
@@ -1564,12 +1576,8 @@ class PassiveWaitTests(ServerTestCase):
             host, port = ftplib.parse227(ftp.sendcmd("PASV"))
             ftp.putcmd("RETR f.bin")
             time.sleep(0.5)
-            raw = socket.create_connection((host, port), timeout=30)
-            with ftp.context.wrap_socket(raw, server_hostname=ftp.host) as conn:
-                self.assertIn(ftp.getresp()[:3], ("125", "150"))
-                received = b""
-                while chunk := conn.recv(65536):
-                    received += chunk
+            reply, received = _download_from(ftp, host, port, ftp.getresp)
+            self.assertIn(reply[:3], ("125", "150"))
             self.assertEqual(received, b"late connection")
             self.assertTrue(ftp.voidresp().startswith("226"))
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_passive,tests.test_protocol -*-
+# -*- test-case-name: tests.test_passive,tests.test_integration -*-
 """
 Passive mode: how a session offers a data connection and which one it takes.
 

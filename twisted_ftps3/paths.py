@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_protocol -*-
+# -*- test-case-name: tests.test_paths -*-
 """
 The commands that act on names without a data connection, and how a
 command's path argument becomes the segments the shell takes.
