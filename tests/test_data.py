@@ -42,12 +42,12 @@ from twisted_ftps3.selfsigned import make_certificate, new_key
 from twisted_ftps3.tls import ServerTLS, SessionTLS, resumed
 
 from .support.tlspair import (
-    ControlTransport,
     client_connection,
     client_context,
     handshake_between,
     session_after,
 )
+from .support.transport import ControlTransport
 
 CLIENT = IPv4Address("TCP", "203.0.113.9", 50123)
 SERVER = IPv4Address("TCP", "198.51.100.7", 40000)

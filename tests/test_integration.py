@@ -1475,3 +1475,110 @@ class IPv6Tests(ServerTestCase):
     def test_curl_over_ipv6(self) -> Any:
         """curl reaches ftps://[::1]/ and uploads, downloads and lists, byte for byte."""
         return ensureDeferred(self._curl())
+
+
+#: A name with a ZWJ emoji sequence (a family), a double quote and a pound sign.
+FAMILY_NAME = 'family 👨‍👩‍👧‍👦 "home" £'
+
+
+class RepliedNameTests(ServerTestCase):
+    """Names come back in replies exactly as they were given."""
+
+    def test_mkd_cwd_pwd_exact(self) -> Any:
+        """
+        MKD, CWD and PWD of a name with a ZWJ emoji sequence, a double quote
+        and a pound sign give back exactly that name: the joiners are not
+        escaped, and the quote is doubled in the 257 replies only.
+        """
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            self.assertEqual(ftp.mkd(FAMILY_NAME), f"/{FAMILY_NAME}")
+            self.assertTrue(ftp.cwd(FAMILY_NAME).startswith("250"))
+            self.assertEqual(ftp.pwd(), f"/{FAMILY_NAME}")
+            quoted = FAMILY_NAME.replace('"', '""')
+            self.assertEqual(ftp.sendcmd("PWD"), f'257 "/{quoted}" is the current directory.')
+            self.assertEqual(self.keys(), [FAMILY_NAME + "/"])
+
+        return self.session(scenario)
+
+    def test_nul_refused_553(self) -> Any:
+        """A name holding NUL is refused with 553, as the README says, and nothing is made."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            for command in ("MKD a\0b", "CWD a\0b", "STOR a\0b"):
+                self.assertRefused("553", lambda command=command: ftp.sendcmd(command))
+            self.assertEqual(self.keys(), [])
+
+        return self.session(scenario)
+
+
+class CommandArgumentTests(ServerTestCase):
+    """Stray arguments get 501, not an internal error."""
+
+    def test_stray_arguments(self) -> Any:
+        """PASV x and PWD x are refused with 501, with nothing unexpected in the log."""
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            for command in ("PASV x", "PWD x"):
+                self.assertRefused("501", lambda command=command: ftp.sendcmd(command))
+            self.assertEqual(ftp.pwd(), "/")
+
+        def check_logs(_: Any) -> None:
+            self.assertFalse([text for text in self.logs.texts() if "Unexpected" in text])
+            self.assertEqual(self.flushLoggedErrors(), [])
+
+        return self.session(scenario).addCallback(check_logs)
+
+
+def _download_from(
+    ftp: ftplib.FTP_TLS, host: str, port: int, reply: Callable[[], str]
+) -> tuple[str, bytes]:
+    """
+    Connect to the passive port C{host}:C{port} by hand, under TLS, take
+    the transfer's first reply with C{reply()}, and read until the server
+    closes; the reply and the bytes.
+    """
+    raw = socket.create_connection((host, port), timeout=30)
+    with ftp.context.wrap_socket(raw, server_hostname=ftp.host) as conn:
+        first = reply()
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return first, received
+
+
+class PassiveWaitTests(ServerTestCase):
+    """The session answers while a passive port waits for its data connection."""
+
+    def test_noop_after_pasv(self) -> Any:
+        """
+        A NOOP sent right after PASV, before any data connection, is answered
+        at once; the offered port then still serves a download.
+        """
+        self.boto.put_object(Bucket=self.bucket, Key="f.bin", Body=b"passive bytes")
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+            started = time.monotonic()
+            self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
+            self.assertLess(time.monotonic() - started, 2.0)
+            reply, received = _download_from(ftp, host, port, lambda: ftp.sendcmd("RETR f.bin"))
+            self.assertEqual((reply[:3], received), ("125", b"passive bytes"))
+            self.assertTrue(ftp.voidresp().startswith("226"))
+
+        return self.session(scenario)
+
+    def test_transfer_command_before_connection(self) -> Any:
+        """A RETR sent before the data connection is made waits for it, then runs."""
+        self.boto.put_object(Bucket=self.bucket, Key="f.bin", Body=b"late connection")
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+            ftp.putcmd("RETR f.bin")
+            time.sleep(0.5)
+            reply, received = _download_from(ftp, host, port, ftp.getresp)
+            self.assertIn(reply[:3], ("125", "150"))
+            self.assertEqual(received, b"late connection")
+            self.assertTrue(ftp.voidresp().startswith("226"))
+
+        return self.session(scenario)

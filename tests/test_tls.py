@@ -20,13 +20,13 @@ from twisted_ftps3.selfsigned import certificate_pem, key_pem, make_certificate,
 from twisted_ftps3.tls import SessionTLS, load_tls, resumed
 
 from .support.tlspair import (
-    ControlTransport,
     client_connection,
     client_context,
     handshake,
     handshake_between,
     session_after,
 )
+from .support.transport import ControlTransport
 
 
 def tls_options(certificate_file: str, key_file: str) -> CertificateOptions:

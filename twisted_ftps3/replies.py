@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_replies -*-
 """
-FTP error replies this server needs beyond Twisted's, and how a path is
-shown in a reply.
+FTP error replies this server needs beyond Twisted's, and the one place
+where S3's failures become FTP replies.
 
 Every class here is an L{FTPCmdError}: raising one anywhere below a command
 makes Twisted's protocol send its C{response()} line, so no code path formats
@@ -10,6 +10,7 @@ an error reply by hand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from twisted.protocols import ftp
@@ -100,11 +101,35 @@ class CannotOpenDataConnection(_Reply):
     code = "425"
 
 
+#: A CR that is not yet followed by the NUL that keeps it from ending a line.
+_LONE_CR = re.compile("\r(?!\0)")
+
+
+def reply_safe(text: str) -> str:
+    """
+    C{text} made safe to send in one reply line: every character kept as it
+    is, but the two that could end the line early.
+
+    RFC 959 (after the Telnet NVT it builds on, and RFC 2640 section 3.1 for
+    pathnames) sends a CR that does not end a line as CR NUL. A LF goes as
+    NUL, as vsftpd and BSD ftpd send it: no pathname can hold NUL (this
+    server refuses one with 553), so a client that undoes the one also
+    undoes the other and gets the name back. A NUL therefore goes as it is,
+    and so does everything else, format characters such as U+200D (the
+    joiner of emoji sequences) included.
+
+    Safe text stays as it is (a CR already followed by NUL is left alone),
+    so a path made safe by L{display_path} can go into a reply that is made
+    safe again as a whole.
+    """
+    return _LONE_CR.sub("\r\0", text).replace("\n", "\0")
+
+
 def display_path(segments: Sequence[str]) -> str:
     """
     The absolute path an FTP user sees for C{segments}, safe to put in a
-    reply: a control character in a name the user typed (a lone LF passes
-    Twisted's line splitting) must not start a reply line of its own.
+    reply (see L{reply_safe}): a CR or LF in a name the user typed (a lone
+    LF passes Twisted's line splitting) must not start a reply line of its
+    own.
     """
-    path = "/" + "/".join(segments)
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in path)
+    return reply_safe("/" + "/".join(segments))

@@ -48,8 +48,9 @@ from .health import health_site
 from .listen import host_has_ipv6, server_endpoints
 from .locks import KeyLocks
 from .objectkeys import KeyMap
+from .passive import PassiveAddressMap
 from .ports import PassivePortPool
-from .protocol import FTPS3Factory, PassiveAddressMap
+from .protocol import FTPS3Factory
 from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.upload import UploadRegistry

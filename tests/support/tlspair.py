@@ -90,13 +90,3 @@ def session_after(client: SSL.Connection, server: SSL.Connection) -> SSL.Session
     client.bio_write(server.bio_read(65536))
     assert client.recv(65536) == b"ready"
     return client.get_session()
-
-
-class ControlTransport:
-    """A control connection's TLS transport, as far as L{SessionTLS.of} asks."""
-
-    def __init__(self, handle: SSL.Connection) -> None:
-        self.handle = handle
-
-    def getHandle(self) -> SSL.Connection:
-        return self.handle

@@ -1,0 +1,53 @@
+"""
+A control connection's transport for tests: a L{StringTransport} with the
+TLS handle a real one has.
+
+The server reads the control connection's TLS context (and, to resume it,
+its session) through C{getHandle()}, when it builds a data connection's TLS;
+this transport hands over a real pyOpenSSL connection when a test has one,
+and a stand-in with a context of its own when none is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.testing import StringTransport
+
+
+class ControlHandle:
+    """The OpenSSL connection of a control transport, as far as data connections ask."""
+
+    context = object()
+
+    def get_context(self) -> object:
+        return self.context
+
+
+class ControlTransport(StringTransport):
+    """
+    A control connection's transport.
+
+    @param handle: what C{getHandle()} returns: a pyOpenSSL connection, or
+        by default a L{ControlHandle}.
+    """
+
+    def __init__(self, handle: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.handle = ControlHandle() if handle is None else handle
+
+    def getHandle(self) -> Any:
+        return self.handle
+
+
+class DataTransport(StringTransport):
+    """
+    The TCP side of a data connection, as L{DataChannel} uses it under TLS:
+    nothing is ever held back, so there is nothing to release.
+    """
+
+    def withhold(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass

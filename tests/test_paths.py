@@ -1,0 +1,135 @@
+"""
+Tests for L{twisted_ftps3.paths}: the commands on names, how their paths
+are read, and how paths come back in replies.
+"""
+
+from __future__ import annotations
+
+from .support.session import SessionTestCase
+
+#: A name with a ZWJ emoji sequence, a pound sign and double quotes.
+NAME = '\N{MAN}\u200d\N{WOMAN}\u200d\N{GIRL}\u200d\N{BOY} \N{POUND SIGN} "q"'
+
+
+class PathTests(SessionTestCase):
+    """Paths in replies, and commands that need a path."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+
+    def test_pwd_quotes_double_quotes(self) -> None:
+        """PWD doubles each double quote of the directory's name (RFC 959)."""
+        self.assertEqual(self.send(b'CWD a "b"'), ["250 Requested File Action Completed OK"])
+        self.assertEqual(self.send(b"PWD"), ['257 "/a ""b""" is the current directory.'])
+
+    def test_mkd_quotes_double_quotes(self) -> None:
+        """MKD's reply doubles each double quote of the new directory's name."""
+        self.assertEqual(self.send(b'MKD x "y"'), ['257 "/x ""y""" created.'])
+        self.assertEqual(self.shell.calls, [("makeDirectory", ['x "y"'])])
+
+    def assert_path_required(self, line: bytes) -> None:
+        """C{line} is refused with 501 and the shell is not called."""
+        self.assertEqual(self.send(line), ["501 a path is required."])
+        self.assertEqual(self.shell.calls, [])
+
+    def test_dele_without_path(self) -> None:
+        """DELE with no argument is refused with 501."""
+        self.assert_path_required(b"DELE")
+
+    def test_dele_blank_path(self) -> None:
+        """DELE with only a space for a path is refused with 501."""
+        self.assert_path_required(b"DELE  ")
+
+    def test_rmd_without_path(self) -> None:
+        """RMD with no argument is refused with 501."""
+        self.assert_path_required(b"RMD")
+
+    def test_rmd_blank_path(self) -> None:
+        """RMD with only a space for a path is refused with 501."""
+        self.assert_path_required(b"RMD  ")
+
+    def test_mkd_without_path(self) -> None:
+        """MKD with no argument is refused with 501."""
+        self.assert_path_required(b"MKD")
+
+    def test_mkd_blank_path(self) -> None:
+        """MKD with only a space for a path is refused with 501."""
+        self.assert_path_required(b"MKD  ")
+
+    def test_pwd_name_exactly(self) -> None:
+        """
+        PWD gives back a name with a ZWJ emoji sequence and a pound sign
+        exactly, its double quotes doubled and nothing escaped.
+        """
+        self.send(f"CWD {NAME}".encode())
+        quoted = NAME.replace('"', '""')
+        self.assertEqual(self.send(b"PWD"), [f'257 "/{quoted}" is the current directory.'])
+
+    def test_mkd_name_exactly(self) -> None:
+        """MKD's reply gives back the new directory's name exactly, quotes doubled."""
+        quoted = NAME.replace('"', '""')
+        self.assertEqual(self.send(f"MKD {NAME}".encode()), [f'257 "/{quoted}" created.'])
+        self.assertEqual(self.shell.calls, [("makeDirectory", [NAME])])
+
+
+class ReplyFramingTests(SessionTestCase):
+    """
+    A name that holds CR or LF cannot break its reply into lines: CR goes
+    as CR NUL, LF as NUL (see L{twisted_ftps3.replies.reply_safe}).
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+
+    def pwd_in(self, name: bytes) -> bytes:
+        """What PWD sends, byte for byte, in a directory called C{name}."""
+        self.send(b"CWD " + name)
+        self.transport.clear()
+        self.protocol.dataReceived(b"PWD\r\n")
+        return self.transport.value()
+
+    def test_lf(self) -> None:
+        """A LF in a name is sent as NUL, and the reply stays one line."""
+        self.assertEqual(self.pwd_in(b"a\nb"), b'257 "/a\x00b" is the current directory.\r\n')
+
+    def test_cr(self) -> None:
+        """A CR in a name is sent as CR NUL, as RFC 959 has it."""
+        self.assertEqual(self.pwd_in(b"a\rb"), b'257 "/a\r\x00b" is the current directory.\r\n')
+
+    def test_echoed_argument(self) -> None:
+        """An error that repeats what the client typed is one line too."""
+        self.assertEqual(self.send(b"OPTS a\nb"), ["504 OPTS a\x00b is not supported."])
+
+
+class NulTests(SessionTestCase):
+    """A name holding NUL cannot exist: 553, and the shell is not asked."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+
+    def test_mkd(self) -> None:
+        """MKD of a name with NUL is a 553 that says why."""
+        self.assertEqual(self.send(b"MKD a\x00b"), ["553 names may not contain NUL."])
+        self.assertEqual(self.shell.calls, [])
+
+    def test_every_path_command(self) -> None:
+        """Every command that takes a path refuses one with NUL with 553."""
+        commands = ("CWD", "DELE", "RMD", "RNFR", "SIZE", "MDTM", "MLST", "STAT", "RETR", "STOR")
+        for command in commands:
+            [line] = self.send(command.encode() + b" a\x00b")
+            self.assertTrue(line.startswith("553 "), (command, line))
+        self.assertEqual(self.shell.calls, [])
+
+    def test_rnto(self) -> None:
+        """RNTO to a name with NUL is a 553, and nothing is renamed."""
+        self.send(b"RNFR old")
+        [line] = self.send(b"RNTO a\x00b")
+        self.assertTrue(line.startswith("553 "), line)
+        self.assertEqual(self.shell.calls, [])
+
+    def test_above_root_not_found(self) -> None:
+        """A path that climbs above the root is still not found: 550."""
+        self.assertEqual(self.send(b"CWD .."), ["550 ..: No such file or directory."])

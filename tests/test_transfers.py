@@ -1,0 +1,183 @@
+"""
+Tests for L{twisted_ftps3.transfers}: RETR, STOR and the listings from
+start to end, driven through a fake shell's L{IDownload} and L{IUpload}.
+
+Data connections arrive when a test says so (L{SessionTestCase.connect_data}),
+as their TCP connection; no TLS handshake is made, so the transfers tested
+here are those that end without one: refusals, and uploads, whose end is the
+client closing the connection.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.python.failure import Failure
+
+from twisted_ftps3.replies import LocalError
+
+from .support.session import SessionTestCase
+
+
+class RestartTests(SessionTestCase):
+    """REST: any offset is taken; RETR resumes from it, STOR refuses it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+
+    def test_rest_zero(self) -> None:
+        """REST 0 is accepted with 350."""
+        [line] = self.send(b"REST 0")
+        self.assertTrue(line.startswith("350 "), line)
+
+    def test_rest_nonzero(self) -> None:
+        """REST 1 is accepted with 350, naming the offset."""
+        [line] = self.send(b"REST 1")
+        self.assertEqual(line, "350 Restarting at 1. Send RETR to resume a download.")
+
+    def test_rest_not_a_number(self) -> None:
+        """REST with no number is a syntax error: 501."""
+        [line] = self.send(b"REST x")
+        self.assertTrue(line.startswith("501 "), line)
+
+    def test_rest_unicode_digits(self) -> None:
+        """Digits other than ASCII ones (a superscript two) are a 501, not an internal error."""
+        [line] = self.send("REST ²".encode())
+        self.assertTrue(line.startswith("501 "), line)
+
+    def test_retr_past_end(self) -> None:
+        """RETR after a REST past the end of the file is a 554 that gives its size."""
+        self.shell.files["f"] = b"abc"
+        self.send(b"PASV")
+        self.connect_data()
+        self.send(b"REST 5")
+        self.assertEqual(self.send(b"RETR f"), ["554 REST 5 is past the end of /f (3 bytes)."])
+
+    def test_rest_forgotten_after_transfer(self) -> None:
+        """A transfer uses the REST offset up: the next one starts from 0."""
+        self.send(b"PASV")
+        self.connect_data()
+        self.send(b"REST 5")
+        self.send(b"RETR missing")
+        self.send(b"PASV")
+        self.connect_data()
+        self.send(b"STOR f")
+        self.assertEqual(self.shell.calls[-1], ("openForWriting", ["f"]))
+
+
+class WaitingForDataTests(SessionTestCase):
+    """A transfer command that comes before its data connection waits for it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+        self.shell.files["f"] = b"abc"
+
+    def test_no_pasv(self) -> None:
+        """With no PASV first, there is nothing to wait for: 425 at once."""
+        self.assertEqual(self.send(b"RETR f"), ["425 no data connection; send PASV first."])
+        self.assertEqual(self.shell.calls, [])
+
+    def test_waits(self) -> None:
+        """RETR before the data connection answers nothing, and opens nothing yet."""
+        self.send(b"PASV")
+        self.assertEqual(self.send(b"RETR missing"), [])
+        self.assertEqual(self.shell.calls, [])
+
+    def test_starts_when_connected(self) -> None:
+        """The transfer goes on once the data connection arrives."""
+        self.send(b"PASV")
+        self.send(b"RETR missing")
+        self.connect_data()
+        self.assertEqual(self.replies(), ["550 /missing: No such file or directory."])
+        self.assertEqual(self.shell.calls, [("openForReading", ["missing"])])
+
+    def test_noop_while_waiting(self) -> None:
+        """A NOOP while the transfer waits is told the transfer is in progress."""
+        self.send(b"PASV")
+        self.send(b"RETR f")
+        self.assertEqual(self.send(b"NOOP"), ["200 A transfer is in progress."])
+
+    def test_never_connected(self) -> None:
+        """
+        If the data connection never comes, the transfer is refused with 425
+        when the passive timeout passes, and the port goes back to the pool.
+        """
+        self.send(b"PASV")
+        self.send(b"RETR f")
+        self.transport.clear()
+        self.clock.advance(self.protocol.dtpTimeout)
+        self.global_reactor.advance(0)
+        self.assertEqual(self.replies(), ["425 no data connection arrived in time."])
+        self.assertEqual(self.ports.free, 2)
+        self.assertEqual(self.shell.calls, [])
+
+    def test_session_goes_on(self) -> None:
+        """After that 425 the session serves commands again."""
+        self.send(b"PASV")
+        self.send(b"RETR f")
+        self.clock.advance(self.protocol.dtpTimeout)
+        self.global_reactor.advance(0)
+        self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])
+
+    def test_abor(self) -> None:
+        """ABOR while waiting ends the transfer with 426, then answers 226 itself."""
+        self.send(b"PASV")
+        self.send(b"RETR f")
+        self.assertEqual(
+            self.send(b"ABOR"),
+            [
+                "426 aborted before the data connection was made.",
+                "226 ABOR successful; the transfer was stopped.",
+            ],
+        )
+        self.assertEqual(self.ports.free, 2)
+
+
+class UploadTests(SessionTestCase):
+    """STOR through L{IUpload}: committed only when the client closed cleanly."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+        self.send(b"PASV")
+        self.channel = self.connect_data()
+        self.assertEqual(
+            self.send(b"STOR f"), ["125 Data connection already open, starting transfer"]
+        )
+        [self.upload] = self.shell.uploads
+
+    def end(self, reason: Failure) -> list[str]:
+        """The client's data connection ends for C{reason}; the replies."""
+        self.transport.clear()
+        self.channel.connectionLost(reason)
+        self.global_reactor.advance(0)
+        return self.replies()
+
+    def test_complete(self) -> None:
+        """A clean close commits what arrived, and the reply is 226."""
+        self.channel.dataReceived(b"hello")
+        self.assertEqual(self.end(Failure(ConnectionDone())), ["226 Transfer Complete."])
+        self.assertEqual((self.upload.data, self.upload.closed), (b"hello", True))
+
+    def test_cut_short(self) -> None:
+        """A lost connection aborts the upload, and the reply is 426."""
+        self.assertEqual(
+            self.end(Failure(ConnectionLost())),
+            ["426 data connection closed before the end; nothing was stored."],
+        )
+        self.assertFalse(self.upload.closed)
+        self.assertEqual(len(self.upload.aborted), 1)
+
+    def test_storage_error(self) -> None:
+        """When storage failed first, the reply is the one the upload gives for it."""
+        self.upload.failure = LocalError("/f: storage unavailable; try again later")
+        self.assertEqual(
+            self.end(Failure(ConnectionLost())), ["451 /f: storage unavailable; try again later"]
+        )
+        self.assertEqual(len(self.upload.aborted), 1)
+
+    def test_control_connection_lost(self) -> None:
+        """A lost control connection aborts the upload."""
+        self.protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(self.upload.aborted, ["control connection lost"])

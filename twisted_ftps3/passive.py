@@ -1,0 +1,274 @@
+# -*- test-case-name: tests.test_passive,tests.test_integration -*-
+"""
+Passive mode: how a session offers a data connection and which one it takes.
+
+PASV and EPSV take a port from the process's shared pool, listen on it for
+one TLS connection, and name it in the reply; which address PASV names comes
+from L{PassiveAddressMap}, by the client's address. The data connection that
+arrives is accepted only from the session's own client (or its CIDR group).
+
+The reply goes out as soon as the port listens: the session goes on serving
+commands while the client connects. A transfer command that comes first waits
+for the connection (L{PassiveMode.data_connection}); one that finds no port
+offered, or whose connection never came in time, is refused with 425.
+Active mode (PORT, EPRT) is not served.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+from twisted.protocols import ftp
+from twisted.python.failure import Failure
+
+from .config import CidrDomain
+from .data import DataChannel, DataChannelFactory, DataTLSFactory
+from .replies import (
+    ArgumentSyntaxError,
+    CannotOpenDataConnection,
+    ProtectionRequired,
+)
+from .tls import SessionTLS
+
+if TYPE_CHECKING:
+    from .protocol import FTPS3Factory
+
+log = Logger()
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def ip_address(host: str) -> IPAddress:
+    """C{host} as an address, an IPv4-mapped IPv6 one as the IPv4 one it maps."""
+    address = ipaddress.ip_address(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@dataclass(frozen=True)
+class PassiveAddressMap:
+    """
+    Which address a PASV reply names, by the client's address.
+
+    The first CIDR range that holds the client's address wins. Its domain is
+    resolved when the reply is made (so a DNS change needs no restart);
+    C{0.0.0.0} is passed on as it is, for clients that then reuse the
+    control connection's address. A client in no range is given the address
+    it reached the server on.
+    """
+
+    entries: tuple[CidrDomain, ...] = ()
+
+    def group(self, client: IPAddress) -> int | None:
+        """The index of the first range holding C{client}, if any."""
+        for index, entry in enumerate(self.entries):
+            if client.version == entry.network.version and client in entry.network:
+                return index
+        return None
+
+    def domain(self, client: IPAddress) -> str | None:
+        group = self.group(client)
+        return None if group is None else self.entries[group].domain
+
+    def same_group(self, control: IPAddress, data: IPAddress) -> bool:
+        """
+        Whether a data connection from C{data} may serve the session whose
+        control connection comes from C{control}: from the same CIDR group,
+        or, outside every group, from the same address.
+        """
+        group = self.group(control)
+        if group is None:
+            return control == data
+        return self.group(data) == group
+
+
+class PassiveMode:
+    """
+    The passive-mode half of an FTP session: PASV, EPSV, the refusal of
+    PORT and EPRT, and the data connection they lead to.
+
+    A mixin for L{twisted_ftps3.protocol.FTPS3}, which provides the
+    attributes declared here (most of them Twisted's C{FTP}'s own).
+    """
+
+    factory: FTPS3Factory
+    transport: Any
+    dtpFactory: DataChannelFactory | None
+    dtpInstance: DataChannel | None
+    dtpPort: IListeningPort | None
+    dtpTimeout: int
+    _epsvAll: bool
+    _protected: bool
+    _passive_port: int | None = None
+    _data_waiters: tuple[defer.Deferred[DataChannel], ...] = ()
+
+    client_address: str
+    reply: Any
+
+    # -- which connections ----------------------------------------------------
+
+    def data_peer_allowed(self, host: str) -> bool:
+        """Whether a data connection from C{host} may join this session."""
+        try:
+            return self.factory.addresses.same_group(
+                ip_address(self.client_address), ip_address(host)
+            )
+        except ValueError:
+            return False
+
+    def _require_protection(self) -> None:
+        if not self._protected:
+            raise ProtectionRequired(
+                "Data connections need PROT P (and PBSZ 0) first: they are always TLS."
+            )
+
+    # -- the commands -----------------------------------------------------------
+
+    def ftp_PASV(self) -> defer.Deferred[None]:
+        self._require_protection()
+        if self._epsvAll:
+            return defer.fail(ftp.BadCmdSequenceError("may not send PASV after EPSV ALL"))
+        return defer.ensureDeferred(self._passive())
+
+    def ftp_EPSV(self, protocol: str = "") -> Any:
+        self._require_protection()
+        argument = protocol.strip().upper()
+        if argument == "ALL":
+            # RFC 2428: from now on only EPSV sets up data connections.
+            self._epsvAll = True
+            return (ftp.EPSV_ALL_OK,)
+        if argument:
+            family = {"1": 4, "2": 6}.get(argument)
+            if family is None:
+                raise ArgumentSyntaxError("EPSV takes 1, 2 or ALL.")
+            if family != ip_address(self.transport.getHost().host).version:
+                raise ftp.UnsupportedNetworkProtocolError("1" if family == 6 else "2")
+        return defer.ensureDeferred(self._passive(extended=True))
+
+    def ftp_PORT(self, address: str) -> Any:
+        raise CannotOpenDataConnection("active mode is not served; use PASV.")
+
+    def ftp_EPRT(self, address: str) -> Any:
+        raise CannotOpenDataConnection("active mode is not served; use PASV.")
+
+    # -- offering a port ----------------------------------------------------------
+
+    async def _passive(self, *, extended: bool = False) -> None:
+        """
+        Listen for the data connection and say where. Done once the reply is
+        sent: the connection itself is awaited by the transfer that needs it.
+        """
+        # EPSV names only the port: the client reuses the control address.
+        host = None if extended else await self._passive_host()
+        if self.dtpFactory is not None:
+            self.cleanupDTP()
+        factory = DataChannelFactory(pi=self, reactor=self.factory.clock)
+        self.dtpPort = self._listen_passive(factory)
+        self.dtpFactory = factory
+        factory.setTimeout(self.dtpTimeout)
+        factory.deferred.addCallbacks(
+            self._data_connected,
+            self._no_data_connection,
+            callbackArgs=(factory,),
+            errbackArgs=(factory,),
+        )
+        if host is None:
+            self.reply(ftp.ENTERING_EPSV_MODE, self._passive_port)
+        else:
+            self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, self._passive_port))
+
+    async def _passive_host(self) -> str:
+        client = ip_address(self.client_address)
+        domain = self.factory.addresses.domain(client)
+        if domain is None:
+            local = ip_address(self.transport.getHost().host)
+            if local.version != 4:
+                raise ftp.PASVIPv6NotImplementedError()
+            return str(local)
+        try:
+            ipaddress.IPv4Address(domain)
+            return domain
+        except ValueError:
+            pass
+        try:
+            return await self.factory.resolve(domain)
+        except Exception as e:
+            log.warn("cannot resolve passive address {domain}: {error}", domain=domain, error=e)
+            raise CannotOpenDataConnection(f"cannot resolve the data address {domain}.") from e
+
+    def _listen_passive(self, factory: DataChannelFactory) -> IListeningPort:
+        tls = DataTLSFactory(SessionTLS.of(self.transport), factory)
+        for port in self.factory.ports.candidates():
+            try:
+                listening = self.factory.reactor.listenTCP(
+                    port, tls, interface=self._data_interface()
+                )
+            except CannotListenError:
+                self.factory.ports.release(port)
+                continue
+            self._passive_port = port
+            return listening
+        raise CannotOpenDataConnection("no passive port is free; try again shortly.")
+
+    def _data_interface(self) -> str:
+        """
+        Where passive ports listen: the configured address, or else every
+        address of the family the client reached the server over.
+        """
+        if self.factory.data_interface:
+            return self.factory.data_interface
+        return "::" if ip_address(self.transport.getHost().host).version == 6 else ""
+
+    # -- the connection that comes ------------------------------------------------
+
+    def data_connection(self) -> defer.Deferred[DataChannel]:
+        """
+        The data connection for the next transfer: at once if it is open,
+        once it arrives if a port is waiting for it, and a 425 if no port
+        was offered or its connection never came in time.
+        """
+        if self.dtpInstance is not None:
+            return defer.succeed(self.dtpInstance)
+        if self.dtpFactory is None:
+            return defer.fail(CannotOpenDataConnection("no data connection; send PASV first."))
+        waiter: defer.Deferred[DataChannel] = defer.Deferred()
+        self._data_waiters += (waiter,)
+        return waiter
+
+    def stop_waiting(self, error: Exception) -> None:
+        """Fail, with C{error}, every transfer still waiting for its data connection."""
+        waiters, self._data_waiters = self._data_waiters, ()
+        for waiter in waiters:
+            waiter.errback(Failure(error))
+
+    def _data_connected(self, _: object, factory: DataChannelFactory) -> None:
+        if factory is not self.dtpFactory or self.dtpInstance is None:
+            return
+        waiters, self._data_waiters = self._data_waiters, ()
+        for waiter in waiters:
+            waiter.callback(self.dtpInstance)
+
+    def _no_data_connection(self, failure: Failure, factory: DataChannelFactory) -> None:
+        failure.trap(ftp.PortConnectionError)
+        if factory is not self.dtpFactory:
+            return
+        # The client never connected: free the port now. A transfer waiting
+        # for it, or the next one, is refused for want of a data connection.
+        log.info("no data connection from {client} in time", client=self.client_address)
+        self.cleanupDTP()
+
+    def cleanupDTP(self) -> None:
+        """Stop listening, drop the data connection, give the port back."""
+        port, self._passive_port = self._passive_port, None
+        if self.dtpFactory is not None:
+            super().cleanupDTP()  # type: ignore[misc]
+        if port is not None:
+            self.factory.ports.release(port)
+        self.stop_waiting(CannotOpenDataConnection("no data connection arrived in time."))

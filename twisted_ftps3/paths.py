@@ -1,0 +1,183 @@
+# -*- test-case-name: tests.test_paths -*-
+"""
+The commands that act on names without a data connection, and how a
+command's path argument becomes the segments the shell takes.
+
+PWD, CWD, CDUP, MKD, RMD, DELE, RNFR and RNTO, SIZE, MDTM, MLST, STAT of a
+path, and MFMT, which is refused. A path holding NUL is refused with 553,
+like every other name that cannot be stored; one that climbs above the root
+is not found (550).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.protocols import ftp
+
+from . import facts
+from .listing import LIST_KEYS, list_line
+from .replies import ActionNotTaken, ArgumentSyntaxError, FileNameNotAllowed, display_path
+
+
+def quoted(segments: list[str]) -> str:
+    """The path in a 257 reply: in double quotes, each one inside doubled (RFC 959)."""
+    return '"' + display_path(segments).replace('"', '""') + '"'
+
+
+class PathCommands:
+    """
+    The name commands of an FTP session.
+
+    A mixin for L{twisted_ftps3.protocol.FTPS3}, which provides the
+    attributes declared here (most of them Twisted's C{FTP}'s own).
+    """
+
+    shell: Any
+    factory: Any
+    workingDirectory: list[str]
+    state: int
+    AUTHED: int
+    RENAMING: int
+    _facts: tuple[str, ...]
+
+    sendLine: Callable[[str], None]
+
+    # -- paths ------------------------------------------------------------------
+
+    def _segments(self, path: str, *, required: bool = True) -> list[str]:
+        """
+        The segments of C{path}, from the working directory: 501 if a path
+        is required and none is given, 553 for a name holding NUL, 550 for a
+        path above the root.
+        """
+        if required and not path.strip():
+            raise ArgumentSyntaxError("a path is required.")
+        if "\0" in path:
+            # Twisted's toSegments would call it an invalid path, which
+            # reads as "not found"; it is a name that cannot exist.
+            raise FileNameNotAllowed("names may not contain NUL.")
+        try:
+            return ftp.toSegments(self.workingDirectory, path)
+        except ftp.InvalidPath:
+            raise ftp.FileNotFoundError(path) from None
+
+    # -- the working directory ----------------------------------------------------
+
+    def ftp_PWD(self) -> None:
+        self.sendLine(f"257 {quoted(self.workingDirectory)} is the current directory.")
+        return None
+
+    def ftp_CWD(self, path: str) -> defer.Deferred[Any]:
+        # A blank path stays where it is, as in Twisted.
+        segments = self._segments(path, required=False)
+
+        def entered(_: Any) -> tuple[str]:
+            self.workingDirectory = segments
+            return (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+
+        return self.shell.access(segments).addCallback(entered)
+
+    def ftp_CDUP(self) -> Any:
+        if not self.workingDirectory:
+            return (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        return self.ftp_CWD("..")
+
+    # -- changes ----------------------------------------------------------------
+
+    def ftp_MKD(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path)
+
+        def created(_: Any) -> None:
+            self.sendLine(f"257 {quoted(segments)} created.")
+
+        return self.shell.makeDirectory(segments).addCallback(created)
+
+    def ftp_RMD(self, path: str = "") -> defer.Deferred[Any]:
+        return self.shell.removeDirectory(self._segments(path)).addCallback(
+            lambda _: (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        )
+
+    def ftp_DELE(self, path: str = "") -> defer.Deferred[Any]:
+        return self.shell.removeFile(self._segments(path)).addCallback(
+            lambda _: (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        )
+
+    def ftp_RNFR(self, path: str = "") -> Any:
+        self._segments(path)
+        self._fromName = path
+        self.state = self.RENAMING
+        return (ftp.REQ_FILE_ACTN_PENDING_FURTHER_INFO,)
+
+    def ftp_RNTO(self, path: str = "") -> Any:
+        # The path is optional here only so that a missing one also ends
+        # the rename, which the dispatcher's own 501 would not.
+        if not hasattr(self, "_fromName"):
+            raise ftp.BadCmdSequenceError("RNFR required before RNTO")
+        from_path = self._fromName
+        self.end_renaming()
+        if not path.strip():
+            raise ArgumentSyntaxError("a path is required.")
+        return self.shell.rename(self._segments(from_path), self._segments(path)).addCallback(
+            lambda _: (ftp.REQ_FILE_ACTN_COMPLETED_OK,)
+        )
+
+    def end_renaming(self) -> None:
+        """Forget the RNFR: the session serves every command again."""
+        self.state = self.AUTHED
+        del self._fromName
+
+    def ftp_MFMT(self, argument: str) -> None:
+        raise ActionNotTaken(
+            "Cannot set modification times: S3 sets LastModified itself when an object is written."
+        )
+
+    # -- facts --------------------------------------------------------------------
+
+    def ftp_SIZE(self, path: str = "") -> defer.Deferred[Any]:
+        return self._file_fact(path, "size", lambda size: str(size))
+
+    def ftp_MDTM(self, path: str = "") -> defer.Deferred[Any]:
+        return self._file_fact(
+            path, "modified", lambda mtime: time.strftime("%Y%m%d%H%M%S", time.gmtime(mtime))
+        )
+
+    def _file_fact(self, path: str, key: str, render: Callable[[Any], str]) -> defer.Deferred[Any]:
+        segments = self._segments(path)
+
+        def answer(values: list[Any]) -> tuple[str, str]:
+            directory, value = values
+            if directory:
+                raise ftp.IsADirectoryError(display_path(segments))
+            return ftp.FILE_STATUS, render(value)
+
+        return self.shell.stat(segments, ("directory", key)).addCallback(answer)
+
+    def ftp_MLST(self, path: str = "") -> defer.Deferred[Any]:
+        segments = self._segments(path, required=False)
+        where = display_path(segments)
+
+        def send(attributes: list[Any]) -> None:
+            line = facts.entry(where, where, attributes, self._facts)
+            self.sendLine(f"250-Listing {where}")
+            self.sendLine(" " + line)
+            self.sendLine("250 End")
+
+        return self.shell.stat(segments, facts.FACT_KEYS).addCallback(send)
+
+    def stat_path(self, path: str) -> defer.Deferred[Any]:
+        """STAT of a path: its listing, over the control connection (213)."""
+        segments = self._segments(path)
+        d = self.shell.list(segments, LIST_KEYS)
+
+        def send(entries: list[tuple[str, list[Any]]]) -> None:
+            now = self.factory.clock.seconds()
+            self.sendLine(f"213-Status of {display_path(segments)}:")
+            for name, attributes in entries:
+                self.sendLine(" " + list_line(name, attributes, now))
+            self.sendLine("213 End of status")
+
+        return d.addCallback(send)
