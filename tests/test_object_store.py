@@ -23,16 +23,12 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
-from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import RetryPolicy
 from twisted_ftps3.s3.interfaces import IObjectStore
@@ -40,6 +36,7 @@ from twisted_ftps3.s3.limits import MAX_PARTS, MIN_PART_SIZE
 from twisted_ftps3.s3.objects import ListPage, MultipartUploadEntry, ObjectInfo
 
 from .support.memory_store import MemoryObjectStore, md5_hex, multipart_etag
+from .support.moto_client import moto_client
 from .support.producers import RecordingConsumer
 from .support.s3server import s3_server
 
@@ -602,21 +599,12 @@ class S3ClientOverMotoTests(ObjectStoreTestsMixin, TestCase):
     async def make_store(self) -> S3Client:
         server = s3_server()
         self.server = server
-        pool = HTTPConnectionPool(reactor, persistent=True)
-        self.addCleanup(pool.closeCachedConnections)
-        endpoint = urlsplit(server.endpoint_url)
-        client = S3Client(
-            agent=Agent(reactor, pool=pool, connectTimeout=5),
-            credentials=StaticCredentialsProvider(
-                Credentials(server.access_key_id, server.secret_access_key)
-            ),
-            endpoint=(endpoint.scheme, endpoint.netloc),
-            bucket=f"contract-{uuid.uuid4().hex}",
-            region=server.region,
-            clock=reactor,
+        client = moto_client(
+            self,
+            server,
+            f"contract-{uuid.uuid4().hex}",
             # moto's 500s (see missing_upload) are retried: not for long.
             retry=RetryPolicy(first_delay=0.01),
-            timeout=30,
         )
         await client.create_bucket()
         return client
@@ -626,17 +614,8 @@ class S3ClientOverMotoTests(ObjectStoreTestsMixin, TestCase):
         The server really checks signatures: a wrong secret is refused with
         C{SignatureDoesNotMatch}, so every other test here was signed right.
         """
-        endpoint = urlsplit(self.server.endpoint_url)
-        pool = HTTPConnectionPool(reactor, persistent=False)
-        forged = S3Client(
-            agent=Agent(reactor, pool=pool),
-            credentials=StaticCredentialsProvider(
-                Credentials(self.server.access_key_id, "not-" + self.server.secret_access_key)
-            ),
-            endpoint=(endpoint.scheme, endpoint.netloc),
-            bucket=self.store.bucket,
-            region=self.server.region,
-            clock=reactor,
+        forged = moto_client(
+            self, self.server, self.store.bucket, secret="not-" + self.server.secret_access_key
         )
         error = await self.error_of(forged.put_object("k", b"x"))
         self.assertEqual((error.status, error.code), (403, "SignatureDoesNotMatch"))

@@ -19,26 +19,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.protocols import ftp
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3.interfaces import IDownload, IUpload
 from twisted_ftps3.locks import KeyLocks
 from twisted_ftps3.objectkeys import KeyMap
 from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
-from twisted_ftps3.s3.client import RetryPolicy, S3Client
-from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
+from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.errors import S3Error
+from twisted_ftps3.s3.http import RetryPolicy
 from twisted_ftps3.s3.interfaces import IObjectStore
 from twisted_ftps3.s3.limits import MIN_PART_SIZE
 from twisted_ftps3.s3.upload import UploadRegistry
 from twisted_ftps3.shell import S3Shell
 
 from .support.memory_store import MemoryObjectStore
+from .support.moto_client import moto_client
 from .support.producers import FakeProducer, RecordingConsumer
 from .support.s3server import S3Server, s3_server
 from .support.server import free_port
@@ -519,17 +518,7 @@ class MotoContract(ShellContractMixin):
         retry: RetryPolicy | None = None,
     ) -> S3Client:
         """An S3 client for C{bucket}, its connections closed when the test ends."""
-        pool = HTTPConnectionPool(reactor)
-        self.addCleanup(pool.closeCachedConnections)
-        return S3Client(
-            agent=Agent(reactor, pool=pool, connectTimeout=5),
-            credentials=StaticCredentialsProvider(Credentials(self.s3.access_key_id, secret)),
-            endpoint=("http", endpoint or self.s3.endpoint_url.removeprefix("http://")),
-            bucket=bucket,
-            region=self.s3.region,
-            clock=reactor,
-            retry=retry or RetryPolicy(),
-        )
+        return moto_client(self, self.s3, bucket, secret=secret, netloc=endpoint, retry=retry)
 
     def broken_store(self, kind: str) -> IObjectStore:
         bucket = self.store.bucket
