@@ -36,7 +36,7 @@ from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.http import IRetryPolicy, RetryPolicy
+from twisted_ftps3.s3.http import IRetryPolicy, RetryPolicy, S3Requester
 from twisted_ftps3.s3.interfaces import IObjectStore
 from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, copy_ranges
 from twisted_ftps3.s3.objects import ListPage, ObjectInfo
@@ -171,14 +171,16 @@ class ClientTestCase(SynchronousTestCase):
         self.clock = Clock()
         self.clock.advance(NOW)
         return S3Client(
-            agent=agent if agent is not None else self.agent,
-            credentials=StaticCredentialsProvider(CREDENTIALS),
-            endpoint=("https", HOST),
-            bucket=BUCKET,
-            region=REGION,
-            clock=self.clock,
-            retry=retry or RetryPolicy(),
-            **kw,
+            S3Requester(
+                agent=agent if agent is not None else self.agent,
+                credentials=StaticCredentialsProvider(CREDENTIALS),
+                endpoint=("https", HOST),
+                bucket=BUCKET,
+                region=REGION,
+                clock=self.clock,
+                retry=retry or RetryPolicy(),
+                **kw,
+            )
         )
 
     def call(self, coroutine: Any) -> Deferred[Any]:

@@ -35,6 +35,7 @@ from .config import load_settings
 from .s3.client import S3Client
 from .s3.credentials import Credentials, StaticCredentialsProvider
 from .s3.errors import S3Error
+from .s3.http import S3Requester
 
 HOST = "127.0.0.1"
 BUCKET = "ftps3-demo"
@@ -121,14 +122,16 @@ def demo_environment(directory: str, s3_url: str, password: str) -> dict[str, st
 async def create_bucket(reactor: Any, environ: Mapping[str, str]) -> None:
     s3 = load_settings(environ).s3
     client = S3Client(
-        agent=Agent(reactor),
-        credentials=StaticCredentialsProvider(
-            Credentials(s3.access_key_id or "", s3.secret_access_key or "")
-        ),
-        endpoint=s3.endpoint,
-        bucket=s3.bucket,
-        region=s3.region,
-        clock=reactor,
+        S3Requester(
+            agent=Agent(reactor),
+            credentials=StaticCredentialsProvider(
+                Credentials(s3.access_key_id or "", s3.secret_access_key or "")
+            ),
+            endpoint=s3.endpoint,
+            bucket=s3.bucket,
+            region=s3.region,
+            clock=reactor,
+        )
     )
     try:
         await client.create_bucket()

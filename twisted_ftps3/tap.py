@@ -53,6 +53,7 @@ from .ports import PassivePortPool
 from .protocol import FTPS3Factory
 from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
+from .s3.http import S3Requester
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
 from .tls import ServerTLS, load_tls
@@ -195,12 +196,14 @@ def _object_store(
         environ=environ,
     )
     client = S3Client(
-        agent=Agent(reactor, pool=pool, connectTimeout=10),
-        credentials=credentials,
-        endpoint=s3.endpoint,
-        bucket=s3.bucket,
-        region=s3.region,
-        clock=reactor,
+        S3Requester(
+            agent=Agent(reactor, pool=pool, connectTimeout=10),
+            credentials=credentials,
+            endpoint=s3.endpoint,
+            bucket=s3.bucket,
+            region=s3.region,
+            clock=reactor,
+        )
     )
     return client, pool
 

@@ -12,7 +12,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 
 from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
-from twisted_ftps3.s3.http import RetryPolicy
+from twisted_ftps3.s3.http import RetryPolicy, S3Requester
 
 from .s3server import S3Server
 
@@ -39,14 +39,16 @@ def moto_client(
     pool = HTTPConnectionPool(reactor, persistent=True)
     case.addCleanup(pool.closeCachedConnections)
     return S3Client(
-        agent=Agent(reactor, pool=pool, connectTimeout=5),
-        credentials=StaticCredentialsProvider(
-            Credentials(server.access_key_id, secret or server.secret_access_key)
-        ),
-        endpoint=("http", netloc or server.endpoint_url.removeprefix("http://")),
-        bucket=bucket,
-        region=server.region,
-        clock=reactor,
-        retry=retry or RetryPolicy(),
-        timeout=timeout,
+        S3Requester(
+            agent=Agent(reactor, pool=pool, connectTimeout=5),
+            credentials=StaticCredentialsProvider(
+                Credentials(server.access_key_id, secret or server.secret_access_key)
+            ),
+            endpoint=("http", netloc or server.endpoint_url.removeprefix("http://")),
+            bucket=bucket,
+            region=server.region,
+            clock=reactor,
+            retry=retry or RetryPolicy(),
+            timeout=timeout,
+        )
     )

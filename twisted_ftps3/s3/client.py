@@ -18,14 +18,12 @@ from collections.abc import AsyncIterator, Sequence
 from email.utils import parsedate_to_datetime
 from xml.sax.saxutils import escape
 
-from twisted.internet.interfaces import IConsumer, IReactorTime
-from twisted.web.iweb import IAgent
+from twisted.internet.interfaces import IConsumer
 from zope.interface import implementer
 
 from .bodies import PartBody
-from .credentials import ICredentialsProvider
 from .errors import S3Error
-from .http import DEFAULT_RETRY, NO_RETRY, IRetryPolicy, S3Requester, logged
+from .http import NO_RETRY, S3Requester, logged
 from .interfaces import IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
@@ -46,38 +44,17 @@ __all__ = ["S3Client"]
 @implementer(IObjectStore)
 class S3Client:
     """
-    One bucket of an S3-compatible store, reached through an injected
-    L{IAgent}.
+    One bucket of an S3-compatible store, reached through an
+    L{S3Requester}, which holds the agent, the credentials, the clock and
+    the retry policy.
 
     Keys are paths inside the bucket without a leading slash.
-
-    @param retry: when a failed call is tried again; CompleteMultipartUpload
-        never is, as a second completion could fail after the first worked.
-    @param timeout: seconds one attempt may take, on C{clock}.
+    CompleteMultipartUpload is never retried, as a second completion could
+    fail after the first worked.
     """
 
-    def __init__(
-        self,
-        *,
-        agent: IAgent,
-        credentials: ICredentialsProvider,
-        endpoint: tuple[str, str],
-        bucket: str,
-        region: str,
-        clock: IReactorTime,
-        retry: IRetryPolicy = DEFAULT_RETRY,
-        timeout: float = 120.0,
-    ) -> None:
-        self._http = S3Requester(
-            agent=agent,
-            credentials=credentials,
-            endpoint=endpoint,
-            bucket=bucket,
-            region=region,
-            clock=clock,
-            retry=retry,
-            timeout=timeout,
-        )
+    def __init__(self, requester: S3Requester) -> None:
+        self._http = requester
 
     @property
     def bucket(self) -> str:

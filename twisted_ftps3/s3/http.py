@@ -111,8 +111,8 @@ class S3Requester:
         bucket: str,
         region: str,
         clock: IReactorTime,
-        retry: IRetryPolicy,
-        timeout: float,
+        retry: IRetryPolicy = DEFAULT_RETRY,
+        timeout: float = 120.0,
     ) -> None:
         self._agent = agent
         self._credentials = credentials

@@ -214,6 +214,22 @@ def _amz_date(now: datetime.datetime) -> str:
     return now.astimezone(datetime.timezone.utc).strftime(_AMZ_DATE_FORMAT)
 
 
+def _caller_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """
+    The caller's headers with lower-case names, refusing one given twice or one
+    that L{sign} sets itself.
+    """
+    lowered_headers: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in _RESERVED_HEADERS:
+            raise ValueError(f"sign() sets the {lowered!r} header itself")
+        if lowered in lowered_headers:
+            raise ValueError(f"header {lowered!r} given more than once")
+        lowered_headers[lowered] = value
+    return lowered_headers
+
+
 def sign(
     *,
     method: str,
@@ -253,15 +269,7 @@ def sign(
     """
     if not path.startswith("/"):
         raise ValueError(f"path must be absolute, got {path!r}")
-    to_send: dict[str, str] = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered in _RESERVED_HEADERS:
-            raise ValueError(f"sign() sets the {lowered!r} header itself")
-        if lowered in to_send:
-            raise ValueError(f"header {lowered!r} given more than once")
-        to_send[lowered] = value
-
+    to_send = _caller_headers(headers)
     amz_date = _amz_date(now)
     to_send["host"] = host
     to_send["x-amz-date"] = amz_date
