@@ -23,12 +23,13 @@ import twisted.internet
 from OpenSSL import SSL, crypto
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
+from twisted.internet.interfaces import IConsumer, IHandshakeListener, IPushProducer, ITransport
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer, providedBy
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3.data import (
     DataChannel,
@@ -357,6 +358,10 @@ class TicketTests(DataLinkTestCase):
     TLS 1.3 session tickets on a data connection are held back until the
     server sends data or closes.
     """
+
+    def test_handshake_listener(self) -> None:
+        """A data channel hears of its TLS handshake's end (IHandshakeListener)."""
+        self.assertTrue(verifyObject(IHandshakeListener, self.link().channel))
 
     def test_control_session_resumes(self) -> None:
         """

@@ -12,10 +12,12 @@ from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactor
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3 import listen
 from twisted_ftps3.listen import IPv6OnlyServerEndpoint, host_has_ipv6, server_endpoints
@@ -25,6 +27,10 @@ from .support.server import ipv6_loopback
 
 class ServerEndpointsTests(SynchronousTestCase):
     """The endpoints for a bind address, or for none."""
+
+    def test_ipv6_only_interface(self) -> None:
+        """The IPv6-only endpoint is a stream server endpoint."""
+        self.assertTrue(verifyObject(IStreamServerEndpoint, IPv6OnlyServerEndpoint(None, 0)))
 
     def test_ipv4_address(self) -> None:
         """A named IPv4 address is the only place listened on."""

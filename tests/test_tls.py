@@ -12,8 +12,10 @@ import os
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from OpenSSL import SSL
+from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.internet.ssl import CertificateOptions, TLSVersion
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3.config import ConfigError
 from twisted_ftps3.selfsigned import certificate_pem, key_pem, make_certificate, new_key
@@ -278,6 +280,13 @@ class ServerTLSTests(TLSFilesTestCase):
             self.write("server.crt", certificate_pem(self.certificate)),
             self.write("server.key", key_pem(self.key)),
         )
+
+    def test_interface(self) -> None:
+        """L{ServerTLS} and the L{SessionTLS} of a control connection create server connections."""
+        self.assertTrue(verifyObject(IOpenSSLServerConnectionCreator, self.tls))
+        control = self.tls.serverConnectionForTLS(object())
+        session = SessionTLS.of(ControlTransport(control))
+        self.assertTrue(verifyObject(IOpenSSLServerConnectionCreator, session))
 
     def test_context_per_connection(self) -> None:
         """Each control connection gets a context of its own, not a shared one."""
