@@ -355,6 +355,31 @@ class ProxyTests(TestCase):
 
         await deferToThread(calls)
 
+    async def test_wrong_parts_and_lost_answer(self) -> None:
+        """A completion can lose its last part and its answer: moto completed it anyway."""
+        self.proxy.add("drop_last_part", operations={"CompleteMultipartUpload"})
+        self.proxy.add("lose_answer", operations={"CompleteMultipartUpload"})
+
+        def calls() -> None:
+            upload, parts, first = self._multipart(self.direct)
+            with self.assertRaises(botocore.exceptions.ConnectionClosedError):
+                self._complete(upload, parts)
+            head = self.direct.head_object(Bucket=self.bucket, Key="m")
+            self.assertEqual(head["ContentLength"], len(first))
+
+        await deferToThread(calls)
+
+    async def test_one_answering_fault(self) -> None:
+        """When two faults that answer both could strike, the first added wins."""
+        self.proxy.add("slow_down", operations={"HeadBucket"})
+        self.proxy.add("reset", operations={"HeadBucket"})
+
+        def calls() -> None:
+            self.assertEqual(self.error_code(self.client.head_bucket, Bucket=self.bucket), "503")
+
+        await deferToThread(calls)
+        self.assertEqual((self.proxy.count("slow_down"), self.proxy.count("reset")), (1, 0))
+
     async def test_error_in_ok(self) -> None:
         """A 200 whose body is an error reads as that error to boto3."""
         self.proxy.add("error_in_ok", operations={"CompleteMultipartUpload"})

@@ -25,7 +25,11 @@ S3's bad days on the requests a test picks:
 Each fault takes a share of the requests it could apply to (drawn from a
 seeded random, so a run can be repeated), the S3 operations it is aimed at
 (see L{tests.support.s3operations}), and optionally a limit on how often it
-strikes. L{FaultProxy.counts} says what the proxy did to which operation.
+strikes. Of the faults that answer instead of S3 (the first four), the
+first added that strikes a request wins; C{drop_last_part} and
+C{lose_answer} can strike it as well, so that a completion with the wrong
+parts can also lose its answer. L{FaultProxy.counts} says what the proxy
+did to which operation.
 
 It runs in the test's own reactor. Each client connection gets one
 connection to moto at a time; a request is read whole before it is
@@ -68,6 +72,10 @@ ACTIONS = (
     "drop_last_part",
     "error_in_ok",
 )
+
+#: The faults that answer (or reset) instead of forwarding; the others,
+#: C{drop_last_part} and C{lose_answer}, can strike the same request together.
+_ANSWERING = frozenset({"slow_down", "reset", "forge_complete", "error_in_ok"})
 
 
 @dataclass
@@ -119,6 +127,22 @@ def _reset(transport: Any) -> None:
     except (AttributeError, OSError):
         pass
     transport.abortConnection()
+
+
+def _made_up_answer(actions: Collection[str], request: Message) -> bytes | None:
+    """The answer the proxy sends instead of S3's, if C{actions} make one up."""
+    head = request.method == b"HEAD"
+    if "slow_down" in actions:
+        return s3_error_answer(
+            503, "Slow Down", "SlowDown", "Please reduce your request rate.", head=head
+        )
+    if "error_in_ok" in actions:
+        return s3_error_answer(
+            200, "OK", "InternalError", "We encountered an internal error.", head=head
+        )
+    if "forge_complete" in actions:
+        return forged_completion(request)
+    return None
 
 
 def _cancelled_by_stop(failure: Failure) -> None:
@@ -202,31 +226,20 @@ class _Downstream(Protocol):
         headers = {name.decode().lower(): value.decode() for name, value in request.headers}
         operation = operation_name(request.method.decode(), request.target.decode(), headers)
         await self._proxy._delay(operation)
-        action = self._proxy._choose(operation)
-        if action is not None:
+        actions = self._proxy._choose(operation)
+        for action in actions:
             self._proxy.counts[(action, operation)] += 1
-        head = request.method == b"HEAD"
-        if action == "slow_down":
-            self._write(
-                s3_error_answer(
-                    503, "Slow Down", "SlowDown", "Please reduce your request rate.", head=head
-                )
-            )
-        elif action == "error_in_ok":
-            self._write(
-                s3_error_answer(
-                    200, "OK", "InternalError", "We encountered an internal error.", head=head
-                )
-            )
-        elif action == "forge_complete":
-            self._write(forged_completion(request))
-        elif action == "reset":
+        made_up = _made_up_answer(actions, request)
+        if made_up is not None:
+            self._write(made_up)
+        elif "reset" in actions:
             self.reset()
+            return
         else:
-            raw = without_last_part(request) if action == "drop_last_part" else request.raw
+            raw = without_last_part(request) if "drop_last_part" in actions else request.raw
             answer = await self._forward(raw, request.method)
             self._proxy.counts[("forwarded", operation)] += 1
-            if action == "lose_answer":
+            if "lose_answer" in actions:
                 self.reset()
                 return
             if answer.framed_by_close:
@@ -361,11 +374,20 @@ class FaultProxy:
             if done == action and operation in (None, to)
         )
 
-    def _choose(self, operation: str) -> str | None:
+    def _choose(self, operation: str) -> set[str]:
+        """
+        The actions of the faults that strike a request: at most one that
+        answers instead of S3 (the first in the order they were added), and
+        any that change the request or lose its answer.
+        """
+        chosen: set[str] = set()
         for fault in self.faults:
+            answering = fault.action in _ANSWERING
+            if answering and chosen & _ANSWERING:
+                continue
             if fault.strikes(operation, self._random):
-                return fault.action
-        return None
+                chosen.add(fault.action)
+        return chosen
 
     async def _delay(self, operation: str) -> None:
         for latency in self.latencies:
