@@ -227,6 +227,9 @@ class _Downstream(Protocol):
         operation = operation_name(request.method.decode(), request.target.decode(), headers)
         await self._proxy._delay(operation)
         actions = self._proxy._choose(operation)
+        if actions & _ANSWERING:
+            # S3 never sees the request: nothing to rewrite, no answer to lose.
+            actions &= _ANSWERING
         for action in actions:
             self._proxy.counts[(action, operation)] += 1
         made_up = _made_up_answer(actions, request)
