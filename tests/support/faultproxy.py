@@ -218,7 +218,8 @@ class _Downstream(Protocol):
         ensureDeferred(self._serve(self._queue.popleft())).addErrback(self._failed)
 
     def _failed(self, failure: Failure) -> None:
-        if not failure.check(CancelledError):
+        # A client that left, or a proxy that stopped, broke the relay itself.
+        if not failure.check(CancelledError) and not self.gone:
             self._proxy.counts[("upstream_failed", "-")] += 1
         self.reset()
 
