@@ -413,8 +413,10 @@ class ProxyTests(TestCase):
 
         def during() -> None:
             # Reset as the connection is made or as the request goes: either way, no answer.
-            with self.assertRaises(_DROPPED):
-                self.client.head_bucket(Bucket=self.bucket)
+            # The first call may find its kept-alive connection reset; the second connects.
+            for _ in range(2):
+                with self.assertRaises(_DROPPED):
+                    self.client.head_bucket(Bucket=self.bucket)
 
         await deferToThread(during)
         await over
