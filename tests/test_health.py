@@ -8,6 +8,7 @@ rendering and the status line are all the real thing, without a socket.
 
 from __future__ import annotations
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
@@ -84,12 +85,12 @@ class DrainingTests(SynchronousTestCase):
 
     def test_running(self) -> None:
         """Before the drain, the health check of a server with a drain is a 200."""
-        response = Response(b"GET", b"/health", Drain())
+        response = Response(b"GET", b"/health", Drain(Clock()))
         self.assertEqual((response.code, response.body), (200, b"OK\n"))
 
     def test_draining(self) -> None:
         """While draining, C{GET /health} is a 503 saying so, not to be cached."""
-        drain = Drain()
+        drain = Drain(Clock())
         drain.begin()
         response = Response(b"GET", b"/health", drain)
         self.assertEqual((response.code, response.body), (503, b"draining\n"))
@@ -98,7 +99,7 @@ class DrainingTests(SynchronousTestCase):
 
     def test_draining_head(self) -> None:
         """C{HEAD /health} is a 503 too, without a body."""
-        drain = Drain()
+        drain = Drain(Clock())
         drain.begin()
         response = Response(b"HEAD", b"/health", drain)
         self.assertEqual((response.code, response.body), (503, b""))

@@ -12,8 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from typing import Any
 
 from twisted.internet.testing import MemoryReactorClock
@@ -30,8 +28,7 @@ from .support.clients import ImplicitFTPS, tls_certificate
 from .support.environment import MINIMAL, child_process, environment
 from .support.s3server import s3_server
 from .support.server import free_port, free_port_range, loopback_environment
-
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+from .support.twistd import TWISTD, serving, wait_for_health
 
 
 def _twistd(environ: dict[str, str], *args: str, timeout: float = 60) -> Any:
@@ -267,29 +264,6 @@ class ConfigurationErrorTests(TestCase):
         return deferToThread(check)
 
 
-def _serving(environ: dict[str, str]) -> subprocess.Popen[bytes]:
-    """C{twistd -n ftps3} started in its own process, its output in one pipe."""
-    return subprocess.Popen(
-        [*TWISTD, "-n", "--pidfile=", "ftps3"],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.read() == b"OK\n":
-                    return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise
-        time.sleep(0.2)
-
-
 class TwistdTests(TestCase):
     """C{twistd -n ftps3} serves, and stops on SIGTERM."""
 
@@ -311,10 +285,10 @@ class TwistdTests(TestCase):
         health = environ["HEALTHCHECK_PORT"]
 
         def run() -> None:
-            process = _serving(environ)
+            process = serving(environ)
             try:
-                _wait_for_health(f"http://127.0.0.1:{health}/health", process)
-                _wait_for_health(f"http://[::1]:{health}/health", process)
+                wait_for_health(f"http://127.0.0.1:{health}/health", process)
+                wait_for_health(f"http://[::1]:{health}/health", process)
                 for host in ("127.0.0.1", "::1"):
                     ftp = ImplicitFTPS(cafile=environ["FTP_TLS_CERTIFICATE_FILE"], timeout=10)
                     greeting = ftp.connect(host, int(environ["FTP_COMMAND_PORT"]))
@@ -339,9 +313,9 @@ class TwistdTests(TestCase):
         url = f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health"
 
         def run() -> None:
-            process = _serving(environ)
+            process = serving(environ)
             try:
-                _wait_for_health(url, process)
+                wait_for_health(url, process)
                 process.send_signal(signal.SIGTERM)
                 output, _ = process.communicate(timeout=30)
                 # twistd re-raises the signal it stopped for, to exit as killed by it.

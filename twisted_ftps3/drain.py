@@ -39,10 +39,14 @@ class Drain:
 
     Every session of every listener shares one. A transfer is L{track}ed
     from its command to its final reply.
+
+    @param clock: the last transfer's end is told on its next turn, so that
+        its final reply (226, or 426) has gone out by then.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: IReactorTime) -> None:
         self.draining = False
+        self._clock = clock
         self._transfers: set[defer.Deferred[Any]] = set()
         self._settled: list[defer.Deferred[None]] = []
 
@@ -63,13 +67,18 @@ class Drain:
 
         def ended(result: Any) -> Any:
             self._transfers.discard(transfer)
-            if not self._transfers:
-                waiters, self._settled = self._settled, []
-                for waiter in waiters:
-                    waiter.callback(None)
+            if not self._transfers and self._settled:
+                # The reply is added to the transfer after this: tell once it is sent.
+                self._clock.callLater(0, self._tell_settled)
             return result
 
         transfer.addBoth(ended)
+
+    def _tell_settled(self) -> None:
+        if not self._transfers:
+            waiters, self._settled = self._settled, []
+            for waiter in waiters:
+                waiter.callback(None)
 
     def settled(self) -> defer.Deferred[None]:
         """Fire once no transfer is in progress: at once if none is."""

@@ -376,7 +376,7 @@ class FTPS3Factory(ftp.FTPFactory):
         self.implicit = implicit
         self.require_session_reuse = require_session_reuse
         self.timeouts = timeouts
-        self.drain = Drain() if drain is None else drain
+        self.drain = Drain(clock) if drain is None else drain
         self.sessions: set[FTPS3] = set()
 
     def buildProtocol(self, addr: IAddress) -> _Session | None:

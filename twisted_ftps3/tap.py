@@ -341,7 +341,7 @@ def build_service(
     tls = load_tls(settings.tls.certificate_file, settings.tls.key_file)
     client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
     portal, uploads = _portal(client, settings.s3, settings.limits, settings.users)
-    drain = Drain()
+    drain = Drain(reactor)
     listeners = _listeners(
         portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor, drain
     )
