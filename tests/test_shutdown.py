@@ -84,7 +84,7 @@ class ShutdownTestCase(TestCase):
         return [entry["Key"] for entry in listing.get("Contents", [])]
 
     def upload(self, size: int, rate: str) -> tuple[subprocess.Popen[bytes], bytes]:
-        """Start curl uploading C{size} random bytes to /slow.bin at C{rate}; its process and bytes."""
+        """Start curl sending C{size} random bytes to /slow.bin at C{rate}: its process, the bytes."""
         data = os.urandom(size)
         source = os.path.join(self.directory, "slow.bin")
         with open(source, "wb") as f:
@@ -127,7 +127,7 @@ class ShutdownTestCase(TestCase):
         return deferToThread(run)
 
     def stopped(self, process: subprocess.Popen[bytes], within: float) -> bytes:
-        """The server's output, once it has exited, within C{within} seconds; it must exit cleanly."""
+        """The server's output once it has exited, cleanly, within C{within} seconds."""
         output, _ = process.communicate(timeout=within)
         self.assertIn(process.returncode, (0, -signal.SIGTERM), output)
         self.assertIn(b"Server Shut Down.", output)
