@@ -84,7 +84,7 @@ class ShutdownTestCase(TestCase):
         return [entry["Key"] for entry in listing.get("Contents", [])]
 
     def upload(self, size: int, rate: str) -> tuple[subprocess.Popen[bytes], bytes]:
-        """Start curl sending C{size} random bytes to /slow.bin at C{rate}: its process, the bytes."""
+        """curl sending C{size} random bytes to /slow.bin at C{rate}: its process, the bytes."""
         data = os.urandom(size)
         source = os.path.join(self.directory, "slow.bin")
         with open(source, "wb") as f:
