@@ -189,9 +189,11 @@ class EndSessionsTests(SessionTestCase):
         self.transport.clear()
         self.successResultOf(self.end())
         for transport in (first, self.transport):
-            self.assertTrue(transport.value().endswith(
-                b"421 The server is shutting down; closing the connection.\r\n"
-            ))
+            self.assertTrue(
+                transport.value().endswith(
+                    b"421 The server is shutting down; closing the connection.\r\n"
+                )
+            )
             self.assertTrue(transport.disconnecting)
 
     def test_transfer_aborted(self) -> None:
