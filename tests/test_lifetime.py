@@ -10,7 +10,9 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IHandshakeListener
 from twisted.python.failure import Failure
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3.lifetime import ABORT_WAIT, CLOSE_WAIT, NEW_WORK, end_sessions
 from twisted_ftps3.protocol import FTPS3
@@ -30,6 +32,10 @@ class StartingTLS(ControlTransport):
 
 class HandshakeBoundTests(SessionTestCase):
     """A control connection whose TLS handshake does not end in time is aborted."""
+
+    def test_wrapper_listens(self) -> None:
+        """What TLS wraps, the factory's wrapper of the session, hears of the handshake."""
+        self.assertTrue(verifyObject(IHandshakeListener, self.wrapper))
 
     def test_implicit_never_handshakes(self) -> None:
         """On the implicit port, no handshake within 30 s aborts the connection."""
@@ -160,6 +166,8 @@ class DrainingTests(SessionTestCase):
         self.connect()
         self.assertEqual(self.replies(), ["421 The server is shutting down; try again shortly."])
         self.assertTrue(self.transport.disconnecting)
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertNotIn(self.protocol, self.factory.sessions)
 
     def test_transfer_in_progress_goes_on(self) -> None:
         """An upload that started before the drain goes on, and ends with 226."""

@@ -175,6 +175,24 @@ class DeadPeerTests(ServerTestCase):
 
         return deferToThread(run)
 
+    def test_sessions_outlast_bounds(self) -> Any:
+        """
+        Sessions that finished their handshake and logged in, on either
+        port, are served past the handshake and login bounds.
+        """
+
+        def run() -> None:
+            implicit, explicit = self.connect(), self.explicit()
+            try:
+                time.sleep(2.5)
+                for ftp in (implicit, explicit):
+                    self.assertTrue(ftp.voidcmd("NOOP").startswith("200"))
+            finally:
+                implicit.close()
+                explicit.close()
+
+        return deferToThread(run)
+
     def test_no_login(self) -> Any:
         """A client that finishes its handshake but never logs in is told 421 and closed."""
 

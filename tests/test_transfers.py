@@ -15,7 +15,9 @@ from typing import Any
 from twisted.internet import defer
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
+from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from twisted_ftps3.interfaces import IDownload
 from twisted_ftps3.replies import LocalError
@@ -308,6 +310,7 @@ class DataIdleTests(SessionTestCase):
         producer, its buffer full) is aborted 300 s later: 426.
         """
         download = self.retrieve()
+        self.assertTrue(verifyObject(IPushProducer, self.channel.transport.producer))
         self.channel.transport.producer.pauseProducing()
         self.assertEqual(download.producer.events, ["pause"])
         self.clock.advance(299)
