@@ -209,26 +209,28 @@ class DeadPeerTests(ServerTestCase):
 
         return deferToThread(run)
 
+    def idle_transfer(self, command: str, data: bytes = b"") -> str:
+        """Start C{command}, send C{data} and then nothing: the reply that ends the transfer."""
+        ftp = self.connect()
+        conn, _ = ftp.ntransfercmd(command)
+        try:
+            conn.sendall(data)
+            with self.assertRaises(ftplib.error_temp) as reply:
+                ftp.getresp()
+            return str(reply.exception)
+        finally:
+            conn.close()
+            ftp.close()
+
     def test_stalled_upload(self) -> Any:
         """
         An upload whose client stops sending halfway is aborted after the
         idle bound: 426, and neither an object nor a multipart upload stays.
         """
 
-        def run() -> None:
-            ftp = self.connect()
-            conn, _ = ftp.ntransfercmd("STOR stalled.bin")
-            try:
-                conn.sendall(os.urandom(6 * MiB))
-                with self.assertRaises(ftplib.error_temp) as reply:
-                    ftp.getresp()
-                self.assertIn("426 no data moved for 2 seconds", str(reply.exception))
-            finally:
-                conn.close()
-                ftp.close()
-
         async def check() -> None:
-            await deferToThread(run)
+            reply = await deferToThread(self.idle_transfer, "STOR stalled.bin", os.urandom(6 * MiB))
+            self.assertIn("426 no data moved for 2 seconds", reply)
             await self._wait_for(lambda: not self.open_uploads(), "the upload to be aborted")
             self.assertEqual(self.keys(), [])
 
@@ -238,18 +240,11 @@ class DeadPeerTests(ServerTestCase):
         """A download whose client stops reading is aborted after the idle bound: 426."""
         self.boto.put_object(Bucket=self.bucket, Key="big.bin", Body=os.urandom(32 * MiB))
 
-        def run() -> None:
-            ftp = self.connect()
-            conn, _ = ftp.ntransfercmd("RETR big.bin")
-            try:
-                with self.assertRaises(ftplib.error_temp) as reply:
-                    ftp.getresp()
-                self.assertIn("426 no data moved for 2 seconds", str(reply.exception))
-            finally:
-                conn.close()
-                ftp.close()
+        async def check() -> None:
+            reply = await deferToThread(self.idle_transfer, "RETR big.bin")
+            self.assertIn("426 no data moved for 2 seconds", reply)
 
-        return deferToThread(run)
+        return ensureDeferred(check())
 
     def test_data_connection_without_handshake(self) -> Any:
         """A data connection that never starts TLS is closed, and its transfer gets 425."""

@@ -193,23 +193,25 @@ class DataChannel(ftp.DTP):
 
     def _handshake_expired(self) -> None:
         seconds = self._handshake.seconds
-        log.info(
-            "no TLS handshake on a data connection from {client} within {seconds} s: closing",
-            client=self.pi.client_address,
-            seconds=seconds,
+        self._expired(
+            "no TLS handshake",
+            CannotOpenDataConnection(f"no TLS handshake within {seconds:g} seconds."),
         )
-        self.refuse(CannotOpenDataConnection(f"no TLS handshake within {seconds:g} seconds."))
 
     def _idle_expired(self) -> None:
         seconds = self._idle.seconds
+        self._expired(
+            f"nothing moved for {seconds:g} s",
+            TransferAborted(f"no data moved for {seconds:g} seconds; the transfer was aborted."),
+        )
+
+    def _expired(self, what: str, reply: Exception) -> None:
         log.info(
-            "nothing moved on the data connection from {client} for {seconds} s: aborting",
+            "data connection from {client}: {what}; aborting it",
             client=self.pi.client_address,
-            seconds=seconds,
+            what=what,
         )
-        self.refuse(
-            TransferAborted(f"no data moved for {seconds:g} seconds; the transfer was aborted.")
-        )
+        self.refuse(reply)
 
     def refuse(self, reply: Exception) -> None:
         """End the connection; C{reply} is what its transfer answers."""
