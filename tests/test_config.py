@@ -1329,3 +1329,36 @@ class SessionReuseTests(ConfigTestCase):
             "FTP_TLS_REQUIRE_SESSION_REUSE", FTP_TLS_REQUIRE_SESSION_REUSE="maybe"
         )
         self.assertIn("'maybe'", error.problem)
+
+
+class ShutdownAndTimeoutTests(ConfigTestCase):
+    """
+    C{FTP_SHUTDOWN_GRACE_SECONDS} and the bounds on slow and dead peers:
+    whole seconds, with defaults under the 30 s that ECS and Kubernetes
+    give a stopping container, and a handshake, login and idle bound.
+    """
+
+    VARIABLES = {
+        "FTP_SHUTDOWN_GRACE_SECONDS": ("shutdown_grace_seconds", 25, 0, 3600),
+        "FTP_TLS_HANDSHAKE_TIMEOUT_SECONDS": ("tls_handshake_timeout_seconds", 30, 1, 3600),
+        "FTP_DATA_IDLE_TIMEOUT_SECONDS": ("data_idle_timeout_seconds", 300, 1, 86400),
+        "FTP_LOGIN_TIMEOUT_SECONDS": ("login_timeout_seconds", 60, 1, 3600),
+    }
+
+    def test_defaults(self) -> None:
+        """By default: 25 s of grace, 30 s to handshake, 5 minutes idle, 60 s to log in."""
+        ftp = load().ftp
+        for name, (field, default, _, _) in self.VARIABLES.items():
+            self.assertEqual(getattr(ftp, field), default, name)
+
+    def test_given(self) -> None:
+        """Each takes any whole number of seconds in its range, its bounds included."""
+        for name, (field, _, low, high) in self.VARIABLES.items():
+            for value in (low, high, 7):
+                self.assertEqual(getattr(load(**{name: str(value)}).ftp, field), value, name)
+
+    def test_out_of_range(self) -> None:
+        """Below or above its range, a fraction or a word is rejected, naming the variable."""
+        for name, (_, _, low, high) in self.VARIABLES.items():
+            for text in (str(low - 1), str(high + 1), "1.5", "soon"):
+                self.assertRejected(name, **{name: text})

@@ -101,6 +101,12 @@ class CannotOpenDataConnection(_Reply):
     code = "425"
 
 
+class ServiceClosing(_Reply):
+    """421: the server is shutting down, or closing this connection, and takes nothing new."""
+
+    code = "421"
+
+
 #: A CR that is not yet followed by the NUL that keeps it from ending a line.
 _LONE_CR = re.compile("\r(?!\0)")
 

@@ -157,6 +157,39 @@ SETTINGS: tuple[Setting, ...] = (
         default=8022,
     ),
     Setting(
+        "FTP_SHUTDOWN_GRACE_SECONDS",
+        "ftp.shutdown_grace_seconds",
+        parsers.integer(0, 3600),
+        "On SIGTERM, how many seconds transfers in progress may take to finish before "
+        "they are aborted; new sessions and transfers get 421 meanwhile (default {default}, "
+        "under the 30 seconds ECS and Kubernetes allow).",
+        default=25,
+    ),
+    Setting(
+        "FTP_TLS_HANDSHAKE_TIMEOUT_SECONDS",
+        "ftp.tls_handshake_timeout_seconds",
+        parsers.integer(1, 3600),
+        "How many seconds a TLS handshake may take before its connection is closed, on "
+        "the implicit port, after AUTH TLS and on data connections (default {default}).",
+        default=30,
+    ),
+    Setting(
+        "FTP_DATA_IDLE_TIMEOUT_SECONDS",
+        "ftp.data_idle_timeout_seconds",
+        parsers.integer(1, 86400),
+        "How many seconds a data connection may move nothing while the server waits on "
+        "its client before the transfer is aborted with 426 (default {default}).",
+        default=300,
+    ),
+    Setting(
+        "FTP_LOGIN_TIMEOUT_SECONDS",
+        "ftp.login_timeout_seconds",
+        parsers.integer(1, 3600),
+        "How many seconds a control connection may stay open without logging in before "
+        "it is closed with 421 (default {default}).",
+        default=60,
+    ),
+    Setting(
         "FTP_TLS_CERTIFICATE_FILE",
         "tls.certificate_file",
         parsers.text,

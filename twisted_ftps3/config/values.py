@@ -109,6 +109,14 @@ class FTPSettings:
     data_ports_count: int
     cidr_to_domains: tuple[CidrDomain, ...]
     healthcheck_port: int
+    #: How long a shutdown lets transfers in progress finish (SIGTERM).
+    shutdown_grace_seconds: int = 25
+    #: How long a TLS handshake may take, on control and data connections.
+    tls_handshake_timeout_seconds: int = 30
+    #: How long a data connection may move nothing while the server waits on its client.
+    data_idle_timeout_seconds: int = 300
+    #: How long a control connection may stay open without logging in.
+    login_timeout_seconds: int = 60
 
     @property
     def data_ports(self) -> range:
