@@ -36,9 +36,17 @@ from zope.interface import implementer
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.interfaces import IObjectStore
+from twisted_ftps3.s3.interfaces import IAbortRetrier, IObjectStore
 from twisted_ftps3.s3.limits import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PARTS, MIN_PART_SIZE
-from twisted_ftps3.s3.objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
+from twisted_ftps3.s3.objects import (
+    LifecycleRule,
+    ListPage,
+    MultipartUploadEntry,
+    ObjectInfo,
+    UploadPage,
+    follow_pages,
+    follow_upload_pages,
+)
 
 UTC = datetime.timezone.utc
 #: When an object was last changed, unless the store is given another clock.
@@ -48,7 +56,7 @@ CHUNK = 64 * 1024
 #: The calls that change nothing, for L{MemoryObjectStore.changes}.
 READS = frozenset(
     {"head_object", "get_object", "get_object_bytes", "list_objects", "iter_pages",
-     "list_multipart_uploads"}
+     "list_multipart_uploads", "list_multipart_upload_page", "get_bucket_lifecycle"}
 )  # fmt: skip
 
 
@@ -76,6 +84,7 @@ class _Stored:
 @dataclass
 class _Upload:
     key: str
+    initiated: datetime.datetime
     parts: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -231,7 +240,13 @@ class MemoryObjectStore(CallRecorder):
         (bytes or a L{PartBody}), in order, as it was given.
     @param page_size: the most entries one page of a listing holds, so that
         tests exercise paging with a few keys.
-    @param now: when a write happens, for C{last_modified}.
+    @param now: when a write happens, for C{last_modified}, and when an
+        upload is initiated.
+    @ivar uploads: the uploads in progress by id; a test may change an
+        upload's C{initiated} to make it look abandoned.
+    @ivar lifecycle: the bucket's lifecycle rules, which a test may set.
+    @ivar aborts: where L{twisted_ftps3.s3.multipart.abort_quietly} hands
+        an abort that failed; C{None} unless a test sets one.
     """
 
     def __init__(
@@ -249,6 +264,8 @@ class MemoryObjectStore(CallRecorder):
         self.uploads: dict[str, _Upload] = {}
         self._next_upload = 1
         self.bodies: list[bytes | PartBody] = []
+        self.lifecycle: tuple[LifecycleRule, ...] = ()
+        self.aborts: IAbortRetrier | None = None
 
     # -- for the tests ------------------------------------------------------
 
@@ -415,7 +432,7 @@ class MemoryObjectStore(CallRecorder):
         await self._enter("create_multipart_upload", "CreateMultipartUpload", key, key)
         upload_id = f"upload-{self._next_upload}"
         self._next_upload += 1
-        self.uploads[upload_id] = _Upload(key)
+        self.uploads[upload_id] = _Upload(key, self._now())
         return upload_id
 
     async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
@@ -489,13 +506,56 @@ class MemoryObjectStore(CallRecorder):
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
         await self._enter("list_multipart_uploads", "ListMultipartUploads", prefix, prefix)
-        return tuple(
-            MultipartUploadEntry(key=upload.key, upload_id=upload_id)
-            for upload_id, upload in sorted(
-                self.uploads.items(), key=lambda item: (_utf8(item[1].key), item[0])
-            )
-            if upload.key.startswith(prefix)
+        uploads: list[MultipartUploadEntry] = []
+        async for page in follow_upload_pages(self.list_multipart_upload_page, prefix):
+            uploads.extend(page.uploads)
+        return tuple(uploads)
+
+    async def list_multipart_upload_page(
+        self,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int | None = None,
+    ) -> UploadPage:
+        await self._enter(
+            "list_multipart_upload_page", "ListMultipartUploads", prefix,
+            prefix, key_marker, upload_id_marker, max_uploads,
+        )  # fmt: skip
+        # S3 orders uploads by key, and uploads of one key by when they
+        # began; here, by id, which grows with each upload.
+        entries = sorted(
+            (
+                (_utf8(upload.key), upload.initiated, upload_id, upload.key)
+                for upload_id, upload in self.uploads.items()
+                if upload.key.startswith(prefix)
+            ),
+            key=lambda entry: (entry[0], int(entry[2].removeprefix("upload-"))),
         )
+        if key_marker is not None:
+            after = (_utf8(key_marker), _upload_number(upload_id_marker))
+            entries = [e for e in entries if (e[0], int(e[2].removeprefix("upload-"))) > after]
+        limit = self.page_size if max_uploads is None else min(max_uploads, self.page_size)
+        page, rest = entries[:limit], entries[limit:]
+        uploads = tuple(
+            MultipartUploadEntry(key=key, upload_id=upload_id, initiated=initiated)
+            for _, initiated, upload_id, key in page
+        )
+        if not rest:
+            return UploadPage(uploads, None, None)
+        return UploadPage(uploads, uploads[-1].key, uploads[-1].upload_id)
+
+    async def get_bucket_lifecycle(self) -> tuple[LifecycleRule, ...]:
+        await self._enter("get_bucket_lifecycle", "GetBucketLifecycleConfiguration", None)
+        return self.lifecycle
+
+
+def _upload_number(upload_id: str | None) -> float:
+    """
+    Where an upload id marker falls among the ids of one key: without one,
+    after them all, as S3 reads a key marker alone.
+    """
+    return float("inf") if upload_id is None else int(upload_id.removeprefix("upload-"))
 
 
 def _utf8(key: str) -> bytes:
