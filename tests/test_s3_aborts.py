@@ -7,11 +7,9 @@ writer and the part-by-part copy handing theirs over.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import Clock
-from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+from twisted.logger import LogLevel
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
@@ -22,6 +20,7 @@ from twisted_ftps3.s3.limits import MIN_PART_SIZE
 from twisted_ftps3.s3.multipart import abort_quietly, copy_in_parts
 from twisted_ftps3.s3.upload import MultipartWriter
 
+from .support.logs import capture_logs
 from .support.memory_store import MemoryObjectStore
 
 
@@ -36,16 +35,11 @@ class RetrierTestCase(SynchronousTestCase):
         self.upload_id = self.successResultOf(
             ensureDeferred(self.store.create_multipart_upload("k"))
         )
-        self.events: list[dict[str, Any]] = []
-        globalLogPublisher.addObserver(self.events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+        self.logs = capture_logs(self)
 
     def aborts(self) -> int:
         """How many aborts the store has been sent."""
         return len(self.store.named("abort_multipart_upload"))
-
-    def logged(self, level: LogLevel) -> list[str]:
-        return [formatEvent(e) for e in self.events if e.get("log_level") == level]
 
 
 class RetryTests(RetrierTestCase):
@@ -76,7 +70,7 @@ class RetryTests(RetrierTestCase):
             (tries, self.store.uploads, len(self.retrier), self.clock.getDelayedCalls()),
             ([0, 1, 1, 2, 3], {}, 0, []),
         )
-        self.assertTrue(any("after 3 retries" in text for text in self.logged(LogLevel.info)))
+        self.assertTrue(any("after 3 retries" in text for text in self.logs.at(LogLevel.info)))
 
     def test_backoffCapped(self) -> None:
         """
@@ -116,7 +110,7 @@ class RetryTests(RetrierTestCase):
             (self.aborts(), len(retrier), self.clock.getDelayedCalls(), list(self.store.uploads)),
             (3, 0, [], [self.upload_id]),
         )
-        (warning,) = self.logged(LogLevel.warn)
+        (warning,) = self.logs.at(LogLevel.warn)
         self.assertIn(f"gave up aborting multipart upload {self.upload_id} of k", warning)
         self.assertIn("the sweeper will abort it", warning)
 
@@ -176,7 +170,7 @@ class SettleTests(RetrierTestCase):
         self.assertEqual(
             (self.aborts(), len(self.retrier), self.clock.getDelayedCalls()), (2, 0, [])
         )
-        self.assertIn("the server is stopping", self.logged(LogLevel.warn)[0])
+        self.assertIn("the server is stopping", self.logs.at(LogLevel.warn)[0])
 
     def test_heldAbortAwaited(self) -> None:
         """
@@ -208,7 +202,7 @@ class HandOverTests(RetrierTestCase):
         self.store.drop("abort_multipart_upload", times=1)
         gone = self.successResultOf(ensureDeferred(abort_quietly(self.store, "k", self.upload_id)))
         self.assertEqual((gone, len(self.retrier)), (False, 1))
-        self.assertIn("trying again in the background", self.logged(LogLevel.warn)[0])
+        self.assertIn("trying again in the background", self.logs.at(LogLevel.warn)[0])
         self.clock.advance(1)
         self.assertEqual(self.store.uploads, {})
         self.assertEqual(self.flushLoggedErrors(), [])

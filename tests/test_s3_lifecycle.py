@@ -6,16 +6,15 @@ bucket's lifecycle rules, over the in-memory store.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.task import Clock
-from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+from twisted.logger import LogLevel
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.lifecycle import LifecycleCheck, covering_rule
 from twisted_ftps3.s3.objects import LifecycleRule
 
+from .support.logs import capture_logs
 from .support.memory_store import MemoryObjectStore
 
 WHOLE = LifecycleRule("abort", True, "", 7)
@@ -59,12 +58,7 @@ class CheckTests(SynchronousTestCase):
         self.store = MemoryObjectStore("files")
         self.clock = Clock()
         self.check = LifecycleCheck(self.store, self.clock)
-        self.events: list[dict[str, Any]] = []
-        globalLogPublisher.addObserver(self.events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
-
-    def logged(self, level: LogLevel) -> list[str]:
-        return [formatEvent(e) for e in self.events if e.get("log_level") == level]
+        self.logs = capture_logs(self)
 
     def run_check(self) -> LifecycleRule | None:
         self.check.startService()
@@ -80,7 +74,7 @@ class CheckTests(SynchronousTestCase):
         """
         self.store.lifecycle = (LifecycleRule("expiry", True, "", None),)
         self.assertIsNone(self.run_check())
-        (warning,) = self.logged(LogLevel.warn)
+        (warning,) = self.logs.at(LogLevel.warn)
         self.assertIn("bucket files has no enabled lifecycle rule", warning)
         self.assertIn(
             "<AbortIncompleteMultipartUpload><DaysAfterInitiation>7</DaysAfterInitiation>",
@@ -93,7 +87,7 @@ class CheckTests(SynchronousTestCase):
         A bucket without a lifecycle configuration gets the warning too.
         """
         self.run_check()
-        self.assertEqual(len(self.logged(LogLevel.warn)), 1)
+        self.assertEqual(len(self.logs.at(LogLevel.warn)), 1)
 
     def test_ruleFound(self) -> None:
         """
@@ -101,8 +95,8 @@ class CheckTests(SynchronousTestCase):
         """
         self.store.lifecycle = (WHOLE,)
         self.assertIs(self.run_check(), WHOLE)
-        self.assertEqual(self.logged(LogLevel.warn), [])
-        self.assertTrue(any("rule 'abort' aborts" in text for text in self.logged(LogLevel.info)))
+        self.assertEqual(self.logs.at(LogLevel.warn), [])
+        self.assertTrue(any("rule 'abort' aborts" in text for text in self.logs.at(LogLevel.info)))
 
     def test_accessDenied(self) -> None:
         """
@@ -111,11 +105,11 @@ class CheckTests(SynchronousTestCase):
         """
         self.store.fail("get_bucket_lifecycle", S3Error("AccessDenied", 403, request_id="R1"))
         self.assertIsNone(self.run_check())
-        self.assertEqual(self.logged(LogLevel.warn), [])
+        self.assertEqual(self.logs.at(LogLevel.warn), [])
         self.assertTrue(
             any(
                 "skipped the check" in text and "AccessDenied (HTTP 403)" in text
-                for text in self.logged(LogLevel.info)
+                for text in self.logs.at(LogLevel.info)
             )
         )
 
@@ -139,8 +133,8 @@ class CheckTests(SynchronousTestCase):
         self.assertNoResult(d)
         self.clock.advance(0.1)
         self.successResultOf(d)
-        self.assertEqual((self.logged(LogLevel.warn), self.clock.getDelayedCalls()), ([], []))
-        self.assertTrue(any("cut off" in text for text in self.logged(LogLevel.info)))
+        self.assertEqual((self.logs.at(LogLevel.warn), self.clock.getDelayedCalls()), ([], []))
+        self.assertTrue(any("cut off" in text for text in self.logs.at(LogLevel.info)))
 
     def test_stopBeforeStart(self) -> None:
         """

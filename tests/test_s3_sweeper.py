@@ -7,11 +7,10 @@ the in-memory store, on a test clock whose seconds are the store's time.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import Clock
-from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+from twisted.logger import LogLevel
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.s3.aborts import AbortRetrier
@@ -20,6 +19,7 @@ from twisted_ftps3.s3.limits import MIN_PART_SIZE
 from twisted_ftps3.s3.sweeper import AbandonedUploadSweeper, SweepSummary
 from twisted_ftps3.s3.upload import MultipartWriter, UploadRegistry
 
+from .support.logs import capture_logs
 from .support.memory_store import STORED_AT, MemoryObjectStore
 
 DAY = 86400
@@ -43,9 +43,7 @@ class SweeperTestCase(SynchronousTestCase):
             interval=3600,
             in_progress=self.registry.upload_ids,
         )
-        self.events: list[dict[str, Any]] = []
-        globalLogPublisher.addObserver(self.events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+        self.logs = capture_logs(self)
 
     def now(self) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(self.clock.seconds(), tz=datetime.timezone.utc)
@@ -56,9 +54,6 @@ class SweeperTestCase(SynchronousTestCase):
 
     def sweep(self) -> SweepSummary:
         return self.successResultOf(self.sweeper.sweep())
-
-    def logged(self, level: LogLevel) -> list[str]:
-        return [formatEvent(e) for e in self.events if e.get("log_level") == level]
 
 
 class SweepTests(SweeperTestCase):
@@ -82,7 +77,7 @@ class SweepTests(SweeperTestCase):
             (SweepSummary(listed=6, aborted=5, young=1), [young]),
         )
         self.assertEqual(len(self.store.named("list_multipart_upload_page")), 3)
-        info = self.logged(LogLevel.info)
+        info = self.logs.at(LogLevel.info)
         self.assertEqual(
             sum(f"aborting abandoned multipart upload {u}" in t for t in info for u in old), 5
         )
@@ -141,7 +136,9 @@ class SweepTests(SweeperTestCase):
         """
         self.store.fail("list_multipart_upload_page", S3Error("AccessDenied", 403))
         self.assertEqual(self.sweep(), SweepSummary(failed=True))
-        self.assertIn("could not list them: AccessDenied (HTTP 403)", self.logged(LogLevel.warn)[0])
+        self.assertIn(
+            "could not list them: AccessDenied (HTTP 403)", self.logs.at(LogLevel.warn)[0]
+        )
 
     def test_abortFailsHandedOver(self) -> None:
         """
@@ -214,7 +211,7 @@ class ServiceTests(SweeperTestCase):
         self.clock.advance(0.1)
         self.successResultOf(d)
         self.assertEqual(self.clock.getDelayedCalls(), [])
-        self.assertIn("cut off by the shutdown", self.logged(LogLevel.info)[0])
+        self.assertIn("cut off by the shutdown", self.logs.at(LogLevel.info)[0])
 
     def test_failureKeepsSweeping(self) -> None:
         """

@@ -5,9 +5,11 @@ L{MemoryObjectStore} implements L{IObjectStore} with S3's semantics as far as
 this server relies on them: keys in UTF-8 order, common prefixes, paging by
 an opaque continuation token, ranged reads, multipart uploads whose parts
 must be at least 5 MiB (but the last) and whose ETag is S3's multipart ETag,
-and S3's error codes and statuses. The object-store contract suite
-(C{tests.test_object_store}) runs the same tests against it and against S3
-over HTTP (moto), so where the two differ, a test fails.
+uploads in progress listed page by page after S3's markers, each with when
+it began, lifecycle rules a test sets, and S3's error codes and statuses.
+The object-store contract suite (C{tests.test_object_store}) runs the same
+tests against it and against S3 over HTTP (moto), so where the two differ, a
+test fails.
 
 It records every call and can misbehave on demand, by operation name (the
 method name, such as C{"upload_part"}):
@@ -44,8 +46,8 @@ from twisted_ftps3.s3.objects import (
     MultipartUploadEntry,
     ObjectInfo,
     UploadPage,
+    every_upload,
     follow_pages,
-    follow_upload_pages,
 )
 
 UTC = datetime.timezone.utc
@@ -506,10 +508,7 @@ class MemoryObjectStore(CallRecorder):
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
         await self._enter("list_multipart_uploads", "ListMultipartUploads", prefix, prefix)
-        uploads: list[MultipartUploadEntry] = []
-        async for page in follow_upload_pages(self.list_multipart_upload_page, prefix):
-            uploads.extend(page.uploads)
-        return tuple(uploads)
+        return await every_upload(self.list_multipart_upload_page, prefix)
 
     async def list_multipart_upload_page(
         self,
@@ -522,28 +521,28 @@ class MemoryObjectStore(CallRecorder):
             "list_multipart_upload_page", "ListMultipartUploads", prefix,
             prefix, key_marker, upload_id_marker, max_uploads,
         )  # fmt: skip
+
         # S3 orders uploads by key, and uploads of one key by when they
-        # began; here, by id, which grows with each upload.
+        # began; here, by the number in the id, which grows with each upload.
+        def place(key: str, upload_id: str | None) -> tuple[bytes, float]:
+            return (_utf8(key), _upload_number(upload_id))
+
         entries = sorted(
             (
-                (_utf8(upload.key), upload.initiated, upload_id, upload.key)
+                MultipartUploadEntry(upload.key, upload_id, upload.initiated)
                 for upload_id, upload in self.uploads.items()
                 if upload.key.startswith(prefix)
             ),
-            key=lambda entry: (entry[0], int(entry[2].removeprefix("upload-"))),
+            key=lambda entry: place(entry.key, entry.upload_id),
         )
         if key_marker is not None:
-            after = (_utf8(key_marker), _upload_number(upload_id_marker))
-            entries = [e for e in entries if (e[0], int(e[2].removeprefix("upload-"))) > after]
+            after = place(key_marker, upload_id_marker)
+            entries = [e for e in entries if place(e.key, e.upload_id) > after]
         limit = self.page_size if max_uploads is None else min(max_uploads, self.page_size)
-        page, rest = entries[:limit], entries[limit:]
-        uploads = tuple(
-            MultipartUploadEntry(key=key, upload_id=upload_id, initiated=initiated)
-            for _, initiated, upload_id, key in page
-        )
+        page, rest = tuple(entries[:limit]), entries[limit:]
         if not rest:
-            return UploadPage(uploads, None, None)
-        return UploadPage(uploads, uploads[-1].key, uploads[-1].upload_id)
+            return UploadPage(page, None, None)
+        return UploadPage(page, page[-1].key, page[-1].upload_id)
 
     async def get_bucket_lifecycle(self) -> tuple[LifecycleRule, ...]:
         await self._enter("get_bucket_lifecycle", "GetBucketLifecycleConfiguration", None)

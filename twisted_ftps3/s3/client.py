@@ -33,8 +33,8 @@ from .objects import (
     MultipartUploadEntry,
     ObjectInfo,
     UploadPage,
+    every_upload,
     follow_pages,
-    follow_upload_pages,
 )
 from .responses import (
     parse_delete_result,
@@ -267,10 +267,7 @@ class S3Client:
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
         """The uploads in progress under C{prefix}, over every page."""
-        uploads: list[MultipartUploadEntry] = []
-        async for page in follow_upload_pages(self.list_multipart_upload_page, prefix):
-            uploads.extend(page.uploads)
-        return tuple(uploads)
+        return await every_upload(self.list_multipart_upload_page, prefix)
 
     async def list_multipart_upload_page(
         self,

@@ -122,3 +122,13 @@ async def follow_upload_pages(
         if not page.truncated:
             return
         key_marker, upload_id_marker = page.next_key_marker, page.next_upload_id_marker
+
+
+async def every_upload(
+    list_page: Callable[..., Awaitable[UploadPage]], prefix: str
+) -> tuple[MultipartUploadEntry, ...]:
+    """The uploads of every page L{follow_upload_pages} follows, in one tuple."""
+    uploads: list[MultipartUploadEntry] = []
+    async for page in follow_upload_pages(list_page, prefix):
+        uploads.extend(page.uploads)
+    return tuple(uploads)
