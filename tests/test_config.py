@@ -89,6 +89,8 @@ class MinimalTests(ConfigTestCase):
                     bucket="my-bucket",
                     dir_suffix="/",
                     endpoint_url=None,
+                    abandoned_upload_seconds=86400,
+                    sweep_interval_seconds=3600,
                 ),
                 tls=TLSSettings(
                     certificate_file="/home/ftp/ssl.crt",
@@ -826,6 +828,38 @@ class UploadTests(ConfigTestCase):
         """
         for text in ("0", "65", "three"):
             self.assertRejected("AWS_S3_UPLOAD_PARTS_IN_FLIGHT", AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text)
+
+
+class SweeperTests(ConfigTestCase):
+    """
+    C{AWS_S3_ABANDONED_UPLOAD_SECONDS} and C{AWS_S3_SWEEP_INTERVAL_SECONDS}.
+    """
+
+    def test_defaults(self) -> None:
+        """
+        An upload is abandoned after a day, and the sweeper looks every hour.
+        """
+        s3 = load().s3
+        self.assertEqual((s3.abandoned_upload_seconds, s3.sweep_interval_seconds), (86400, 3600))
+
+    def test_given(self) -> None:
+        """
+        Both take whole seconds, from 1.
+        """
+        s3 = load(AWS_S3_ABANDONED_UPLOAD_SECONDS="1", AWS_S3_SWEEP_INTERVAL_SECONDS="600").s3
+        self.assertEqual((s3.abandoned_upload_seconds, s3.sweep_interval_seconds), (1, 600))
+
+    def test_outOfRange(self) -> None:
+        """
+        Zero, a negative number, a fraction, or more than a year (the age)
+        or a week (the interval) is rejected.
+        """
+        for text in ("0", "-5", "1.5", "day", str(366 * 86400 + 1)):
+            self.assertRejected(
+                "AWS_S3_ABANDONED_UPLOAD_SECONDS", AWS_S3_ABANDONED_UPLOAD_SECONDS=text
+            )
+        for text in ("0", "60s", str(7 * 86400 + 1)):
+            self.assertRejected("AWS_S3_SWEEP_INTERVAL_SECONDS", AWS_S3_SWEEP_INTERVAL_SECONDS=text)
 
 
 # Bad environments covering every kind of check, all carrying secrets.

@@ -8,8 +8,9 @@ declared settings, so a new setting is an option without a line here.
 L{makeService} warns of variables that look like settings but are none, then
 L{build_service} wires the parts together, each from its own section of the
 settings: the S3 client over one HTTP connection pool, the portal, the FTP
-listeners, the health check, and a service that aborts uploads in progress
-when the server stops.
+listeners, the health check, a service that aborts uploads in progress
+when the server stops, and the clean-up services: the retrier of failed
+aborts, the sweeper of abandoned uploads and the lifecycle check.
 
 Stopping drains first (L{twisted_ftps3.drain}): the command ports stop
 listening, the health check answers 503, and transfers in progress have
@@ -58,9 +59,12 @@ from .objectkeys import KeyMap
 from .passive import PassiveAddressMap
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory
+from .s3.aborts import AbortRetrier
 from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.http import S3Requester
+from .s3.lifecycle import LifecycleCheck
+from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
 from .timeouts import Timeouts
@@ -139,14 +143,18 @@ _add_family_options(Options)
 
 class _S3Lifetime(Service):
     """
-    On shutdown, abort every upload in progress, then close the HTTP pool:
-    a stopped server leaves neither a partial object nor an open multipart
-    upload behind.
+    On shutdown, abort every upload in progress, wait a little for aborts
+    that failed and are being retried, then close the HTTP pool: a stopped
+    server leaves neither a partial object nor an open multipart upload
+    behind.
     """
 
-    def __init__(self, uploads: UploadRegistry, pool: HTTPConnectionPool) -> None:
+    def __init__(
+        self, uploads: UploadRegistry, pool: HTTPConnectionPool, aborts: AbortRetrier
+    ) -> None:
         self._uploads = uploads
         self._pool = pool
+        self._aborts = aborts
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
@@ -154,6 +162,7 @@ class _S3Lifetime(Service):
         async def stop() -> None:
             try:
                 await self._uploads.abort_all("server shutting down")
+                await self._aborts.settle()
             finally:
                 await self._pool.closeCachedConnections()
 
@@ -326,6 +335,26 @@ def _listeners(
     return listeners
 
 
+def _cleanup_services(
+    client: S3Client, s3: S3Settings, uploads: UploadRegistry, aborts: AbortRetrier, reactor: Any
+) -> list[IService]:
+    """
+    What leaves nothing behind in the bucket: the retrier of aborts that
+    failed, the sweeper of uploads abandoned by a killed process (under the
+    whole bucket, the server's part of it for now), and the start-up check
+    of the bucket's lifecycle rules.
+    """
+    sweeper = AbandonedUploadSweeper(
+        client,
+        reactor,
+        older_than=s3.abandoned_upload_seconds,
+        interval=s3.sweep_interval_seconds,
+        in_progress=uploads.upload_ids,
+        prefix="",
+    )
+    return [aborts, sweeper, LifecycleCheck(client, reactor, prefix="")]
+
+
 def build_service(
     settings: Settings,
     reactor: Any,
@@ -352,7 +381,11 @@ def build_service(
         install_signals=install_signals or install_signal_handlers(reactor),
     )
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client, graceful, reactor)
-    _S3Lifetime(uploads, pool).setServiceParent(service)
+    aborts = AbortRetrier(reactor)
+    client.aborts = aborts
+    _S3Lifetime(uploads, pool, aborts).setServiceParent(service)
+    for cleanup in _cleanup_services(client, settings.s3, uploads, aborts, reactor):
+        cleanup.setServiceParent(service)
     bind_address = settings.ftp.bind_address
     ipv6 = bind_address is None and host_has_ipv6()
     if bind_address is None and not ipv6:

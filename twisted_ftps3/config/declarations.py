@@ -115,6 +115,23 @@ SETTINGS: tuple[Setting, ...] = (
         "http://localhost:9000, used instead of https://AWS_S3_BUCKET_HOST.",
     ),
     Setting(
+        "AWS_S3_ABANDONED_UPLOAD_SECONDS",
+        "s3.abandoned_upload_seconds",
+        parsers.integer(1, 366 * 86400),
+        "How long ago, in seconds, a multipart upload must have begun for the sweeper to "
+        "abort it as abandoned (default {default}, a day, longer than any upload of another "
+        "instance of the server).",
+        default=86400,
+    ),
+    Setting(
+        "AWS_S3_SWEEP_INTERVAL_SECONDS",
+        "s3.sweep_interval_seconds",
+        parsers.integer(1, 7 * 86400),
+        "How often, in seconds, the sweeper looks for abandoned multipart uploads, after "
+        "its sweep at start-up (default {default}, an hour).",
+        default=3600,
+    ),
+    Setting(
         "FTP_BIND_ADDRESS",
         "ftp.bind_address",
         parsers.ip_address,

@@ -68,6 +68,10 @@ class S3Settings:
     bucket: str
     dir_suffix: str
     endpoint_url: str | None
+    #: The age from which the sweeper aborts a multipart upload.
+    abandoned_upload_seconds: int
+    #: The time between two sweeps.
+    sweep_interval_seconds: int
 
     @property
     def endpoint(self) -> tuple[str, str]:

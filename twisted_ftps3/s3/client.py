@@ -24,14 +24,23 @@ from zope.interface import implementer
 from .bodies import PartBody
 from .errors import S3Error
 from .http import NO_RETRY, S3Requester, logged
-from .interfaces import IObjectStore
+from .interfaces import IAbortRetrier, IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
-from .objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
+from .objects import (
+    LifecycleRule,
+    ListPage,
+    MultipartUploadEntry,
+    ObjectInfo,
+    UploadPage,
+    every_upload,
+    follow_pages,
+)
 from .responses import (
     parse_delete_result,
     parse_etag_result,
     parse_initiate_multipart_upload,
+    parse_lifecycle_configuration,
     parse_list_multipart_uploads,
     parse_list_objects_v2,
     parse_timestamp,
@@ -52,6 +61,10 @@ class S3Client:
     CompleteMultipartUpload is never retried, as a second completion could
     fail after the first worked.
     """
+
+    #: Where an abort that failed goes to be tried again; set by the
+    #: service tree once its retrier exists.
+    aborts: IAbortRetrier | None = None
 
     def __init__(self, requester: S3Requester) -> None:
         self._http = requester
@@ -253,11 +266,44 @@ class S3Client:
         )
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
-        """The uploads in progress under C{prefix} (first page: up to 1,000)."""
-        answer = await self._http.request(
-            "ListMultipartUploads", "GET", None, query=[("uploads", ""), ("prefix", prefix)]
-        )
+        """The uploads in progress under C{prefix}, over every page."""
+        return await every_upload(self.list_multipart_upload_page, prefix)
+
+    async def list_multipart_upload_page(
+        self,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int | None = None,
+    ) -> UploadPage:
+        """
+        One page of ListMultipartUploads; S3 pages at 1,000 uploads unless
+        C{max_uploads} asks for fewer.
+        """
+        query = [("uploads", ""), ("prefix", prefix)]
+        if key_marker is not None:
+            query.append(("key-marker", key_marker))
+        if upload_id_marker is not None:
+            query.append(("upload-id-marker", upload_id_marker))
+        if max_uploads is not None:
+            query.append(("max-uploads", str(max_uploads)))
+        answer = await self._http.request("ListMultipartUploads", "GET", None, query=query)
         return answer.parsed(parse_list_multipart_uploads)
+
+    async def get_bucket_lifecycle(self) -> tuple[LifecycleRule, ...]:
+        """
+        The bucket's lifecycle rules (GET C{/bucket?lifecycle}); S3's
+        C{NoSuchLifecycleConfiguration} is a bucket without rules.
+        """
+        try:
+            answer = await self._http.request(
+                "GetBucketLifecycleConfiguration", "GET", None, query=[("lifecycle", "")]
+            )
+        except S3Error as e:
+            if e.code == "NoSuchLifecycleConfiguration":
+                return ()
+            raise
+        return answer.parsed(parse_lifecycle_configuration)
 
     def _source(self, key: str) -> str:
         """The C{x-amz-copy-source} of C{key}: its path, encoded."""

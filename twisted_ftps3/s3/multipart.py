@@ -7,7 +7,9 @@ The client's CopyObject of a large object and the writer's append both copy
 old bytes into a multipart upload, so they share L{copy_parts} and the one
 way of cutting ranges, L{twisted_ftps3.s3.limits.copy_ranges}. Both abandon
 an upload while another error is on its way up, which L{abort_quietly} does
-without hiding that error.
+without hiding that error; an abort that fails is handed to the store's
+L{twisted_ftps3.s3.interfaces.IAbortRetrier}, which tries again in the
+background, rather than forgotten.
 """
 
 from __future__ import annotations
@@ -57,17 +59,35 @@ async def copy_in_parts(store: IObjectStore, source_key: str, target_key: str, s
         raise
 
 
-async def abort_quietly(store: IObjectStore, key: str, upload_id: str) -> None:
+async def abort_quietly(store: IObjectStore, key: str, upload_id: str) -> bool:
     """
     Abort an upload, logging rather than raising a refusal: it is called
-    while another error is on its way up, or when nothing waits for it, and
-    S3's lifecycle rules can still clear what is left.
+    while another error is on its way up, or when nothing waits for it.
+
+    An abort that fails is handed to C{store.aborts}, which keeps trying in
+    the background; without one, only the sweeper or S3's lifecycle rules
+    can clear what is left.
+
+    @return: whether S3 has forgotten the upload now.
     """
     try:
         await store.abort_multipart_upload(key, upload_id)
-    except S3Error:
-        log.failure(
-            "could not abort multipart upload {upload_id} of {key}",
-            upload_id=upload_id,
-            key=key,
-        )
+    except S3Error as e:
+        retrier = store.aborts
+        if retrier is None:
+            log.failure(
+                "could not abort multipart upload {upload_id} of {key}",
+                upload_id=upload_id,
+                key=key,
+            )
+        else:
+            log.warn(
+                "could not abort multipart upload {upload_id} of {key} ({code});"
+                " trying again in the background",
+                upload_id=upload_id,
+                key=key,
+                code=e.code,
+            )
+            retrier.retry(store, key, upload_id)
+        return False
+    return True

@@ -99,6 +99,9 @@ class MultipartWriter:
         self._closed = False
         #: Every byte written so far, whether or not it reached S3.
         self.bytes_received = 0
+        #: The id of this writer's multipart upload once S3 has given it,
+        #: until the upload is completed or aborted.
+        self.upload_id: str | None = None
 
     # -- IConsumer ----------------------------------------------------------
 
@@ -145,8 +148,8 @@ class MultipartWriter:
             if size:
                 self._buffer.append(await self._store.get_object_bytes(key))
             return
-        self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
-        self._upload_id.addErrback(self._fail)
+        self._begin_upload()
+        assert self._upload_id is not None
         upload_id = await _share(self._upload_id)
         if upload_id is None:
             assert self._failure is not None
@@ -199,6 +202,14 @@ class MultipartWriter:
             self._paused = False
             self._producer.resumeProducing()
 
+    def _begin_upload(self) -> None:
+        self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
+        self._upload_id.addCallbacks(self._remember_upload_id, self._fail)
+
+    def _remember_upload_id(self, upload_id: str) -> str:
+        self.upload_id = upload_id
+        return upload_id
+
     def _start_part(self) -> None:
         number, body = self._next_part, self._buffer
         if number > MAX_PARTS:
@@ -217,8 +228,7 @@ class MultipartWriter:
         self._next_part += 1
         self._buffer = PartBody(self._current_part_size())
         if self._upload_id is None:
-            self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
-            self._upload_id.addErrback(self._fail)
+            self._begin_upload()
         d = ensureDeferred(self._send_part(number, body))
         d.addErrback(self._fail)
         d.addBoth(self._part_settled, number)
@@ -265,6 +275,7 @@ class MultipartWriter:
             async with self._guard():
                 await self._store.complete_multipart_upload(self.key, upload_id, parts)
             self._upload_id = None
+            self.upload_id = None
         except BaseException:
             await self._abort_upload()
             raise
@@ -285,11 +296,11 @@ class MultipartWriter:
         if self._upload_id is None:
             return
         upload_id = await _share(self._upload_id)
-        self._upload_id = None
+        self._upload_id = self.upload_id = None
         if upload_id is None:
             return
-        await abort_quietly(self._store, self.key, upload_id)
-        log.info("aborted multipart upload of {key}", key=self.key)
+        if await abort_quietly(self._store, self.key, upload_id):
+            log.info("aborted multipart upload of {key}", key=self.key)
 
 
 def _share(d: Deferred[Any]) -> Deferred[Any]:
@@ -325,6 +336,13 @@ class UploadRegistry:
 
     def discard(self, writer: MultipartWriter) -> None:
         self._writers.discard(writer)
+
+    def upload_ids(self) -> frozenset[str]:
+        """
+        The ids of the multipart uploads in progress here, which the
+        sweeper must never abort.
+        """
+        return frozenset(w.upload_id for w in self._writers if w.upload_id is not None)
 
     def abort_all(self, reason: str) -> Deferred[Any]:
         """Abort every upload in progress; fire when S3 has forgotten them all."""
