@@ -22,7 +22,7 @@ from twisted.trial.unittest import TestCase
 from .support.environment import child_process, environment
 from .support.s3server import s3_server
 from .support.server import loopback_environment
-from .test_startup import _serving, _wait_for_health
+from .support.twistd import serving, wait_for_health
 
 MiB = 1024 * 1024
 
@@ -64,10 +64,10 @@ class SigkillTests(TestCase):
             return boto.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
 
         def run() -> None:
-            first = _serving(environ)
+            first = serving(environ)
             client = None
             try:
-                _wait_for_health(f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health", first)
+                wait_for_health(f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health", first)
                 client = subprocess.Popen(
                     [
                         "curl", "--silent", "--show-error", "--limit-rate", "4M",
@@ -92,9 +92,9 @@ class SigkillTests(TestCase):
             # Nothing of the killed server aborted it.
             self.assertEqual([upload["UploadId"] for upload in uploads()], [left[0]["UploadId"]])
             time.sleep(1.5)
-            second = _serving(environment(environ, AWS_S3_ABANDONED_UPLOAD_SECONDS="1"))
+            second = serving(environment(environ, AWS_S3_ABANDONED_UPLOAD_SECONDS="1"))
             try:
-                _wait_for_health(f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health", second)
+                wait_for_health(f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health", second)
                 self.assertEqual(_until(lambda: not uploads(), 10), True, uploads())
             finally:
                 second.send_signal(signal.SIGTERM)

@@ -25,6 +25,7 @@ from twisted.web.server import Site
 from twisted_ftps3.config import FAMILIES, SETTINGS, load_settings
 from twisted_ftps3.lifetime import ABORT_WAIT
 from twisted_ftps3.listen import host_has_ipv6
+from twisted_ftps3.s3.bounded import STOP_WAIT
 from twisted_ftps3.tap import FTPS3Service, Options, build_service, makeService
 
 from .support.clients import ImplicitFTPS, tls_certificate
@@ -221,6 +222,9 @@ class StopTests(SynchronousTestCase):
         self.assertNoResult(stopped)
         self.transfer.callback(None)
         self.reactor.advance(0)
+        # The clean-up services' S3 calls never finish over a memory reactor:
+        # each waits its bound, then the tree is stopped.
+        self.reactor.advance(STOP_WAIT)
         self.successResultOf(stopped)
         self.assertFalse(self.health[0].running)
         self.assertFalse(self.service.running)
@@ -234,6 +238,7 @@ class StopTests(SynchronousTestCase):
         self.reactor.advance(0.1)
         self.assertNoResult(stopped)
         self.reactor.advance(ABORT_WAIT)
+        self.reactor.advance(STOP_WAIT)
         self.successResultOf(stopped)
         self.assertFalse(self.service.running)
 
@@ -243,6 +248,7 @@ class StopTests(SynchronousTestCase):
         assert self.signals.handler is not None
         self.signals.handler()
         self.reactor.advance(ABORT_WAIT)
+        self.reactor.advance(STOP_WAIT)
         self.successResultOf(stopped)
 
 
