@@ -17,6 +17,7 @@ import base64
 import datetime
 import hashlib
 from dataclasses import dataclass
+from random import Random
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -36,10 +37,11 @@ from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.http import IRetryPolicy, RetryPolicy, S3Requester
+from twisted_ftps3.s3.http import S3Requester
 from twisted_ftps3.s3.interfaces import IObjectStore
 from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, copy_ranges
 from twisted_ftps3.s3.objects import ListPage, ObjectInfo
+from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
 from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
 
 from .support.producers import RecordingConsumer
@@ -56,6 +58,8 @@ NOW = 1_795_688_382.0
 #: A key with every kind of character that must be encoded in a path.
 ODD_KEY = "dir one/\u00a3 & +plus/cake \U0001f370.bin"
 ODD_PATH = "/my-bucket/dir%20one/%C2%A3%20%26%20%2Bplus/cake%20%F0%9F%8D%B0.bin"
+#: The seed of the retry policies' jitter.
+SEED = 1234
 
 
 @dataclass
@@ -157,13 +161,29 @@ class SilentAgent:
 
 
 class ClientTestCase(SynchronousTestCase):
-    """Builds an L{S3Client} talking to a L{FakeS3}."""
+    """
+    Builds an L{S3Client} talking to a L{FakeS3}, retrying with a policy
+    whose jitter is drawn from a L{Random} seeded with L{SEED}, so that
+    L{waits} knows every delay it will wait.
+    """
+
+    def policy(self, **kw: Any) -> RetryPolicy:
+        """A retry policy with the tests' seeded random source."""
+        return RetryPolicy(random=Random(SEED), **kw)
+
+    def waits(self, count: int) -> list[float]:
+        """
+        The first C{count} waits a policy from L{policy} draws, before the
+        patience cuts any of them: full jitter, from a twin source.
+        """
+        twin, bound = Random(SEED), RetryPolicy().bound
+        return [twin.uniform(0, bound(attempt)) for attempt in range(1, count + 1)]
 
     def client(
         self,
         *answers: Answer,
         agent: Any = None,
-        retry: RetryPolicy | None = None,
+        retry: IRetryPolicy | None = None,
         **kw: Any,
     ) -> S3Client:
         self.s3 = FakeS3(*answers)
@@ -178,7 +198,7 @@ class ClientTestCase(SynchronousTestCase):
                 bucket=BUCKET,
                 region=REGION,
                 clock=self.clock,
-                retry=retry or RetryPolicy(),
+                retry=retry or self.policy(),
                 **kw,
             )
         )
@@ -527,70 +547,97 @@ class ErrorTests(ClientTestCase):
 
 class RetryTests(ClientTestCase):
     """
-    Transient failures are retried after the policy's delays, on the clock.
+    Transient failures are retried after the policy's delays, on the clock;
+    the jitter comes from a seeded random source (see L{ClientTestCase}).
     """
 
     def test_retriedAfterDelay(self) -> None:
         """
-        After a 500, nothing happens until the policy's first delay has
-        passed on the clock; then the request is made again and succeeds.
+        After a 500, nothing happens until the first drawn wait has passed
+        on the clock; then the request is made again and succeeds.
         """
-        policy = RetryPolicy()
         client = self.client(
             Answer(500, error_document("InternalError")), Answer(headers={"etag": '"e"'})
         )
+        (wait,) = self.waits(1)
         d = self.call(client.put_object("k", b"body"))
         self.assertNoResult(d)
-        self.clock.advance(policy.delay(1) / 2)
+        self.clock.advance(wait * 0.99)
         self.assertNoResult(d)
         self.assertEqual(len(self.s3.requests), 1)
-        self.clock.advance(policy.delay(1) / 2)
+        self.clock.advance(wait * 0.01)
         self.assertEqual(self.successResultOf(d), "e")
         self.assertEqual(len(self.s3.requests), 2)
 
     def test_retrySendsBodyAgain(self) -> None:
         """
-        The retried request carries the whole body again.
+        The retried request carries the whole body again, signed afresh for
+        the time it is sent.
         """
         client = self.client(Answer(503, error_document("SlowDown")), Answer())
         d = self.call(client.put_object("k", b"body"))
-        self.clock.advance(RetryPolicy().delay(1))
+        self.clock.advance(self.waits(1)[0])
         self.successResultOf(d)
         self.assertEqual([r.body for r in self.s3.requests], [b"body", b"body"])
+        for received in self.s3.requests:
+            self.assertSignedAsReceived(received)
 
-    def test_givesUpAfterAttempts(self) -> None:
+    def test_throttledUntilSuccess(self) -> None:
         """
-        Three 500s in a row fail with the last error, after exactly three
-        requests.
+        Several 503 C{SlowDown}s in a row are ridden out: the call succeeds
+        after waiting each drawn delay in turn.
         """
-        policy = RetryPolicy()
         client = self.client(
-            *[Answer(500, error_document("InternalError", f"try {n}")) for n in (1, 2, 3)]
+            *[Answer(503, error_document("SlowDown")) for _ in range(5)],
+            Answer(headers={"etag": '"e"'}),
         )
         d = self.call(client.head_object("k"))
-        self.clock.advance(policy.delay(1))
-        self.assertNoResult(d)
-        self.clock.advance(policy.delay(2))
+        for wait in self.waits(5):
+            self.assertNoResult(d)
+            self.clock.advance(wait)
+        self.assertEqual((self.successResultOf(d).etag, len(self.s3.requests)), ("e", 6))
+
+    def test_givesUpAfterPatience(self) -> None:
+        """
+        500s that go on past the patience fail with the last error, after
+        exactly as many requests as fit in it, the last one no later than
+        the deadline.
+        """
+        patience = 3.0
+        draws = iter(self.waits(100))
+        sent, waits = [0.0], []
+        while sent[-1] < patience:
+            waits.append(min(next(draws), patience - sent[-1]))
+            sent.append(sent[-1] + waits[-1])
+        client = self.client(
+            *[Answer(500, error_document("InternalError", f"try {n}")) for n in range(100)],
+            retry=self.policy(patience=patience),
+        )
+        d = self.call(client.get_object_bytes("k"))
+        for wait in waits:
+            self.assertNoResult(d)
+            self.clock.advance(wait)
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
-            (error.status, error.code, len(self.s3.requests)), (500, "InternalError", 3)
+            (error.status, error.code, len(self.s3.requests)), (500, "InternalError", len(sent))
         )
+        self.assertEqual(error.message, f"try {len(sent) - 1}")
 
     def test_connectionRefused(self) -> None:
         """
         A request that never got an answer fails with a transient
-        C{ConnectionError} without a status, after every attempt.
+        C{ConnectionError} without a status, after every attempt the
+        patience allows.
         """
         agent = FailingAgent()
-        client = self.client(agent=agent)
+        client = self.client(agent=agent, retry=self.policy(patience=1.0))
         d = self.call(client.head_object("k"))
-        self.clock.advance(RetryPolicy().delay(1))
-        self.clock.advance(RetryPolicy().delay(2))
+        self.clock.pump([0.01] * 200)
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
-            (error.code, error.status, error.transient, agent.calls),
-            ("ConnectionError", None, True, 3),
+            (error.code, error.status, error.transient), ("ConnectionError", None, True)
         )
+        self.assertGreater(agent.calls, 2)
         self.assertIn("refused", error.message)
 
     def test_timeoutOnInjectedClock(self) -> None:
@@ -599,25 +646,43 @@ class RetryTests(ClientTestCase):
         on the injected clock, and fails with C{ConnectionError}.
         """
         agent = SilentAgent()
-        client = self.client(agent=agent, retry=RetryPolicy(attempts=1), timeout=30)
+        client = self.client(agent=agent, retry=self.policy(patience=0), timeout=30)
         d = self.call(client.head_object("k"))
         self.clock.advance(29)
         self.assertNoResult(d)
         self.clock.advance(1)
         error = self.failureResultOf(d, S3Error).value
-        self.assertEqual((error.code, error.status), ("ConnectionError", None))
+        self.assertEqual(
+            (error.code, error.status, error.message),
+            ("ConnectionError", None, "no answer within 30 s"),
+        )
+
+    def test_timeoutRetried(self) -> None:
+        """
+        An attempt that timed out is retried like a dropped connection,
+        while the patience lasts.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=60), timeout=30)
+        d = self.call(client.head_object("k"))
+        self.clock.advance(30)
+        self.assertEqual(len(agent.requests), 1)
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(len(agent.requests), 2)
+        self.assertNoResult(d)
 
     def test_policyReplaceable(self) -> None:
         """
-        The client asks the L{IRetryPolicy} it is given, with the attempt
-        and the error, and waits the delay it answers.
+        The client asks the L{IRetryPolicy} it is given, with the attempt,
+        the error and the seconds since the first attempt, and waits the
+        delay it answers.
         """
-        asked: list[tuple[int, str]] = []
+        asked: list[tuple[int, str, float]] = []
 
         @implementer(IRetryPolicy)
         class Twice:
-            def retry_after(self, attempt: int, error: S3Error) -> float | None:
-                asked.append((attempt, error.code))
+            def retry_after(self, attempt: int, error: S3Error, elapsed: float) -> float | None:
+                asked.append((attempt, error.code, elapsed))
                 return 7.0 if attempt < 2 else None
 
         client = self.client(
@@ -630,21 +695,25 @@ class RetryTests(ClientTestCase):
         self.clock.advance(0.1)
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
         self.assertEqual(
-            (asked, len(self.s3.requests)), ([(1, "AccessDenied"), (2, "AccessDenied")], 2)
+            (asked, len(self.s3.requests)),
+            ([(1, "AccessDenied", 0.0), (2, "AccessDenied", 7.0)], 2),
         )
 
     def test_defaultPolicy(self) -> None:
         """
-        L{RetryPolicy} provides L{IRetryPolicy}: a transient error is retried
-        after the policy's delays until the last attempt, a final one never.
+        A requester given no policy retries with L{DEFAULT_RETRY}: 30
+        seconds of patience.
         """
-        policy = RetryPolicy()
-        transient, final = S3Error("SlowDown", 503), S3Error("AccessDenied", 403)
-        self.assertTrue(verifyObject(IRetryPolicy, policy))
-        self.assertEqual(
-            [policy.retry_after(n, transient) for n in (1, 2, 3)] + [policy.retry_after(1, final)],
-            [policy.delay(1), policy.delay(2), None, None],
+        requester = S3Requester(
+            agent=FailingAgent(),
+            credentials=StaticCredentialsProvider(CREDENTIALS),
+            endpoint=("https", HOST),
+            bucket=BUCKET,
+            region=REGION,
+            clock=Clock(),
         )
+        self.assertIs(requester._retry, DEFAULT_RETRY)
+        self.assertEqual(DEFAULT_RETRY.patience, 30.0)
 
 
 class InterfaceTests(ClientTestCase):
@@ -881,14 +950,34 @@ class MultipartTests(ClientTestCase):
             ),
         )
 
-    def test_completeEmbeddedErrorNotRetried(self) -> None:
+    def test_completeEmbeddedErrorRetried(self) -> None:
         """
-        A 200 whose body is an C{<Error>} fails with that error, and the
-        completion is not sent again.
+        A 200 whose body is an C{<Error>} with a transient code is retried
+        as a 500 would be: the same document is sent again, and the retry's
+        success is the completion's.
         """
         client = self.client(
             Answer(body=error_document("InternalError", "We encountered an internal error.")),
             Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.assertNoResult(d)
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        first, second = self.s3.requests
+        self.assertEqual(
+            (second.method, second.query, second.body), ("POST", [("uploadId", "up")], first.body)
+        )
+
+    def test_completeEmbeddedErrorGivesUp(self) -> None:
+        """
+        A transient error inside a 200 that outlasts the patience fails the
+        completion with that error, its status the 200 it came in.
+        """
+        client = self.client(
+            Answer(body=error_document("InternalError", "We encountered an internal error.")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+            retry=self.policy(patience=0),
         )
         d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
         self.clock.advance(60)
@@ -898,14 +987,47 @@ class MultipartTests(ClientTestCase):
             ("InternalError", 200, "CompleteMultipartUpload", 1),
         )
 
+    def test_completeRetriedOnSlowDown(self) -> None:
+        """
+        CompleteMultipartUpload is retried on a 503 C{SlowDown}, like any
+        other call.
+        """
+        client = self.client(
+            Answer(503, error_document("SlowDown")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_completeNoSuchUploadNotRetried(self) -> None:
+        """
+        A completion S3 answers with C{NoSuchUpload} fails with it at once:
+        the caller confirms the object.
+        """
+        client = self.client(
+            Answer(404, error_document("NoSuchUpload")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.code, error.status, len(self.s3.requests)), ("NoSuchUpload", 404, 1)
+        )
+
     def test_completeEmbeddedErrorAfterWhitespace(self) -> None:
         """
         The embedded error is found behind the whitespace S3 sends to keep a
         long completion alive.
         """
-        client = self.client(Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")))
+        client = self.client(
+            Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")), Answer()
+        )
         d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "InvalidPart")
+        # InvalidPart is S3's answer, not a failure to answer: asked once.
+        self.assertEqual(len(self.s3.requests), 1)
 
     def test_abort(self) -> None:
         """
@@ -969,12 +1091,41 @@ class CopyTests(ClientTestCase):
         """
         A 200 whose body is an C{<Error>} fails the copy with that error.
         """
-        client = self.client(Answer(body=error_document("InternalError", "copy failed", "R1")))
+        client = self.client(
+            Answer(body=error_document("InternalError", "copy failed", "R1")),
+            retry=self.policy(patience=0),
+        )
         error = self.failureResultOf(self.call(client.copy_object("a", "b", 10)), S3Error).value
         self.assertEqual(
             (error.code, error.status, error.message, error.request_id, error.operation),
             ("InternalError", 200, "copy failed", "R1", "CopyObject"),
         )
+
+    def test_copyEmbeddedErrorRetried(self) -> None:
+        """
+        A copy that failed inside a 200 with a transient code is retried as
+        a 500 would be, and the retry's result counts.
+        """
+        client = self.client(
+            Answer(body=error_document("InternalError", "copy failed", "R1")),
+            Answer(body=self.RESULT),
+        )
+        d = self.call(client.copy_object("a", "b", 10))
+        self.clock.advance(self.waits(1)[0])
+        self.assertIsNone(self.successResultOf(d))
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_partCopyEmbeddedErrorRetried(self) -> None:
+        """
+        So is an UploadPartCopy that fails inside a 200 with C{SlowDown}.
+        """
+        client = self.client(
+            Answer(body=error_document("SlowDown", "slow down")), Answer(body=self.RESULT)
+        )
+        d = self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9))
+        self.clock.advance(self.waits(1)[0])
+        self.assertTrue(self.successResultOf(d).startswith('"'))
+        self.assertEqual(len(self.s3.requests), 2)
 
     def test_copyAfterWhitespace(self) -> None:
         """
