@@ -68,6 +68,9 @@ class S3Settings:
     bucket: str
     dir_suffix: str
     endpoint_url: str | None
+    #: Seconds from a request's first attempt during which S3's transient
+    #: failures are retried.
+    retry_seconds: int
 
     @property
     def endpoint(self) -> tuple[str, str]:
