@@ -35,16 +35,18 @@ from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
+from twisted_ftps3.s3.completion import UNCONFIRMED, multipart_etag
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import S3Requester
 from twisted_ftps3.s3.interfaces import IObjectStore
-from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, copy_ranges
+from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, MIN_PART_SIZE, copy_ranges
 from twisted_ftps3.s3.objects import ListPage, ObjectInfo
 from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
 from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
+from twisted_ftps3.s3.upload import MultipartWriter
 
-from .support.producers import RecordingConsumer
+from .support.producers import FakeProducer, RecordingConsumer
 from .support.s3xml import error_document, initiate_result, listing
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -1202,3 +1204,84 @@ class CopyTests(ClientTestCase):
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
         last = self.s3.requests[-1]
         self.assertEqual((last.method, last.query), ("DELETE", [("uploadId", "u")]))
+
+
+class WriterOverHTTPTests(ClientTestCase):
+    """
+    The multipart writer over this client, over HTTP: S3's brief failures
+    are retried below the writer, which sees only a slow call.
+    """
+
+    DATA = bytes(range(256)) * (MIN_PART_SIZE // 256)
+
+    def writer(self, client: S3Client, producer: FakeProducer | None = None) -> MultipartWriter:
+        writer = MultipartWriter(client, "k", part_size=MIN_PART_SIZE, parts_in_flight=1)
+        if producer is not None:
+            writer.registerProducer(producer, True)
+        return writer
+
+    def part_etag(self) -> str:
+        return f'"{hashlib.md5(self.DATA).hexdigest()}"'
+
+    def test_throttledPartHoldsProducer(self) -> None:
+        """
+        A part answered C{503 SlowDown} keeps the producer paused until its
+        retry is in, then resumes it; the part is sent twice, whole.
+        """
+        client = self.client(
+            Answer(body=initiate_result("up")),
+            Answer(503, error_document("SlowDown")),
+            Answer(headers={"etag": self.part_etag()}),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        producer = FakeProducer()
+        writer = self.writer(client, producer)
+        writer.write(self.DATA)
+        self.assertEqual((producer.events, len(self.s3.requests)), (["pause"], 2))
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(producer.events, ["pause", "resume"])
+        self.successResultOf(writer.finish())
+        parts = [r.body for r in self.s3.requests if r.method == "PUT"]
+        self.assertEqual(parts, [self.DATA, self.DATA])
+
+    def lost_completion(self, etag: str) -> S3Client:
+        """
+        A completion that fails with a 500, then finds the upload gone, and
+        an object with C{etag}.
+        """
+        return self.client(
+            Answer(body=initiate_result("up")),
+            Answer(headers={"etag": self.part_etag()}),
+            Answer(500, error_document("InternalError")),
+            Answer(404, error_document("NoSuchUpload")),
+            Answer(headers={"etag": f'"{etag}"', "content-length": str(len(self.DATA))}),
+            Answer(204),
+        )
+
+    def test_lostCompletionConfirmed(self) -> None:
+        """
+        A completion retried into C{NoSuchUpload} succeeds when HEAD finds the
+        multipart ETag of the part sent, and nothing is aborted.
+        """
+        client = self.lost_completion(multipart_etag([hashlib.md5(self.DATA).digest()]))
+        writer = self.writer(client)
+        writer.write(self.DATA)
+        d = writer.finish()
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        self.assertEqual(
+            [(r.method, r.params.get("uploadId")) for r in self.s3.requests],
+            [("POST", None), ("PUT", "up"), ("POST", "up"), ("POST", "up"), ("HEAD", None)],
+        )
+
+    def test_lostCompletionOtherObject(self) -> None:
+        """
+        With any other ETag, the upload fails, and is aborted.
+        """
+        client = self.lost_completion(multipart_etag([hashlib.md5(b"other").digest()]))
+        writer = self.writer(client)
+        writer.write(self.DATA)
+        d = writer.finish()
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, UNCONFIRMED)
+        self.assertEqual(self.s3.requests[-1].method, "DELETE")

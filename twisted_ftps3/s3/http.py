@@ -55,6 +55,12 @@ class S3Requester:
 
     Requests use path-style addressing (C{/bucket/key}), which every
     S3-compatible server accepts.
+
+    @param retry: when a failed request is sent again; the delays are
+        waited on C{clock}.
+    @param timeout: seconds an attempt may wait for S3's answer before it
+        counts as a dropped connection (and is retried, if the policy's
+        patience allows).
     """
 
     def __init__(
