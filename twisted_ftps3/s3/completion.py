@@ -10,7 +10,9 @@ makes from the parts: the MD5 of the parts' binary MD5s joined, then C{-}
 and the number of parts. The writer knows the MD5 of every part it sent
 (L{twisted_ftps3.s3.bodies.PartBody} computes it as the bytes arrive), so
 the object counts as stored only when its ETag is exactly the ETag of
-those parts; anything else is a failure, and nothing claims success.
+those parts; anything else is a failure, and nothing claims success. The
+same holds when the first attempt finds the upload gone: the ETag says
+whether the key holds exactly these bytes, whichever attempt stored them.
 
 A part copied inside S3 never passed through this process, so its MD5 is
 the ETag S3 gave it. Where S3's ETags are not MD5s (objects encrypted with
