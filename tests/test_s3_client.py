@@ -26,6 +26,7 @@ from treq.testing import RequestTraversalAgent
 from twisted.internet.defer import Deferred, ensureDeferred, fail
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
@@ -208,6 +209,19 @@ class ClientTestCase(SynchronousTestCase):
     def call(self, coroutine: Any) -> Deferred[Any]:
         """Start a client coroutine, as the FTP layer does."""
         return ensureDeferred(coroutine)
+
+    def signature_mismatch(self) -> Answer:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<Error><Code>SignatureDoesNotMatch</Code>"
+            "<Message>The request signature we calculated does not match the signature you"
+            " provided. Check your key and signing method.</Message>"
+            f"<AWSAccessKeyId>{ACCESS_KEY}</AWSAccessKeyId>"
+            "<StringToSign>AWS4-HMAC-SHA256\n20261126T101942Z</StringToSign>"
+            "<SignatureProvided>abc</SignatureProvided>"
+            "<RequestId>BODY-ID</RequestId><HostId>host</HostId></Error>"
+        ).encode()
+        return Answer(403, body, {"x-amz-request-id": "HEADER-ID"})
 
     def only_request(self) -> Received:
         self.assertEqual(len(self.s3.requests), 1)
@@ -461,19 +475,6 @@ class ErrorTests(ClientTestCase):
     Refusals become L{S3Error}s that say what S3 said.
     """
 
-    def signature_mismatch(self) -> Answer:
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            "<Error><Code>SignatureDoesNotMatch</Code>"
-            "<Message>The request signature we calculated does not match the signature you"
-            " provided. Check your key and signing method.</Message>"
-            f"<AWSAccessKeyId>{ACCESS_KEY}</AWSAccessKeyId>"
-            "<StringToSign>AWS4-HMAC-SHA256\n20261126T101942Z</StringToSign>"
-            "<SignatureProvided>abc</SignatureProvided>"
-            "<RequestId>BODY-ID</RequestId><HostId>host</HostId></Error>"
-        ).encode()
-        return Answer(403, body, {"x-amz-request-id": "HEADER-ID"})
-
     def test_signatureDoesNotMatch(self) -> None:
         """
         A 403 SignatureDoesNotMatch carries S3's code, message, the status
@@ -624,6 +625,33 @@ class RetryTests(ClientTestCase):
             (error.status, error.code, len(self.s3.requests)), (500, "InternalError", len(sent))
         )
         self.assertEqual(error.message, f"try {len(sent) - 1}")
+
+    def test_retriesLoggedWithoutSecret(self) -> None:
+        """
+        Each retry is logged once with the operation, key, attempt, code and
+        request id; no line carries the secret key or the signature.
+        """
+        events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        client = self.client(
+            Answer(503, error_document("SlowDown", request_id="SLOW1")),
+            self.signature_mismatch(),
+        )
+        d = self.call(client.put_object("k", b"body"))
+        self.clock.advance(self.waits(1)[0])
+        self.failureResultOf(d, S3Error)
+        texts = [formatEvent(event) for event in events]
+        retries = [text for text in texts if "retrying" in text]
+        self.assertEqual(len(retries), 1)
+        self.assertIn("S3 PutObject of 'k': attempt 1 failed with SlowDown (HTTP 503)", retries[0])
+        self.assertIn("[request id SLOW1]", retries[0])
+        authorization = self.s3.requests[0].header("authorization") or ""
+        signature = authorization.rpartition("Signature=")[2]
+        self.assertTrue(signature)
+        for text in texts:
+            self.assertNotIn(SECRET_KEY, text)
+            self.assertNotIn(signature, text)
 
     def test_connectionRefused(self) -> None:
         """

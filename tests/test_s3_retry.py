@@ -302,7 +302,7 @@ class LogTests(LoopTestCase):
             [
                 "S3 UploadPart of 'k': attempt 1 failed with SlowDown (HTTP 503)"
                 f" [request id R503]; retrying in {waits[0]:.2f} s",
-                "S3 UploadPart of 'k': attempt 2 failed with ConnectionError (HTTP None)"
+                "S3 UploadPart of 'k': attempt 2 failed with ConnectionError (HTTP -)"
                 f" [request id None]; retrying in {waits[1]:.2f} s",
             ],
         )

@@ -98,8 +98,7 @@ class _Attempt:
     delay: float | None
 
     def __str__(self) -> str:
-        status = self.error.status if self.error.status is not None else "-"
-        text = f"#{self.number} {self.error.code} (HTTP {status})"
+        text = f"#{self.number} {self.error.code} (HTTP {_status(self.error)})"
         if self.error.request_id:
             text += f" [request id {self.error.request_id}]"
         if self.delay is not None:
@@ -142,7 +141,7 @@ async def retrying(
                 key=key,
                 attempt=number,
                 code=e.code,
-                status=e.status,
+                status=_status(e),
                 request_id=e.request_id,
                 delay=delay,
             )
@@ -164,7 +163,7 @@ def logged(error: S3Error, history: Sequence[_Attempt] = ()) -> S3Error:
         operation=error.operation,
         key=error.key,
         code=error.code,
-        status=error.status,
+        status=_status(error),
         # Not "message": the legacy log bridge fills that key in.
         s3_message=error.message,
         request_id=error.request_id,
@@ -179,3 +178,8 @@ def logged(error: S3Error, history: Sequence[_Attempt] = ()) -> S3Error:
     else:
         log.warn(line, **fields)
     return error
+
+
+def _status(error: S3Error) -> int | str:
+    """The HTTP status for the log: C{-} when no answer came."""
+    return error.status if error.status is not None else "-"
