@@ -91,6 +91,7 @@ class MinimalTests(ConfigTestCase):
                     endpoint_url=None,
                     abandoned_upload_seconds=86400,
                     sweep_interval_seconds=3600,
+                    retry_seconds=30,
                 ),
                 tls=TLSSettings(
                     certificate_file="/home/ftp/ssl.crt",
@@ -862,6 +863,35 @@ class SweeperTests(ConfigTestCase):
             self.assertRejected("AWS_S3_SWEEP_INTERVAL_SECONDS", AWS_S3_SWEEP_INTERVAL_SECONDS=text)
 
 
+class RetryTests(ConfigTestCase):
+    """
+    C{AWS_S3_RETRY_SECONDS}, how long S3's transient failures are retried.
+    """
+
+    def test_default(self) -> None:
+        """
+        It defaults to 30 seconds, and its help says why.
+        """
+        (setting,) = [s for s in SETTINGS if s.name == "AWS_S3_RETRY_SECONDS"]
+        self.assertEqual(load().s3.retry_seconds, 30)
+        for reason in ("SlowDown", "back off", "451", "Kubernetes"):
+            self.assertIn(reason, setting.help_text)
+
+    def test_given(self) -> None:
+        """
+        0 (no retries), a number of seconds, and an hour are accepted.
+        """
+        for text, seconds in (("0", 0), ("5", 5), ("3600", 3600)):
+            self.assertEqual(load(AWS_S3_RETRY_SECONDS=text).s3.retry_seconds, seconds)
+
+    def test_outOfRange(self) -> None:
+        """
+        A negative number, more than an hour, a fraction or a word is rejected.
+        """
+        for text in ("-1", "3601", "1.5", "forever"):
+            self.assertRejected("AWS_S3_RETRY_SECONDS", AWS_S3_RETRY_SECONDS=text)
+
+
 # Bad environments covering every kind of check, all carrying secrets.
 BAD_ENVIRONMENTS: list[dict[str, str | None]] = [
     {"AWS_AUTH_MECHANISM": "nope"},
@@ -1041,6 +1071,7 @@ class DeclarationTests(SynchronousTestCase):
             "FTP_TLS_KEY_FILE": "$HOME/ssl.key",
             "AWS_S3_UPLOAD_PART_SIZE": "8MiB",
             "AWS_S3_UPLOAD_PARTS_IN_FLIGHT": "3",
+            "AWS_S3_RETRY_SECONDS": "30",
         }
         helps = {setting.name: setting.help_text for setting in SETTINGS}
         for name, default in defaults.items():

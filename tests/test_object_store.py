@@ -698,7 +698,7 @@ class S3ClientOverMotoTests(ObjectStoreTestsMixin, TestCase):
             server,
             f"contract-{uuid.uuid4().hex}",
             # moto's 500s (see missing_upload) are retried: not for long.
-            retry=RetryPolicy(first_delay=0.01),
+            retry=RetryPolicy(patience=0.5, base=0.01),
         )
         await client.create_bucket()
         return client

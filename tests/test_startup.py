@@ -146,6 +146,12 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertIsInstance(service, FTPS3Service)
         self.assertEqual(self.warnings(), [])
 
+    def test_retry_patience(self) -> None:
+        """The S3 client retries for AWS_S3_RETRY_SECONDS."""
+        environ = environment(self.environ, AWS_S3_RETRY_SECONDS="7")
+        service = makeService(Options(), MemoryReactorClock(), environ)
+        self.assertEqual(service.client._http._retry.patience, 7)
+
     def test_warns_of_unknown_variables(self) -> None:
         """
         Each variable that looks like a setting but is none is logged as a

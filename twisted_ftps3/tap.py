@@ -64,6 +64,7 @@ from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.http import S3Requester
 from .s3.lifecycle import LifecycleCheck
+from .s3.retry import RetryPolicy
 from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
@@ -260,6 +261,7 @@ def _object_store(
             bucket=s3.bucket,
             region=s3.region,
             clock=reactor,
+            retry=RetryPolicy(patience=s3.retry_seconds),
         )
     )
     return client, pool

@@ -16,6 +16,7 @@ method name, such as C{"upload_part"}):
 
   - L{fail}: raise an L{S3Error} (S3's C{503 SlowDown} unless told another);
   - L{drop}: fail as a dropped connection does in the real client;
+  - L{drop_after}: act, then fail so: the change is made, its answer lost;
   - L{hold}: wait until the test calls L{release}, to keep calls in flight;
   - L{delay}: wait a number of seconds on a test's L{Clock}.
 
@@ -186,6 +187,30 @@ class CallRecorder:
 
         self._misbehaving[name] = _Misbehaviour(make_error=make, times=times)
 
+    def drop_after(self, name: str, *, times: int | None = None) -> None:
+        """
+        Make calls of C{name} do what they do and then fail as a connection
+        reset does in the real client, as if S3 acted and its answer was
+        lost on the way back; only the next C{times} calls when given.
+        """
+        act = getattr(type(self), name).__get__(self)
+        left = [times]
+
+        async def act_then_drop(*args: Any, **kwargs: Any) -> Any:
+            await act(*args, **kwargs)
+            if left[0] is not None:
+                left[0] -= 1
+                if left[0] <= 0:
+                    self.__dict__.pop(name, None)
+            key = args[0] if args and isinstance(args[0], str) else None
+            raise S3Error(
+                "ConnectionError", None, "connection reset before the answer", operation=name,
+                key=key,
+            )  # fmt: skip
+
+        # An attribute of the instance hides the method until behave().
+        setattr(self, name, act_then_drop)
+
     def hold(self, name: str) -> None:
         """Make calls of C{name} wait, after being recorded, until L{release}d."""
         self._misbehaving[name] = _Misbehaviour(hold=True)
@@ -207,9 +232,12 @@ class CallRecorder:
         if name is None:
             self._misbehaving.clear()
             self.failures.clear()
+            for wrapped in [n for n in vars(self) if callable(getattr(type(self), n, None))]:
+                del self.__dict__[wrapped]
         else:
             self._misbehaving.pop(name, None)
             self.failures.pop(name, None)
+            self.__dict__.pop(name, None)
 
     async def _enter(self, name: str, operation: str, key: str | None, *args: Any) -> None:
         """Record a call, then misbehave as the test asked."""

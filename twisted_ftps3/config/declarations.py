@@ -132,6 +132,17 @@ SETTINGS: tuple[Setting, ...] = (
         default=3600,
     ),
     Setting(
+        "AWS_S3_RETRY_SECONDS",
+        "s3.retry_seconds",
+        parsers.integer(0, 3600),
+        "How many seconds an S3 request that S3 throttled (503 SlowDown, which S3 asks "
+        "clients to back off from and retry), failed (500) or left unanswered is retried, "
+        "with exponential backoff and jitter, before the FTP client gets 451; the default, "
+        "{default}, rides out a short outage and stays within the 30 seconds ECS and "
+        "Kubernetes give a stopping container; 0 sends each request once.",
+        default=30,
+    ),
+    Setting(
         "FTP_BIND_ADDRESS",
         "ftp.bind_address",
         parsers.ip_address,

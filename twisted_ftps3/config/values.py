@@ -72,6 +72,9 @@ class S3Settings:
     abandoned_upload_seconds: int
     #: The time between two sweeps.
     sweep_interval_seconds: int
+    #: Seconds from a request's first attempt during which S3's transient
+    #: failures are retried.
+    retry_seconds: int
 
     @property
     def endpoint(self) -> tuple[str, str]:

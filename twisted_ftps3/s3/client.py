@@ -23,7 +23,7 @@ from zope.interface import implementer
 
 from .bodies import PartBody
 from .errors import S3Error
-from .http import NO_RETRY, S3Requester, logged
+from .http import S3Requester, logged
 from .interfaces import IAbortRetrier, IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
@@ -57,9 +57,10 @@ class S3Client:
     L{S3Requester}, which holds the agent, the credentials, the clock and
     the retry policy.
 
-    Keys are paths inside the bucket without a leading slash.
-    CompleteMultipartUpload is never retried, as a second completion could
-    fail after the first worked.
+    Keys are paths inside the bucket without a leading slash. Every call is
+    retried on S3's transient failures, CompleteMultipartUpload too: a
+    retry that finds the upload gone because an earlier attempt completed
+    it is told apart from a failure by L{twisted_ftps3.s3.completion}.
     """
 
     #: Where an abort that failed goes to be tried again; set by the
@@ -138,9 +139,12 @@ class S3Client:
             await copy_in_parts(self, source_key, target_key, size)
             return
         answer = await self._http.request(
-            "CopyObject", "PUT", target_key, headers={"x-amz-copy-source": self._source(source_key)}
+            "CopyObject",
+            "PUT",
+            target_key,
+            headers={"x-amz-copy-source": self._source(source_key)},
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
         answer.parsed(parse_etag_result)
 
     async def delete_object(self, key: str) -> None:
@@ -232,28 +236,33 @@ class S3Client:
                 "x-amz-copy-source": self._source(source_key),
                 "x-amz-copy-source-range": f"bytes={first}-{last}",
             },
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
         return '"' + answer.parsed(parse_etag_result) + '"'
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None:
-        """Join the parts into the object, which appears only now."""
+        """
+        Join the parts into the object, which appears only now.
+
+        A retry after an attempt whose answer was lost may find the upload
+        gone (C{NoSuchUpload}), as that attempt completed it: the caller
+        confirms the object (L{twisted_ftps3.s3.completion.complete_upload}).
+        """
         entries = "".join(
             f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
             for number, etag in parts
         )
         document = f"<CompleteMultipartUpload>{entries}</CompleteMultipartUpload>".encode()
-        answer = await self._http.request(
+        await self._http.request(
             "CompleteMultipartUpload",
             "POST",
             key,
             query=[("uploadId", upload_id)],
             body=PartBody.of(document),
-            retry=NO_RETRY,
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
 
     async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Throw away an upload and every part sent for it."""

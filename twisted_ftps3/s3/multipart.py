@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
+from .completion import complete_upload, md5_of_etag
 from .errors import S3Error
 from .interfaces import IObjectStore
 from .limits import copy_ranges
@@ -52,8 +53,9 @@ async def copy_in_parts(store: IObjectStore, source_key: str, target_key: str, s
     """
     upload_id = await store.create_multipart_upload(target_key)
     try:
-        parts = await copy_parts(store, target_key, upload_id, source_key, size)
-        await store.complete_multipart_upload(target_key, upload_id, sorted(parts.items()))
+        parts = sorted((await copy_parts(store, target_key, upload_id, source_key, size)).items())
+        digests = [md5_of_etag(etag) for _, etag in parts]
+        await complete_upload(store, target_key, upload_id, parts, digests)
     except BaseException:
         await abort_quietly(store, target_key, upload_id)
         raise

@@ -12,6 +12,12 @@ more than C{parts_in_flight + 1} parts. Nothing sleeps, nothing polls.
 The object exists only once L{MultipartWriter.finish} completes the upload. A
 file smaller than one part goes up in a single PutObject instead, which is
 just as atomic and costs one request rather than three.
+
+S3's brief failures never reach the writer: the client retries them, and a
+part being retried is still in flight, so the data connection stays paused
+as it does for a slow S3. The completion is retried too, and the MD5 of
+every part sent is kept so that a completion whose answer was lost can be
+told from one that failed (L{twisted_ftps3.s3.completion}).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .bodies import PartBody
+from .completion import complete_upload, md5_of_etag
 from .errors import S3Error
 from .interfaces import IObjectStore
 from .limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
@@ -95,6 +102,9 @@ class MultipartWriter:
         self._next_part = 1
         self._in_flight: dict[int, Deferred[None]] = {}
         self._etags: dict[int, str] = {}
+        #: The MD5 of each part's bytes, by number: computed as they arrived
+        #: for a part sent, S3's ETag for a part copied.
+        self._digests: dict[int, bytes | None] = {}
         self._failure: Failure | None = None
         self._closed = False
         #: Every byte written so far, whether or not it reached S3.
@@ -156,6 +166,7 @@ class MultipartWriter:
             self._failure.raiseException()
         copied = await copy_parts(self._store, self.key, upload_id, key, size, self._next_part)
         self._etags.update(copied)
+        self._digests.update((number, md5_of_etag(etag)) for number, etag in copied.items())
         self._next_part += len(copied)
 
     # -- outcome ------------------------------------------------------------
@@ -226,6 +237,7 @@ class MultipartWriter:
             )
             return
         self._next_part += 1
+        self._digests[number] = body.md5_digest()
         self._buffer = PartBody(self._current_part_size())
         if self._upload_id is None:
             self._begin_upload()
@@ -272,8 +284,9 @@ class MultipartWriter:
             assert self._upload_id is not None
             upload_id = await _share(self._upload_id)
             parts = sorted(self._etags.items())
+            digests = [self._digests.get(number) for number, _ in parts]
             async with self._guard():
-                await self._store.complete_multipart_upload(self.key, upload_id, parts)
+                await complete_upload(self._store, self.key, upload_id, parts, digests)
             self._upload_id = None
             self.upload_id = None
         except BaseException:
