@@ -89,6 +89,9 @@ class MinimalTests(ConfigTestCase):
                     bucket="my-bucket",
                     dir_suffix="/",
                     endpoint_url=None,
+                    abandoned_upload_seconds=86400,
+                    sweep_interval_seconds=3600,
+                    retry_seconds=30,
                 ),
                 tls=TLSSettings(
                     certificate_file="/home/ftp/ssl.crt",
@@ -828,6 +831,67 @@ class UploadTests(ConfigTestCase):
             self.assertRejected("AWS_S3_UPLOAD_PARTS_IN_FLIGHT", AWS_S3_UPLOAD_PARTS_IN_FLIGHT=text)
 
 
+class SweeperTests(ConfigTestCase):
+    """
+    C{AWS_S3_ABANDONED_UPLOAD_SECONDS} and C{AWS_S3_SWEEP_INTERVAL_SECONDS}.
+    """
+
+    def test_defaults(self) -> None:
+        """
+        An upload is abandoned after a day, and the sweeper looks every hour.
+        """
+        s3 = load().s3
+        self.assertEqual((s3.abandoned_upload_seconds, s3.sweep_interval_seconds), (86400, 3600))
+
+    def test_given(self) -> None:
+        """
+        Both take whole seconds, from 1.
+        """
+        s3 = load(AWS_S3_ABANDONED_UPLOAD_SECONDS="1", AWS_S3_SWEEP_INTERVAL_SECONDS="600").s3
+        self.assertEqual((s3.abandoned_upload_seconds, s3.sweep_interval_seconds), (1, 600))
+
+    def test_outOfRange(self) -> None:
+        """
+        Zero, a negative number, a fraction, or more than a year (the age)
+        or a week (the interval) is rejected.
+        """
+        for text in ("0", "-5", "1.5", "day", str(366 * 86400 + 1)):
+            self.assertRejected(
+                "AWS_S3_ABANDONED_UPLOAD_SECONDS", AWS_S3_ABANDONED_UPLOAD_SECONDS=text
+            )
+        for text in ("0", "60s", str(7 * 86400 + 1)):
+            self.assertRejected("AWS_S3_SWEEP_INTERVAL_SECONDS", AWS_S3_SWEEP_INTERVAL_SECONDS=text)
+
+
+class RetryTests(ConfigTestCase):
+    """
+    C{AWS_S3_RETRY_SECONDS}, how long S3's transient failures are retried.
+    """
+
+    def test_default(self) -> None:
+        """
+        It defaults to 30 seconds, and its help says why.
+        """
+        (setting,) = [s for s in SETTINGS if s.name == "AWS_S3_RETRY_SECONDS"]
+        self.assertEqual(load().s3.retry_seconds, 30)
+        for reason in ("SlowDown", "back off", "451", "Kubernetes"):
+            self.assertIn(reason, setting.help_text)
+
+    def test_given(self) -> None:
+        """
+        0 (no retries), a number of seconds, and an hour are accepted.
+        """
+        for text, seconds in (("0", 0), ("5", 5), ("3600", 3600)):
+            self.assertEqual(load(AWS_S3_RETRY_SECONDS=text).s3.retry_seconds, seconds)
+
+    def test_outOfRange(self) -> None:
+        """
+        A negative number, more than an hour, a fraction or a word is rejected.
+        """
+        for text in ("-1", "3601", "1.5", "forever"):
+            self.assertRejected("AWS_S3_RETRY_SECONDS", AWS_S3_RETRY_SECONDS=text)
+
+
 # Bad environments covering every kind of check, all carrying secrets.
 BAD_ENVIRONMENTS: list[dict[str, str | None]] = [
     {"AWS_AUTH_MECHANISM": "nope"},
@@ -1007,6 +1071,7 @@ class DeclarationTests(SynchronousTestCase):
             "FTP_TLS_KEY_FILE": "$HOME/ssl.key",
             "AWS_S3_UPLOAD_PART_SIZE": "8MiB",
             "AWS_S3_UPLOAD_PARTS_IN_FLIGHT": "3",
+            "AWS_S3_RETRY_SECONDS": "30",
         }
         helps = {setting.name: setting.help_text for setting in SETTINGS}
         for name, default in defaults.items():
@@ -1329,3 +1394,36 @@ class SessionReuseTests(ConfigTestCase):
             "FTP_TLS_REQUIRE_SESSION_REUSE", FTP_TLS_REQUIRE_SESSION_REUSE="maybe"
         )
         self.assertIn("'maybe'", error.problem)
+
+
+class ShutdownAndTimeoutTests(ConfigTestCase):
+    """
+    C{FTP_SHUTDOWN_GRACE_SECONDS} and the bounds on slow and dead peers:
+    whole seconds, with defaults under the 30 s that ECS and Kubernetes
+    give a stopping container, and a handshake, login and idle bound.
+    """
+
+    VARIABLES = {
+        "FTP_SHUTDOWN_GRACE_SECONDS": ("shutdown_grace_seconds", 25, 0, 3600),
+        "FTP_TLS_HANDSHAKE_TIMEOUT_SECONDS": ("tls_handshake_timeout_seconds", 30, 1, 3600),
+        "FTP_DATA_IDLE_TIMEOUT_SECONDS": ("data_idle_timeout_seconds", 300, 1, 86400),
+        "FTP_LOGIN_TIMEOUT_SECONDS": ("login_timeout_seconds", 60, 1, 3600),
+    }
+
+    def test_defaults(self) -> None:
+        """By default: 25 s of grace, 30 s to handshake, 5 minutes idle, 60 s to log in."""
+        ftp = load().ftp
+        for name, (field, default, _, _) in self.VARIABLES.items():
+            self.assertEqual(getattr(ftp, field), default, name)
+
+    def test_given(self) -> None:
+        """Each takes any whole number of seconds in its range, its bounds included."""
+        for name, (field, _, low, high) in self.VARIABLES.items():
+            for value in (low, high, 7):
+                self.assertEqual(getattr(load(**{name: str(value)}).ftp, field), value, name)
+
+    def test_out_of_range(self) -> None:
+        """Below or above its range, a fraction or a word is rejected, naming the variable."""
+        for name, (_, _, low, high) in self.VARIABLES.items():
+            for text in (str(low - 1), str(high + 1), "1.5", "soon"):
+                self.assertRejected(name, **{name: text})

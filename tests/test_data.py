@@ -219,7 +219,9 @@ class DataLink:
     """
 
     def __init__(self, session: SessionTLS, pi: FakePI, client: SSL.Connection) -> None:
-        factory = DataTLSFactory(session, DataChannelFactory(pi, None, Clock()))
+        #: The clock of the channel's handshake and idle bounds.
+        self.clock = Clock()
+        factory = DataTLSFactory(session, DataChannelFactory(pi, None, self.clock))
         tls = factory.buildProtocol(CLIENT)
         assert isinstance(tls, DataTLS)
         self.tls = tls
@@ -699,3 +701,35 @@ class RequiredReuseTests(DataLinkTestCase):
         link.handshake()
         self.reactor.advance(0)
         self.assertEqual((link.tcp.aborted, link.tcp.value()), (False, b""))
+
+
+class HandshakeBoundTests(DataLinkTestCase):
+    """A data connection whose TLS handshake has not ended within 30 s is aborted: 425."""
+
+    def test_never_handshakes(self) -> None:
+        """No handshake: at 30 s the connection is aborted, and its transfer will get 425."""
+        link = self.link()
+        link.clock.advance(29.9)
+        self.assertFalse(link.tcp.aborted)
+        link.clock.advance(0.1)
+        self.assertTrue(link.tcp.aborted)
+        refusal = link.channel.refusal
+        assert refusal is not None
+        self.assertEqual(refusal.value.response(), "425 no TLS handshake within 30 seconds.")
+        link.lose(ConnectionAborted())
+        self.failureResultOf(link.channel.close(), CannotOpenDataConnection)
+
+    def test_handshakes(self) -> None:
+        """A handshake in time stops the bound, and leaves no timer behind."""
+        link = self.link()
+        link.clock.advance(29)
+        link.handshake()
+        self.assertEqual(link.clock.getDelayedCalls(), [])
+        link.clock.advance(100)
+        self.assertEqual((link.tcp.aborted, link.channel.refusal), (False, None))
+
+    def test_lost_before(self) -> None:
+        """A connection lost before the bound leaves no timer behind."""
+        link = self.link()
+        link.lose(ConnectionAborted())
+        self.assertEqual(link.clock.getDelayedCalls(), [])

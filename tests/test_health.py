@@ -8,19 +8,21 @@ rendering and the status line are all the real thing, without a socket.
 
 from __future__ import annotations
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
+from twisted_ftps3.drain import Drain
 from twisted_ftps3.health import health_site
 
 
 class Response:
     """What the site answered to one request."""
 
-    def __init__(self, method: bytes, path: bytes) -> None:
+    def __init__(self, method: bytes, path: bytes, drain: Drain | None = None) -> None:
         channel = DummyChannel()
-        channel.site = health_site()
+        channel.site = health_site(drain)
         request = Request(channel, False)
         request.gotLength(0)
         request.requestReceived(method, path, b"HTTP/1.1")
@@ -76,6 +78,31 @@ class HealthTests(SynchronousTestCase):
     def test_post_not_allowed(self) -> None:
         """Other methods are refused with 405."""
         self.assertEqual(Response(b"POST", b"/health").code, 405)
+
+
+class DrainingTests(SynchronousTestCase):
+    """Once the server drains for a shutdown, C{/health} answers 503."""
+
+    def test_running(self) -> None:
+        """Before the drain, the health check of a server with a drain is a 200."""
+        response = Response(b"GET", b"/health", Drain(Clock()))
+        self.assertEqual((response.code, response.body), (200, b"OK\n"))
+
+    def test_draining(self) -> None:
+        """While draining, C{GET /health} is a 503 saying so, not to be cached."""
+        drain = Drain(Clock())
+        drain.begin()
+        response = Response(b"GET", b"/health", drain)
+        self.assertEqual((response.code, response.body), (503, b"draining\n"))
+        self.assertTrue(response.head.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"))
+        self.assertEqual(response.header(b"cache-control"), b"no-store")
+
+    def test_draining_head(self) -> None:
+        """C{HEAD /health} is a 503 too, without a body."""
+        drain = Drain(Clock())
+        drain.begin()
+        response = Response(b"HEAD", b"/health", drain)
+        self.assertEqual((response.code, response.body), (503, b""))
 
 
 class NotFoundTests(SynchronousTestCase):

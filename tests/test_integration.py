@@ -837,7 +837,11 @@ class UnreachableS3Tests(ServerTestCase):
     """A server whose S3 endpoint refuses connections."""
 
     def setUp(self) -> None:
-        self.overrides = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}"}
+        # A second of retries, not the default 30, before each 451.
+        self.overrides = {
+            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}",
+            "AWS_S3_RETRY_SECONDS": "1",
+        }
         super().setUp()
 
     def test_clean_reply(self) -> Any:

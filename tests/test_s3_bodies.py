@@ -58,6 +58,23 @@ class PartBodyTests(SynchronousTestCase):
         """
         self.assertEqual(body_of(CHUNKS).sha256_hex(), hashlib.sha256(b"".join(CHUNKS)).hexdigest())
 
+    def test_md5(self) -> None:
+        """
+        The MD5 is the binary digest of the chunks joined: S3's ETag of a
+        part holding them, unquoted and in hex.
+        """
+        self.assertEqual(body_of(CHUNKS).md5_digest(), hashlib.md5(b"".join(CHUNKS)).digest())
+
+    def test_md5OfMemoryviews(self) -> None:
+        """
+        Chunks appended as slices of one large buffer hash as its bytes do.
+        """
+        body = PartBody()
+        view = memoryview(LARGE)
+        for start in range(0, len(LARGE), 7777):
+            body.append(view[start : start + 7777])
+        self.assertEqual(body.md5_digest(), hashlib.md5(LARGE).digest())
+
     def test_getvalue(self) -> None:
         """
         L{PartBody.getvalue} is the bytes appended, in order, as C{bytes}.
@@ -159,12 +176,13 @@ class PartBodyTests(SynchronousTestCase):
 
     def test_empty(self) -> None:
         """
-        An empty body has length 0, no bytes and the SHA-256 of no bytes.
+        An empty body has length 0, no bytes and the SHA-256 and MD5 of no
+        bytes.
         """
         body = PartBody.of(b"")
         self.assertEqual(
-            (len(body), body.getvalue(), body.sha256_hex()),
-            (0, b"", hashlib.sha256(b"").hexdigest()),
+            (len(body), body.getvalue(), body.sha256_hex(), body.md5_digest()),
+            (0, b"", hashlib.sha256(b"").hexdigest(), hashlib.md5(b"").digest()),
         )
 
 

@@ -17,6 +17,7 @@ import base64
 import datetime
 import hashlib
 from dataclasses import dataclass
+from random import Random
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -25,6 +26,7 @@ from treq.testing import RequestTraversalAgent
 from twisted.internet.defer import Deferred, ensureDeferred, fail
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
@@ -34,15 +36,18 @@ from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
+from twisted_ftps3.s3.completion import UNCONFIRMED, multipart_etag
 from twisted_ftps3.s3.credentials import Credentials, StaticCredentialsProvider
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.http import IRetryPolicy, RetryPolicy, S3Requester
+from twisted_ftps3.s3.http import S3Requester
 from twisted_ftps3.s3.interfaces import IObjectStore
-from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, copy_ranges
+from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, MIN_PART_SIZE, copy_ranges
 from twisted_ftps3.s3.objects import ListPage, ObjectInfo
+from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
 from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
+from twisted_ftps3.s3.upload import MultipartWriter
 
-from .support.producers import RecordingConsumer
+from .support.producers import FakeProducer, RecordingConsumer
 from .support.s3xml import error_document, initiate_result, listing
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -56,6 +61,8 @@ NOW = 1_795_688_382.0
 #: A key with every kind of character that must be encoded in a path.
 ODD_KEY = "dir one/\u00a3 & +plus/cake \U0001f370.bin"
 ODD_PATH = "/my-bucket/dir%20one/%C2%A3%20%26%20%2Bplus/cake%20%F0%9F%8D%B0.bin"
+#: The seed of the retry policies' jitter.
+SEED = 1234
 
 
 @dataclass
@@ -157,13 +164,29 @@ class SilentAgent:
 
 
 class ClientTestCase(SynchronousTestCase):
-    """Builds an L{S3Client} talking to a L{FakeS3}."""
+    """
+    Builds an L{S3Client} talking to a L{FakeS3}, retrying with a policy
+    whose jitter is drawn from a L{Random} seeded with L{SEED}, so that
+    L{waits} knows every delay it will wait.
+    """
+
+    def policy(self, **kw: Any) -> RetryPolicy:
+        """A retry policy with the tests' seeded random source."""
+        return RetryPolicy(random=Random(SEED), **kw)
+
+    def waits(self, count: int) -> list[float]:
+        """
+        The first C{count} waits a policy from L{policy} draws, before the
+        patience cuts any of them: full jitter, from a twin source.
+        """
+        twin, bound = Random(SEED), RetryPolicy().bound
+        return [twin.uniform(0, bound(attempt)) for attempt in range(1, count + 1)]
 
     def client(
         self,
         *answers: Answer,
         agent: Any = None,
-        retry: RetryPolicy | None = None,
+        retry: IRetryPolicy | None = None,
         **kw: Any,
     ) -> S3Client:
         self.s3 = FakeS3(*answers)
@@ -178,7 +201,7 @@ class ClientTestCase(SynchronousTestCase):
                 bucket=BUCKET,
                 region=REGION,
                 clock=self.clock,
-                retry=retry or RetryPolicy(),
+                retry=retry or self.policy(),
                 **kw,
             )
         )
@@ -186,6 +209,19 @@ class ClientTestCase(SynchronousTestCase):
     def call(self, coroutine: Any) -> Deferred[Any]:
         """Start a client coroutine, as the FTP layer does."""
         return ensureDeferred(coroutine)
+
+    def signature_mismatch(self) -> Answer:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<Error><Code>SignatureDoesNotMatch</Code>"
+            "<Message>The request signature we calculated does not match the signature you"
+            " provided. Check your key and signing method.</Message>"
+            f"<AWSAccessKeyId>{ACCESS_KEY}</AWSAccessKeyId>"
+            "<StringToSign>AWS4-HMAC-SHA256\n20261126T101942Z</StringToSign>"
+            "<SignatureProvided>abc</SignatureProvided>"
+            "<RequestId>BODY-ID</RequestId><HostId>host</HostId></Error>"
+        ).encode()
+        return Answer(403, body, {"x-amz-request-id": "HEADER-ID"})
 
     def only_request(self) -> Received:
         self.assertEqual(len(self.s3.requests), 1)
@@ -439,19 +475,6 @@ class ErrorTests(ClientTestCase):
     Refusals become L{S3Error}s that say what S3 said.
     """
 
-    def signature_mismatch(self) -> Answer:
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            "<Error><Code>SignatureDoesNotMatch</Code>"
-            "<Message>The request signature we calculated does not match the signature you"
-            " provided. Check your key and signing method.</Message>"
-            f"<AWSAccessKeyId>{ACCESS_KEY}</AWSAccessKeyId>"
-            "<StringToSign>AWS4-HMAC-SHA256\n20261126T101942Z</StringToSign>"
-            "<SignatureProvided>abc</SignatureProvided>"
-            "<RequestId>BODY-ID</RequestId><HostId>host</HostId></Error>"
-        ).encode()
-        return Answer(403, body, {"x-amz-request-id": "HEADER-ID"})
-
     def test_signatureDoesNotMatch(self) -> None:
         """
         A 403 SignatureDoesNotMatch carries S3's code, message, the status
@@ -527,70 +550,124 @@ class ErrorTests(ClientTestCase):
 
 class RetryTests(ClientTestCase):
     """
-    Transient failures are retried after the policy's delays, on the clock.
+    Transient failures are retried after the policy's delays, on the clock;
+    the jitter comes from a seeded random source (see L{ClientTestCase}).
     """
 
     def test_retriedAfterDelay(self) -> None:
         """
-        After a 500, nothing happens until the policy's first delay has
-        passed on the clock; then the request is made again and succeeds.
+        After a 500, nothing happens until the first drawn wait has passed
+        on the clock; then the request is made again and succeeds.
         """
-        policy = RetryPolicy()
         client = self.client(
             Answer(500, error_document("InternalError")), Answer(headers={"etag": '"e"'})
         )
+        (wait,) = self.waits(1)
         d = self.call(client.put_object("k", b"body"))
         self.assertNoResult(d)
-        self.clock.advance(policy.delay(1) / 2)
+        self.clock.advance(wait * 0.99)
         self.assertNoResult(d)
         self.assertEqual(len(self.s3.requests), 1)
-        self.clock.advance(policy.delay(1) / 2)
+        self.clock.advance(wait * 0.01)
         self.assertEqual(self.successResultOf(d), "e")
         self.assertEqual(len(self.s3.requests), 2)
 
     def test_retrySendsBodyAgain(self) -> None:
         """
-        The retried request carries the whole body again.
+        The retried request carries the whole body again, signed afresh for
+        the time it is sent.
         """
         client = self.client(Answer(503, error_document("SlowDown")), Answer())
         d = self.call(client.put_object("k", b"body"))
-        self.clock.advance(RetryPolicy().delay(1))
+        self.clock.advance(self.waits(1)[0])
         self.successResultOf(d)
         self.assertEqual([r.body for r in self.s3.requests], [b"body", b"body"])
+        for received in self.s3.requests:
+            self.assertSignedAsReceived(received)
 
-    def test_givesUpAfterAttempts(self) -> None:
+    def test_throttledUntilSuccess(self) -> None:
         """
-        Three 500s in a row fail with the last error, after exactly three
-        requests.
+        Several 503 C{SlowDown}s in a row are ridden out: the call succeeds
+        after waiting each drawn delay in turn.
         """
-        policy = RetryPolicy()
         client = self.client(
-            *[Answer(500, error_document("InternalError", f"try {n}")) for n in (1, 2, 3)]
+            *[Answer(503, error_document("SlowDown")) for _ in range(5)],
+            Answer(headers={"etag": '"e"'}),
         )
         d = self.call(client.head_object("k"))
-        self.clock.advance(policy.delay(1))
-        self.assertNoResult(d)
-        self.clock.advance(policy.delay(2))
+        for wait in self.waits(5):
+            self.assertNoResult(d)
+            self.clock.advance(wait)
+        self.assertEqual((self.successResultOf(d).etag, len(self.s3.requests)), ("e", 6))
+
+    def test_givesUpAfterPatience(self) -> None:
+        """
+        500s that go on past the patience fail with the last error, after
+        exactly as many requests as fit in it, the last one no later than
+        the deadline.
+        """
+        patience = 3.0
+        draws = iter(self.waits(100))
+        sent, waits = [0.0], []
+        while sent[-1] < patience:
+            waits.append(min(next(draws), patience - sent[-1]))
+            sent.append(sent[-1] + waits[-1])
+        client = self.client(
+            *[Answer(500, error_document("InternalError", f"try {n}")) for n in range(100)],
+            retry=self.policy(patience=patience),
+        )
+        d = self.call(client.get_object_bytes("k"))
+        for wait in waits:
+            self.assertNoResult(d)
+            self.clock.advance(wait)
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
-            (error.status, error.code, len(self.s3.requests)), (500, "InternalError", 3)
+            (error.status, error.code, len(self.s3.requests)), (500, "InternalError", len(sent))
         )
+        self.assertEqual(error.message, f"try {len(sent) - 1}")
+
+    def test_retriesLoggedWithoutSecret(self) -> None:
+        """
+        Each retry is logged once with the operation, key, attempt, code and
+        request id; no line carries the secret key or the signature.
+        """
+        events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        client = self.client(
+            Answer(503, error_document("SlowDown", request_id="SLOW1")),
+            self.signature_mismatch(),
+        )
+        d = self.call(client.put_object("k", b"body"))
+        self.clock.advance(self.waits(1)[0])
+        self.failureResultOf(d, S3Error)
+        texts = [formatEvent(event) for event in events]
+        retries = [text for text in texts if "retrying" in text]
+        self.assertEqual(len(retries), 1)
+        self.assertIn("S3 PutObject of 'k': attempt 1 failed with SlowDown (HTTP 503)", retries[0])
+        self.assertIn("[request id SLOW1]", retries[0])
+        authorization = self.s3.requests[0].header("authorization") or ""
+        signature = authorization.rpartition("Signature=")[2]
+        self.assertTrue(signature)
+        for text in texts:
+            self.assertNotIn(SECRET_KEY, text)
+            self.assertNotIn(signature, text)
 
     def test_connectionRefused(self) -> None:
         """
         A request that never got an answer fails with a transient
-        C{ConnectionError} without a status, after every attempt.
+        C{ConnectionError} without a status, after every attempt the
+        patience allows.
         """
         agent = FailingAgent()
-        client = self.client(agent=agent)
+        client = self.client(agent=agent, retry=self.policy(patience=1.0))
         d = self.call(client.head_object("k"))
-        self.clock.advance(RetryPolicy().delay(1))
-        self.clock.advance(RetryPolicy().delay(2))
+        self.clock.pump([0.01] * 200)
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
-            (error.code, error.status, error.transient, agent.calls),
-            ("ConnectionError", None, True, 3),
+            (error.code, error.status, error.transient), ("ConnectionError", None, True)
         )
+        self.assertGreater(agent.calls, 2)
         self.assertIn("refused", error.message)
 
     def test_timeoutOnInjectedClock(self) -> None:
@@ -599,25 +676,43 @@ class RetryTests(ClientTestCase):
         on the injected clock, and fails with C{ConnectionError}.
         """
         agent = SilentAgent()
-        client = self.client(agent=agent, retry=RetryPolicy(attempts=1), timeout=30)
+        client = self.client(agent=agent, retry=self.policy(patience=0), timeout=30)
         d = self.call(client.head_object("k"))
         self.clock.advance(29)
         self.assertNoResult(d)
         self.clock.advance(1)
         error = self.failureResultOf(d, S3Error).value
-        self.assertEqual((error.code, error.status), ("ConnectionError", None))
+        self.assertEqual(
+            (error.code, error.status, error.message),
+            ("ConnectionError", None, "no answer within 30 s"),
+        )
+
+    def test_timeoutRetried(self) -> None:
+        """
+        An attempt that timed out is retried like a dropped connection,
+        while the patience lasts.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=60), timeout=30)
+        d = self.call(client.head_object("k"))
+        self.clock.advance(30)
+        self.assertEqual(len(agent.requests), 1)
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(len(agent.requests), 2)
+        self.assertNoResult(d)
 
     def test_policyReplaceable(self) -> None:
         """
-        The client asks the L{IRetryPolicy} it is given, with the attempt
-        and the error, and waits the delay it answers.
+        The client asks the L{IRetryPolicy} it is given, with the attempt,
+        the error and the seconds since the first attempt, and waits the
+        delay it answers.
         """
-        asked: list[tuple[int, str]] = []
+        asked: list[tuple[int, str, float]] = []
 
         @implementer(IRetryPolicy)
         class Twice:
-            def retry_after(self, attempt: int, error: S3Error) -> float | None:
-                asked.append((attempt, error.code))
+            def retry_after(self, attempt: int, error: S3Error, elapsed: float) -> float | None:
+                asked.append((attempt, error.code, elapsed))
                 return 7.0 if attempt < 2 else None
 
         client = self.client(
@@ -630,21 +725,25 @@ class RetryTests(ClientTestCase):
         self.clock.advance(0.1)
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
         self.assertEqual(
-            (asked, len(self.s3.requests)), ([(1, "AccessDenied"), (2, "AccessDenied")], 2)
+            (asked, len(self.s3.requests)),
+            ([(1, "AccessDenied", 0.0), (2, "AccessDenied", 7.0)], 2),
         )
 
     def test_defaultPolicy(self) -> None:
         """
-        L{RetryPolicy} provides L{IRetryPolicy}: a transient error is retried
-        after the policy's delays until the last attempt, a final one never.
+        A requester given no policy retries with L{DEFAULT_RETRY}: 30
+        seconds of patience.
         """
-        policy = RetryPolicy()
-        transient, final = S3Error("SlowDown", 503), S3Error("AccessDenied", 403)
-        self.assertTrue(verifyObject(IRetryPolicy, policy))
-        self.assertEqual(
-            [policy.retry_after(n, transient) for n in (1, 2, 3)] + [policy.retry_after(1, final)],
-            [policy.delay(1), policy.delay(2), None, None],
+        requester = S3Requester(
+            agent=FailingAgent(),
+            credentials=StaticCredentialsProvider(CREDENTIALS),
+            endpoint=("https", HOST),
+            bucket=BUCKET,
+            region=REGION,
+            clock=Clock(),
         )
+        self.assertIs(requester._retry, DEFAULT_RETRY)
+        self.assertEqual(DEFAULT_RETRY.patience, 30.0)
 
 
 class InterfaceTests(ClientTestCase):
@@ -881,14 +980,34 @@ class MultipartTests(ClientTestCase):
             ),
         )
 
-    def test_completeEmbeddedErrorNotRetried(self) -> None:
+    def test_completeEmbeddedErrorRetried(self) -> None:
         """
-        A 200 whose body is an C{<Error>} fails with that error, and the
-        completion is not sent again.
+        A 200 whose body is an C{<Error>} with a transient code is retried
+        as a 500 would be: the same document is sent again, and the retry's
+        success is the completion's.
         """
         client = self.client(
             Answer(body=error_document("InternalError", "We encountered an internal error.")),
             Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.assertNoResult(d)
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        first, second = self.s3.requests
+        self.assertEqual(
+            (second.method, second.query, second.body), ("POST", [("uploadId", "up")], first.body)
+        )
+
+    def test_completeEmbeddedErrorGivesUp(self) -> None:
+        """
+        A transient error inside a 200 that outlasts the patience fails the
+        completion with that error, its status the 200 it came in.
+        """
+        client = self.client(
+            Answer(body=error_document("InternalError", "We encountered an internal error.")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+            retry=self.policy(patience=0),
         )
         d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
         self.clock.advance(60)
@@ -898,14 +1017,47 @@ class MultipartTests(ClientTestCase):
             ("InternalError", 200, "CompleteMultipartUpload", 1),
         )
 
+    def test_completeRetriedOnSlowDown(self) -> None:
+        """
+        CompleteMultipartUpload is retried on a 503 C{SlowDown}, like any
+        other call.
+        """
+        client = self.client(
+            Answer(503, error_document("SlowDown")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_completeNoSuchUploadNotRetried(self) -> None:
+        """
+        A completion S3 answers with C{NoSuchUpload} fails with it at once:
+        the caller confirms the object.
+        """
+        client = self.client(
+            Answer(404, error_document("NoSuchUpload")),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        error = self.failureResultOf(d, S3Error).value
+        self.assertEqual(
+            (error.code, error.status, len(self.s3.requests)), ("NoSuchUpload", 404, 1)
+        )
+
     def test_completeEmbeddedErrorAfterWhitespace(self) -> None:
         """
         The embedded error is found behind the whitespace S3 sends to keep a
         long completion alive.
         """
-        client = self.client(Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")))
+        client = self.client(
+            Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")), Answer()
+        )
         d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "InvalidPart")
+        # InvalidPart is S3's answer, not a failure to answer: asked once.
+        self.assertEqual(len(self.s3.requests), 1)
 
     def test_abort(self) -> None:
         """
@@ -969,12 +1121,41 @@ class CopyTests(ClientTestCase):
         """
         A 200 whose body is an C{<Error>} fails the copy with that error.
         """
-        client = self.client(Answer(body=error_document("InternalError", "copy failed", "R1")))
+        client = self.client(
+            Answer(body=error_document("InternalError", "copy failed", "R1")),
+            retry=self.policy(patience=0),
+        )
         error = self.failureResultOf(self.call(client.copy_object("a", "b", 10)), S3Error).value
         self.assertEqual(
             (error.code, error.status, error.message, error.request_id, error.operation),
             ("InternalError", 200, "copy failed", "R1", "CopyObject"),
         )
+
+    def test_copyEmbeddedErrorRetried(self) -> None:
+        """
+        A copy that failed inside a 200 with a transient code is retried as
+        a 500 would be, and the retry's result counts.
+        """
+        client = self.client(
+            Answer(body=error_document("InternalError", "copy failed", "R1")),
+            Answer(body=self.RESULT),
+        )
+        d = self.call(client.copy_object("a", "b", 10))
+        self.clock.advance(self.waits(1)[0])
+        self.assertIsNone(self.successResultOf(d))
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_partCopyEmbeddedErrorRetried(self) -> None:
+        """
+        So is an UploadPartCopy that fails inside a 200 with C{SlowDown}.
+        """
+        client = self.client(
+            Answer(body=error_document("SlowDown", "slow down")), Answer(body=self.RESULT)
+        )
+        d = self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9))
+        self.clock.advance(self.waits(1)[0])
+        self.assertTrue(self.successResultOf(d).startswith('"'))
+        self.assertEqual(len(self.s3.requests), 2)
 
     def test_copyAfterWhitespace(self) -> None:
         """
@@ -1051,3 +1232,84 @@ class CopyTests(ClientTestCase):
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
         last = self.s3.requests[-1]
         self.assertEqual((last.method, last.query), ("DELETE", [("uploadId", "u")]))
+
+
+class WriterOverHTTPTests(ClientTestCase):
+    """
+    The multipart writer over this client, over HTTP: S3's brief failures
+    are retried below the writer, which sees only a slow call.
+    """
+
+    DATA = bytes(range(256)) * (MIN_PART_SIZE // 256)
+
+    def writer(self, client: S3Client, producer: FakeProducer | None = None) -> MultipartWriter:
+        writer = MultipartWriter(client, "k", part_size=MIN_PART_SIZE, parts_in_flight=1)
+        if producer is not None:
+            writer.registerProducer(producer, True)
+        return writer
+
+    def part_etag(self) -> str:
+        return f'"{hashlib.md5(self.DATA).hexdigest()}"'
+
+    def test_throttledPartHoldsProducer(self) -> None:
+        """
+        A part answered C{503 SlowDown} keeps the producer paused until its
+        retry is in, then resumes it; the part is sent twice, whole.
+        """
+        client = self.client(
+            Answer(body=initiate_result("up")),
+            Answer(503, error_document("SlowDown")),
+            Answer(headers={"etag": self.part_etag()}),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+        )
+        producer = FakeProducer()
+        writer = self.writer(client, producer)
+        writer.write(self.DATA)
+        self.assertEqual((producer.events, len(self.s3.requests)), (["pause"], 2))
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(producer.events, ["pause", "resume"])
+        self.successResultOf(writer.finish())
+        parts = [r.body for r in self.s3.requests if r.method == "PUT"]
+        self.assertEqual(parts, [self.DATA, self.DATA])
+
+    def lost_completion(self, etag: str) -> S3Client:
+        """
+        A completion that fails with a 500, then finds the upload gone, and
+        an object with C{etag}.
+        """
+        return self.client(
+            Answer(body=initiate_result("up")),
+            Answer(headers={"etag": self.part_etag()}),
+            Answer(500, error_document("InternalError")),
+            Answer(404, error_document("NoSuchUpload")),
+            Answer(headers={"etag": f'"{etag}"', "content-length": str(len(self.DATA))}),
+            Answer(204),
+        )
+
+    def test_lostCompletionConfirmed(self) -> None:
+        """
+        A completion retried into C{NoSuchUpload} succeeds when HEAD finds the
+        multipart ETag of the part sent, and nothing is aborted.
+        """
+        client = self.lost_completion(multipart_etag([hashlib.md5(self.DATA).digest()]))
+        writer = self.writer(client)
+        writer.write(self.DATA)
+        d = writer.finish()
+        self.clock.advance(self.waits(1)[0])
+        self.successResultOf(d)
+        self.assertEqual(
+            [(r.method, r.params.get("uploadId")) for r in self.s3.requests],
+            [("POST", None), ("PUT", "up"), ("POST", "up"), ("POST", "up"), ("HEAD", None)],
+        )
+
+    def test_lostCompletionOtherObject(self) -> None:
+        """
+        With any other ETag, the upload fails, and is aborted.
+        """
+        client = self.lost_completion(multipart_etag([hashlib.md5(b"other").digest()]))
+        writer = self.writer(client)
+        writer.write(self.DATA)
+        d = writer.finish()
+        self.clock.advance(self.waits(1)[0])
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, UNCONFIRMED)
+        self.assertEqual(self.s3.requests[-1].method, "DELETE")

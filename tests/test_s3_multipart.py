@@ -7,13 +7,16 @@ any L{IObjectStore}, here the in-memory one.
 from __future__ import annotations
 
 from twisted.internet.defer import ensureDeferred
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.limits import MIN_PART_SIZE, copy_ranges
 from twisted_ftps3.s3.multipart import abort_quietly, copy_in_parts, copy_parts
+from twisted_ftps3.s3.retry import RetryPolicy
 
 from .support.memory_store import MemoryObjectStore, multipart_etag
+from .support.retrying_store import RetryingStore
 
 OLD = bytes(range(256)) * (MIN_PART_SIZE // 256 + 1)
 
@@ -51,6 +54,22 @@ class CopyTests(SynchronousTestCase):
         self.assertEqual(
             (self.store.data("dst"), self.store.etag("dst"), self.store.uploads),
             (OLD, multipart_etag([OLD]), {}),
+        )
+
+    def test_lostCompletionConfirmed(self) -> None:
+        """
+        A completion whose answer was lost, retried into C{NoSuchUpload}, is
+        confirmed by the ETags S3 gave the copied parts, and the copy
+        succeeds without an abort.
+        """
+        self.store.drop_after("complete_multipart_upload", times=1)
+        clock = Clock()
+        retried = RetryingStore(self.store, clock=clock, policy=RetryPolicy(patience=5))
+        d = ensureDeferred(copy_in_parts(retried, "src", "dst", len(OLD)))
+        clock.pump([0.1] * 10)
+        self.successResultOf(d)
+        self.assertEqual(
+            (self.store.data("dst"), self.store.named("abort_multipart_upload")), (OLD, [])
         )
 
     def test_failureAborts(self) -> None:

@@ -13,7 +13,7 @@ import datetime
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_ftps3.s3.objects import MultipartUploadEntry, ObjectInfo
+from twisted_ftps3.s3.objects import LifecycleRule, MultipartUploadEntry, ObjectInfo, UploadPage
 from twisted_ftps3.s3.responses import (
     ErrorBody,
     MalformedResponse,
@@ -22,12 +22,20 @@ from twisted_ftps3.s3.responses import (
     parse_error,
     parse_etag_result,
     parse_initiate_multipart_upload,
+    parse_lifecycle_configuration,
     parse_list_multipart_uploads,
     parse_list_objects_v2,
     parse_timestamp,
 )
 
-from .support.s3xml import NS, error_document, listing
+from .support.s3xml import (
+    NS,
+    error_document,
+    lifecycle_configuration,
+    lifecycle_rule,
+    listing,
+    uploads_page,
+)
 
 UTC = datetime.timezone.utc
 
@@ -285,7 +293,8 @@ class ResultDocumentTests(SynchronousTestCase):
 
     def test_listMultipartUploads(self) -> None:
         """
-        Every upload in the page is returned with its key and upload id.
+        Every upload in the page is returned with its key, upload id and
+        when it was initiated (aware, UTC); the last page has no markers.
         """
         body = (
             f'<ListMultipartUploadsResult xmlns="{NS}"><Bucket>b</Bucket>'
@@ -296,9 +305,22 @@ class ResultDocumentTests(SynchronousTestCase):
             "<Initiated>2010-11-10T20:49:33.000Z</Initiated></Upload>"
             "</ListMultipartUploadsResult>"
         ).encode()
+        page = parse_list_multipart_uploads(body)
         self.assertEqual(
-            parse_list_multipart_uploads(body),
-            (MultipartUploadEntry("a/one", "id-1"), MultipartUploadEntry("b two", "id-2")),
+            (page.uploads, page.truncated, page.next_key_marker, page.next_upload_id_marker),
+            (
+                (
+                    MultipartUploadEntry(
+                        "a/one", "id-1", datetime.datetime(2010, 11, 10, 20, 48, 33, tzinfo=UTC)
+                    ),
+                    MultipartUploadEntry(
+                        "b two", "id-2", datetime.datetime(2010, 11, 10, 20, 49, 33, tzinfo=UTC)
+                    ),
+                ),
+                False,
+                None,
+                None,
+            ),
         )
 
     def test_listMultipartUploadsEmpty(self) -> None:
@@ -306,7 +328,39 @@ class ResultDocumentTests(SynchronousTestCase):
         A page without uploads gives an empty tuple.
         """
         body = b"<ListMultipartUploadsResult><Bucket>b</Bucket></ListMultipartUploadsResult>"
-        self.assertEqual(parse_list_multipart_uploads(body), ())
+        self.assertEqual(parse_list_multipart_uploads(body), UploadPage((), None, None))
+
+    def test_listMultipartUploadsTruncated(self) -> None:
+        """
+        A truncated page gives the markers the next page starts after.
+        """
+        body = uploads_page([("k", "id-1", "2026-11-26T10:19:42.000Z")], next_markers=("k", "id-1"))
+        page = parse_list_multipart_uploads(body)
+        self.assertEqual(
+            (page.truncated, page.next_key_marker, page.next_upload_id_marker),
+            (True, "k", "id-1"),
+        )
+
+    def test_listMultipartUploadsTruncatedWithoutMarker(self) -> None:
+        """
+        A truncated page without C{NextKeyMarker} is malformed: following it
+        would list the first page for ever.
+        """
+        body = uploads_page([("k", "id-1", None)], next_markers=("k", "id"), marker_elements=False)
+        self.assertRaises(MalformedResponse, parse_list_multipart_uploads, body)
+
+    def test_listMultipartUploadsWithoutInitiated(self) -> None:
+        """
+        An upload without C{<Initiated>} has C{None} for its start; one
+        that does not parse is malformed.
+        """
+        page = parse_list_multipart_uploads(uploads_page([("k", "id-1", None)]))
+        self.assertEqual(page.uploads, (MultipartUploadEntry("k", "id-1", None),))
+        self.assertRaises(
+            MalformedResponse,
+            parse_list_multipart_uploads,
+            uploads_page([("k", "id-1", "yesterday")]),
+        )
 
     def test_deleteResultAllDeleted(self) -> None:
         """
@@ -379,3 +433,54 @@ class TimestampTests(SynchronousTestCase):
         Text that is no timestamp raises L{MalformedResponse}.
         """
         self.assertRaises(MalformedResponse, parse_timestamp, "yesterday")
+
+
+class LifecycleTests(SynchronousTestCase):
+    """
+    L{parse_lifecycle_configuration} reads each rule's status, scope and
+    C{AbortIncompleteMultipartUpload}.
+    """
+
+    def test_rules(self) -> None:
+        """
+        Each rule is read with its id, whether it is enabled, the prefix of
+        its filter (of the C{<And>} in it, or of the older rule form) and
+        its days after initiation.
+        """
+        body = lifecycle_configuration(
+            lifecycle_rule("all", days=7),
+            lifecycle_rule("off", status="Disabled", days=1),
+            lifecycle_rule("logs", scope="<Filter><Prefix>logs/</Prefix></Filter>", days=None),
+            lifecycle_rule(
+                "and",
+                scope="<Filter><And><Prefix>a/</Prefix><ObjectSizeGreaterThan>1"
+                "</ObjectSizeGreaterThan></And></Filter>",
+                days=3,
+            ),
+            lifecycle_rule("old", scope="<Prefix>old/</Prefix>", days=2),
+            lifecycle_rule("empty", scope="<Filter/>", days=5),
+        )
+        self.assertEqual(
+            parse_lifecycle_configuration(body),
+            (
+                LifecycleRule("all", True, "", 7),
+                LifecycleRule("off", False, "", 1),
+                LifecycleRule("logs", True, "logs/", None),
+                LifecycleRule("and", True, "a/", 3),
+                LifecycleRule("old", True, "old/", 2),
+                LifecycleRule("empty", True, "", 5),
+            ),
+        )
+
+    def test_noRules(self) -> None:
+        """
+        A configuration without rules gives none.
+        """
+        self.assertEqual(parse_lifecycle_configuration(lifecycle_configuration()), ())
+
+    def test_badDays(self) -> None:
+        """
+        A C{DaysAfterInitiation} that is not a number is malformed.
+        """
+        body = lifecycle_configuration(lifecycle_rule().replace(">7<", ">seven<"))
+        self.assertRaises(MalformedResponse, parse_lifecycle_configuration, body)

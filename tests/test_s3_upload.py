@@ -16,16 +16,20 @@ import hashlib
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from random import Random
 from typing import Any
 
 from twisted.internet.interfaces import IConsumer
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3.s3 import upload
 from twisted_ftps3.s3.bodies import PartBody
+from twisted_ftps3.s3.completion import UNCONFIRMED
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, copy_ranges
+from twisted_ftps3.s3.retry import RetryPolicy
 from twisted_ftps3.s3.upload import (
     PARTS_PER_TIER,
     MultipartWriter,
@@ -34,8 +38,9 @@ from twisted_ftps3.s3.upload import (
     part_size_for,
 )
 
-from .support.memory_store import MemoryObjectStore, multipart_etag
+from .support.memory_store import MemoryObjectStore, md5_hex, multipart_etag
 from .support.producers import FakeProducer
+from .support.retrying_store import RetryingStore
 
 PART = MIN_PART_SIZE
 MiB = 1024**2
@@ -743,6 +748,148 @@ class GuardTests(WriterTestCase):
             (store.named("complete_multipart_upload"), aborts(store)),
             ([], [("abort_multipart_upload", KEY, UPLOAD_ID)]),
         )
+
+
+class RetriedTests(WriterTestCase):
+    """
+    What the writer sees when S3 is briefly unwell: the client retries, so
+    a part being retried is a slow part, and a completion whose answer was
+    lost is confirmed from the MD5s of the parts sent.
+
+    The store is the in-memory one, its calls retried by the server's own
+    retry loop (L{RetryingStore}) on a clock, with seeded jitter.
+    """
+
+    def retried(self, store: MemoryObjectStore) -> RetryingStore:
+        self.clock = Clock()
+        policy = RetryPolicy(random=Random(5))
+        return RetryingStore(store, clock=self.clock, policy=policy)
+
+    def settle(self) -> None:
+        """Let the retries run, in small steps of the clock, for ten seconds."""
+        self.clock.pump([0.1] * 100)
+
+    def test_partRetriedHoldsBackpressure(self) -> None:
+        """
+        While a part is retried after C{SlowDown}s it still counts as in
+        flight: the producer stays paused, is never stopped, and is resumed
+        when the part is in; the object then holds every byte in order.
+        """
+        store = MemoryObjectStore()
+        store.fail("upload_part", times=3)
+        producer = FakeProducer()
+        writer = self.writer(self.retried(store), parts_in_flight=1, producer=producer)
+        data = data_of(2 * PART + 99)
+        writer.write(data[:PART])
+        self.assertEqual((producer.paused, writer.memory_parts), (True, 1))
+        for _ in range(3):
+            self.clock.advance(0.1)
+            self.assertEqual((producer.paused, writer.failure), (True, None))
+        self.settle()
+        self.assertEqual(
+            (producer.events, len(store.named("upload_part"))), (["pause", "resume"], 4)
+        )
+        writer.write(data[PART:])
+        d = writer.finish()
+        self.settle()
+        self.successResultOf(d)
+        self.assertNotIn("stop", producer.events)
+        self.assertEqual((store.data(KEY), aborts(store)), (data, []))
+
+    def test_droppedPartRetried(self) -> None:
+        """
+        A part whose connection dropped is sent again, whole.
+        """
+        store = MemoryObjectStore()
+        store.drop("upload_part", times=1)
+        writer = self.writer(self.retried(store))
+        data = data_of(PART + 1)
+        writer.write(data)
+        d = writer.finish()
+        self.settle()
+        self.successResultOf(d)
+        self.assertEqual(sorted(part_numbers(store)), [1, 1, 2])
+        self.assertEqual(store.data(KEY), data)
+
+    def test_lostCompletionConfirmed(self) -> None:
+        """
+        A completion S3 performed but whose answer was lost is retried; the
+        retry finds the upload gone, the object's ETag is that of the parts
+        sent, and the upload succeeds without an abort.
+        """
+        store = MemoryObjectStore()
+        store.drop_after("complete_multipart_upload", times=1)
+        writer = self.writer(self.retried(store))
+        data = data_of(2 * PART + 5)
+        writer.write(data)
+        d = writer.finish()
+        self.settle()
+        self.successResultOf(d)
+        self.assertEqual(
+            (len(completed_parts(store)), store.named("head_object"), aborts(store)),
+            (2, [("head_object", KEY)], []),
+        )
+        self.assertEqual(store.data(KEY), data)
+
+    def test_lostCompletionWithCopiedParts(self) -> None:
+        """
+        After an append, the parts copied inside S3 are confirmed by the
+        ETags S3 gave them, and the new ones by their own MD5s.
+        """
+        store = MemoryObjectStore()
+        old, new = data_of(PART), data_of(PART + 7)
+        store.store("old", old)
+        store.drop_after("complete_multipart_upload", times=1)
+        writer = self.writer(self.retried(store))
+        self.successResultOf(writer.start_with("old", PART))
+        writer.write(new)
+        d = writer.finish()
+        self.settle()
+        self.successResultOf(d)
+        self.assertEqual((store.data(KEY), aborts(store)), (old + new, []))
+
+    def test_goneUploadWithOtherObjectFails(self) -> None:
+        """
+        A completion that finds the upload gone and another object under the
+        key fails (a 451 for the client, not a missing file), the upload is
+        aborted, and the other object stays as it was.
+        """
+        store = MemoryObjectStore()
+        store.store(KEY, b"another upload's bytes")
+        store.fail("complete_multipart_upload", S3Error("NoSuchUpload", 404))
+        writer = self.writer(self.retried(store))
+        writer.write(data_of(PART + 5))
+        error = self.failureResultOf(writer.finish(), S3Error).value
+        self.assertEqual((error.code, error.not_found), (UNCONFIRMED, False))
+        self.assertEqual(
+            (store.data(KEY), aborts(store)),
+            (b"another upload's bytes", [("abort_multipart_upload", KEY, UPLOAD_ID)]),
+        )
+
+    def test_forgedPartETagsDoNotConfirm(self) -> None:
+        """
+        The confirmation checks the MD5s of the bytes sent, not the ETags S3
+        answered: parts answered with another upload's ETags (forged, or
+        wrong) do not confirm that upload's object as this one.
+        """
+        store = MemoryObjectStore()
+        other = data_of(PART + 9)
+        first = self.writer(store)
+        first.write(other)
+        self.successResultOf(first.finish())
+        forged = iter([f'"{md5_hex(other[:PART])}"', f'"{md5_hex(other[PART:])}"'])
+        upload_part = store.upload_part
+
+        async def forging(*args: Any) -> str:
+            await upload_part(*args)
+            return next(forged)
+
+        store.upload_part = forging  # type: ignore[method-assign]
+        store.fail("complete_multipart_upload", S3Error("NoSuchUpload", 404))
+        second = self.writer(self.retried(store))
+        second.write(data_of(PART + 9)[::-1])
+        error = self.failureResultOf(second.finish(), S3Error).value
+        self.assertEqual((error.code, store.data(KEY)), (UNCONFIRMED, other))
 
 
 class RegistryTests(SynchronousTestCase):

@@ -526,7 +526,7 @@ class MotoContract(ShellContractMixin):
             return self.client(bucket, "not-" + self.s3.secret_access_key)
         # Nothing listens on a port just freed; one attempt, so no retry waits.
         closed = f"127.0.0.1:{free_port()}"
-        return self.client(bucket, self.s3.secret_access_key, closed, RetryPolicy(attempts=1))
+        return self.client(bucket, self.s3.secret_access_key, closed, RetryPolicy(patience=0))
 
 
 class MotoShellTests(MotoContract, TestCase):

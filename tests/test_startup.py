@@ -12,26 +12,28 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from typing import Any
 
+from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.threads import deferToThread
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python import usage
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
+from twisted.web.server import Site
 
-from twisted_ftps3.config import FAMILIES, SETTINGS
+from twisted_ftps3.config import FAMILIES, SETTINGS, load_settings
+from twisted_ftps3.lifetime import ABORT_WAIT
 from twisted_ftps3.listen import host_has_ipv6
-from twisted_ftps3.tap import FTPS3Service, Options, makeService
+from twisted_ftps3.s3.bounded import STOP_WAIT
+from twisted_ftps3.tap import FTPS3Service, Options, build_service, makeService
 
 from .support.clients import ImplicitFTPS, tls_certificate
 from .support.environment import MINIMAL, child_process, environment
 from .support.s3server import s3_server
 from .support.server import free_port, free_port_range, loopback_environment
-
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+from .support.signals import FakeSignals
+from .support.twistd import TWISTD, serving, wait_for_health
 
 
 def _twistd(environ: dict[str, str], *args: str, timeout: float = 60) -> Any:
@@ -144,6 +146,12 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertIsInstance(service, FTPS3Service)
         self.assertEqual(self.warnings(), [])
 
+    def test_retry_patience(self) -> None:
+        """The S3 client retries for AWS_S3_RETRY_SECONDS."""
+        environ = environment(self.environ, AWS_S3_RETRY_SECONDS="7")
+        service = makeService(Options(), MemoryReactorClock(), environ)
+        self.assertEqual(service.client._http._retry.patience, 7)
+
     def test_warns_of_unknown_variables(self) -> None:
         """
         Each variable that looks like a setting but is none is logged as a
@@ -180,6 +188,74 @@ class MakeServiceTests(SynchronousTestCase):
             ],
         )
         self.assertEqual(len(self.warnings()), 1)
+
+
+class StopTests(SynchronousTestCase):
+    """Stopping the service tree drains first, over a memory reactor."""
+
+    def setUp(self) -> None:
+        certificate, key = tls_certificate(os.path.abspath(self.mktemp()))
+        environ = environment(
+            MINIMAL,
+            FTP_TLS_CERTIFICATE_FILE=certificate,
+            FTP_TLS_KEY_FILE=key,
+            FTP_BIND_ADDRESS="127.0.0.1",
+            FTP_SHUTDOWN_GRACE_SECONDS="25",
+        )
+        self.reactor = MemoryReactorClock()
+        self.signals = FakeSignals()
+        self.service = build_service(
+            load_settings(environ), self.reactor, environ, install_signals=self.signals
+        )
+        self.service.startService()
+        self.health = [
+            child for child in self.service if isinstance(getattr(child, "factory", None), Site)
+        ]
+        self.transfer: defer.Deferred[None] = defer.Deferred()
+        self.service.drain.track(self.transfer)
+
+    def test_drains_first(self) -> None:
+        """
+        The command ports stop listening at once, while the health check
+        (which now says 503) and the rest of the tree still run; once the
+        transfer ends the whole tree stops.
+        """
+        stopped = self.service.stopService()
+        self.assertTrue(self.service.drain.draining)
+        self.assertFalse(self.service.listeners.running)
+        self.assertEqual(len(self.health), 1)
+        self.assertTrue(self.health[0].running)
+        self.assertNoResult(stopped)
+        self.transfer.callback(None)
+        self.reactor.advance(0)
+        # The clean-up services' S3 calls never finish over a memory reactor:
+        # each waits its bound, then the tree is stopped.
+        self.reactor.advance(STOP_WAIT)
+        self.successResultOf(stopped)
+        self.assertFalse(self.health[0].running)
+        self.assertFalse(self.service.running)
+        self.assertTrue(self.signals.restored)
+
+    def test_grace_over(self) -> None:
+        """A transfer still running after the grace holds the stop back ABORT_WAIT more seconds."""
+        stopped = self.service.stopService()
+        self.reactor.advance(24.9)
+        self.assertNoResult(stopped)
+        self.reactor.advance(0.1)
+        self.assertNoResult(stopped)
+        self.reactor.advance(ABORT_WAIT)
+        self.reactor.advance(STOP_WAIT)
+        self.successResultOf(stopped)
+        self.assertFalse(self.service.running)
+
+    def test_second_signal(self) -> None:
+        """A second signal ends the drain at once."""
+        stopped = self.service.stopService()
+        assert self.signals.handler is not None
+        self.signals.handler()
+        self.reactor.advance(ABORT_WAIT)
+        self.reactor.advance(STOP_WAIT)
+        self.successResultOf(stopped)
 
 
 class ConfigurationErrorTests(TestCase):
@@ -267,29 +343,6 @@ class ConfigurationErrorTests(TestCase):
         return deferToThread(check)
 
 
-def _serving(environ: dict[str, str]) -> subprocess.Popen[bytes]:
-    """C{twistd -n ftps3} started in its own process, its output in one pipe."""
-    return subprocess.Popen(
-        [*TWISTD, "-n", "--pidfile=", "ftps3"],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.read() == b"OK\n":
-                    return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise
-        time.sleep(0.2)
-
-
 class TwistdTests(TestCase):
     """C{twistd -n ftps3} serves, and stops on SIGTERM."""
 
@@ -311,10 +364,10 @@ class TwistdTests(TestCase):
         health = environ["HEALTHCHECK_PORT"]
 
         def run() -> None:
-            process = _serving(environ)
+            process = serving(environ)
             try:
-                _wait_for_health(f"http://127.0.0.1:{health}/health", process)
-                _wait_for_health(f"http://[::1]:{health}/health", process)
+                wait_for_health(f"http://127.0.0.1:{health}/health", process)
+                wait_for_health(f"http://[::1]:{health}/health", process)
                 for host in ("127.0.0.1", "::1"):
                     ftp = ImplicitFTPS(cafile=environ["FTP_TLS_CERTIFICATE_FILE"], timeout=10)
                     greeting = ftp.connect(host, int(environ["FTP_COMMAND_PORT"]))
@@ -339,9 +392,9 @@ class TwistdTests(TestCase):
         url = f"http://127.0.0.1:{environ['HEALTHCHECK_PORT']}/health"
 
         def run() -> None:
-            process = _serving(environ)
+            process = serving(environ)
             try:
-                _wait_for_health(url, process)
+                wait_for_health(url, process)
                 process.send_signal(signal.SIGTERM)
                 output, _ = process.communicate(timeout=30)
                 # twistd re-raises the signal it stopped for, to exit as killed by it.

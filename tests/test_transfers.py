@@ -10,11 +10,20 @@ client closing the connection.
 
 from __future__ import annotations
 
-from twisted.internet.error import ConnectionDone, ConnectionLost
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
+from twisted_ftps3.interfaces import IDownload
 from twisted_ftps3.replies import LocalError
+from twisted_ftps3.timeouts import Timeouts
 
+from .support.producers import FakeProducer
 from .support.session import SessionTestCase
 
 
@@ -181,3 +190,147 @@ class UploadTests(SessionTestCase):
         """A lost control connection aborts the upload."""
         self.protocol.connectionLost(Failure(ConnectionLost()))
         self.assertEqual(self.upload.aborted, ["control connection lost"])
+
+
+@implementer(IDownload)
+class StreamingDownload:
+    """
+    A download that streams as S3 does: it registers its producer with
+    the data connection and goes on until the test ends it, or the
+    producer is stopped (the connection went away).
+    """
+
+    size = 1 << 30
+
+    def __init__(self) -> None:
+        self.producer = FakeProducer()
+        self.done: defer.Deferred[int] = defer.Deferred()
+
+    def send(self, consumer: Any) -> defer.Deferred[int]:
+        return self.send_from(consumer, 0)
+
+    def send_from(self, consumer: Any, offset: int) -> defer.Deferred[int]:
+        consumer.registerProducer(self.producer, True)
+        original = self.producer.stopProducing
+
+        def stopped() -> None:
+            original()
+            self.done.errback(LocalError("/big: the download was interrupted"))
+
+        self.producer.stopProducing = stopped  # type: ignore[method-assign]
+        return self.done
+
+
+class DataIdleTests(SessionTestCase):
+    """
+    A data connection on which nothing moves for 300 s while the server
+    waits on its client is aborted, and its transfer gets 426; time spent
+    waiting on S3 does not count.
+    """
+
+    IDLE = "426 no data moved for 300 seconds; the transfer was aborted."
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.login()
+        # These data connections make no TLS handshake: its bound is put out of the way.
+        self.factory.timeouts = Timeouts(tls_handshake=10**6, data_idle=300)
+        self.send(b"PASV")
+        self.channel = self.connect_data()
+
+    def store(self) -> None:
+        self.assertEqual(
+            self.send(b"STOR f"), ["125 Data connection already open, starting transfer"]
+        )
+
+    def retrieve(self) -> StreamingDownload:
+        download = StreamingDownload()
+        self.shell.openForReading = lambda path: defer.succeed(download)  # type: ignore[method-assign]
+        self.assertEqual(
+            self.send(b"RETR big"), ["125 Data connection already open, starting transfer"]
+        )
+        return download
+
+    def lost(self) -> list[str]:
+        """The aborted connection is lost, as the reactor would report it; the replies."""
+        self.transport.clear()
+        producer = self.channel.transport.producer
+        self.channel.connectionLost(Failure(ConnectionAborted()))
+        if producer is not None:
+            producer.stopProducing()
+        self.global_reactor.advance(0)
+        return self.replies()
+
+    def test_upload_stalls(self) -> None:
+        """An upload whose client stops sending is aborted 300 s after its last bytes: 426."""
+        self.store()
+        self.clock.advance(200)
+        self.channel.dataReceived(b"some")
+        self.clock.advance(299)
+        self.assertFalse(self.channel.transport.aborted)
+        self.clock.advance(1)
+        self.assertTrue(self.channel.transport.aborted)
+        self.assertEqual(self.lost(), [self.IDLE])
+        [upload] = self.shell.uploads
+        self.assertEqual((len(upload.aborted), upload.closed), (1, False))
+
+    def test_upload_never_sends(self) -> None:
+        """An upload whose client sends nothing at all is aborted 300 s after it starts."""
+        self.store()
+        self.clock.advance(300)
+        self.assertTrue(self.channel.transport.aborted)
+
+    def test_upload_held_by_s3(self) -> None:
+        """
+        While S3 holds the client back (the upload's consumer paused the
+        connection), the client is not idle, however long that takes;
+        the bound runs again from the resume.
+        """
+        self.store()
+        self.channel.pauseProducing()
+        self.clock.advance(3600)
+        self.assertFalse(self.channel.transport.aborted)
+        self.channel.resumeProducing()
+        self.clock.advance(299)
+        self.assertFalse(self.channel.transport.aborted)
+        self.clock.advance(1)
+        self.assertTrue(self.channel.transport.aborted)
+
+    def test_upload_completes(self) -> None:
+        """An upload that ends leaves no bound behind."""
+        self.store()
+        self.channel.dataReceived(b"all")
+        self.channel.connectionLost(Failure(ConnectionDone()))
+        self.clock.advance(1000)
+        self.assertFalse(self.channel.transport.aborted)
+
+    def test_download_not_read(self) -> None:
+        """
+        A download whose client stops reading (the transport pauses the
+        producer, its buffer full) is aborted 300 s later: 426.
+        """
+        download = self.retrieve()
+        self.assertTrue(verifyObject(IPushProducer, self.channel.transport.producer))
+        self.channel.transport.producer.pauseProducing()
+        self.assertEqual(download.producer.events, ["pause"])
+        self.clock.advance(299)
+        self.assertFalse(self.channel.transport.aborted)
+        self.clock.advance(1)
+        self.assertTrue(self.channel.transport.aborted)
+        self.assertEqual(self.lost(), [self.IDLE])
+
+    def test_download_read_again(self) -> None:
+        """A client that reads again before the bound stops it."""
+        download = self.retrieve()
+        self.channel.transport.producer.pauseProducing()
+        self.clock.advance(299)
+        self.channel.transport.producer.resumeProducing()
+        self.assertEqual(download.producer.events, ["pause", "resume"])
+        self.clock.advance(1000)
+        self.assertFalse(self.channel.transport.aborted)
+
+    def test_download_slow_s3(self) -> None:
+        """While S3 is slow to send, the transport is not paused: no bound runs."""
+        self.retrieve()
+        self.clock.advance(3600)
+        self.assertFalse(self.channel.transport.aborted)

@@ -3,6 +3,10 @@
 Data connections: Twisted's DTP under TLS, accepted only from the session's
 own client, and, where the operator asks, only when they resume the control
 connection's TLS session.
+
+A data connection whose TLS handshake does not end in time is closed (425),
+and one on which nothing moves for too long while the server waits on its
+client is aborted (426); see L{DataChannel}.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IAddress, IHandshakeListener
+from twisted.internet.interfaces import IAddress, IHandshakeListener, IPushProducer, IReactorTime
 from twisted.logger import Logger
 from twisted.protocols import ftp
 from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
-from .replies import CannotOpenDataConnection
+from .replies import CannotOpenDataConnection, TransferAborted
+from .timeouts import DEFAULT_TIMEOUTS, Deadline, Timeouts
 from .tls import SessionTLS, resumed
 
 log = Logger()
@@ -116,6 +121,31 @@ class DataTLSFactory(TLSMemoryBIOFactory):
         return self.protocol(self, inner)
 
 
+@implementer(IPushProducer)
+class _Watched:
+    """
+    A download's producer (the S3 response) as the data connection's
+    transport sees it: the transport pauses it when the client stops
+    reading, which is when the server waits on the client.
+    """
+
+    def __init__(self, producer: IPushProducer, waiting: Deadline) -> None:
+        self._producer = producer
+        self._waiting = waiting
+
+    def pauseProducing(self) -> None:
+        self._waiting.start()
+        self._producer.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self._waiting.stop()
+        self._producer.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self._waiting.stop()
+        self._producer.stopProducing()
+
+
 @implementer(IHandshakeListener)
 class DataChannel(ftp.DTP):
     """
@@ -132,7 +162,16 @@ class DataChannel(ftp.DTP):
 
     When the session requires it, a handshake that did not resume the
     control connection's TLS session ends the connection, and the transfer
-    fails with a 425 reply.
+    fails with a 425 reply; so does a handshake that has not ended within
+    the session's bound.
+
+    Nothing may move for longer than the session's data-idle bound while
+    the server waits on the client: for an upload, while the server is
+    ready to take bytes (not while S3 holds the client back, which is the
+    server's doing and no sign of a dead client); for a download, while the
+    transport holds back what the client has not read (not while S3 is slow
+    to send). Past the bound the connection is aborted and the transfer
+    fails with 426; an aborted upload leaves nothing behind.
     """
 
     #: Why the connection ended, once it has.
@@ -141,12 +180,47 @@ class DataChannel(ftp.DTP):
     refusal: Failure | None = None
     _handshake_done = False
     _sending = False
+    #: Whether the upload's consumer (S3) holds the client back now.
+    _held_back = False
 
     def connectionMade(self) -> None:
         self._handshake_waiters: list[defer.Deferred[None]] = []
+        clock, timeouts = self.factory.clock, self.factory.timeouts
+        self._handshake = Deadline(clock, timeouts.tls_handshake, self._handshake_expired)
+        self._idle = Deadline(clock, timeouts.data_idle, self._idle_expired)
+        self._handshake.start()
         super().connectionMade()
 
+    def _handshake_expired(self) -> None:
+        seconds = self._handshake.seconds
+        self._expired(
+            "no TLS handshake",
+            CannotOpenDataConnection(f"no TLS handshake within {seconds:g} seconds."),
+        )
+
+    def _idle_expired(self) -> None:
+        seconds = self._idle.seconds
+        self._expired(
+            f"nothing moved for {seconds:g} s",
+            TransferAborted(f"no data moved for {seconds:g} seconds; the transfer was aborted."),
+        )
+
+    def _expired(self, what: str, reply: Exception) -> None:
+        log.info(
+            "data connection from {client}: {what}; aborting it",
+            client=self.pi.client_address,
+            what=what,
+        )
+        self.refuse(reply)
+
+    def refuse(self, reply: Exception) -> None:
+        """End the connection; C{reply} is what its transfer answers."""
+        if self.refusal is None:
+            self.refusal = Failure(reply)
+        self.transport.abortConnection()
+
     def handshakeCompleted(self) -> None:
+        self._handshake.stop()
         handle = self.transport.getHandle()
         reused = resumed(handle)
         log.debug(
@@ -156,17 +230,16 @@ class DataChannel(ftp.DTP):
             session="resumed" if reused else "new",
         )
         if self.pi.require_session_reuse and not reused:
-            self.refusal = Failure(
+            log.warn(
+                "refused a data connection from {client}: no TLS session reuse",
+                client=self.pi.client_address,
+            )
+            self.refuse(
                 CannotOpenDataConnection(
                     "the data connection did not resume the control connection's TLS session;"
                     " this server requires it."
                 )
             )
-            log.warn(
-                "refused a data connection from {client}: no TLS session reuse",
-                client=self.pi.client_address,
-            )
-            self.transport.abortConnection()
             return
         # Only TLS 1.3 sends tickets after the handshake. Under TLS 1.2 what
         # is queued now is the end of the handshake itself (the server
@@ -213,7 +286,35 @@ class DataChannel(ftp.DTP):
         self._send()
         self.transport.loseConnection()
 
+    # -- the idle bound -----------------------------------------------------
+
+    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None:
+        # A download: the transport pauses the producer when the client stops reading.
+        super().registerProducer(_Watched(producer, self._idle), streaming)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._cons is not None and not self._held_back:
+            self._idle.start()
+        super().dataReceived(data)
+
+    def pauseProducing(self) -> None:
+        # An upload's consumer holds the client back: S3 is the one waited on.
+        self._held_back = True
+        self._idle.stop()
+        super().pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self._held_back = False
+        if self._cons is not None and self.isConnected:
+            self._idle.start()
+        super().resumeProducing()
+
+    def stopProducing(self) -> None:
+        self._idle.stop()
+        super().stopProducing()
+
     def unregisterProducer(self) -> None:
+        self._idle.stop()
         if not self.isConnected:
             # The connection is gone (aborted, or lost); TLS has nothing
             # left to unregister or shut down.
@@ -223,6 +324,8 @@ class DataChannel(ftp.DTP):
 
     def connectionLost(self, reason: Failure) -> None:
         self.isConnected = False
+        self._handshake.stop()
+        self._idle.stop()
         # A refusal is the reason the connection ended, not its abort.
         reason = self.refusal or reason
         self.lost = reason
@@ -237,6 +340,10 @@ class DataChannel(ftp.DTP):
                 waiting.errback(reason)
 
     def registerConsumer(self, consumer: Any) -> defer.Deferred[None]:
+        # An upload: the client is waited on from now, unless the consumer
+        # pauses it at once.
+        if self.isConnected:
+            self._idle.start()
         result = super().registerConsumer(consumer)
         if self.lost is not None and not self.lost.check(ConnectionDone):
             return defer.fail(self.lost)
@@ -244,7 +351,27 @@ class DataChannel(ftp.DTP):
 
 
 class DataChannelFactory(ftp.DTPFactory):
-    """Accept one data connection, and only from the session's own client."""
+    """
+    Accept one data connection, and only from the session's own client.
+
+    @param reactor: times the wait for the connection, and the channel's
+        handshake and idle bounds, which C{timeouts} gives.
+    """
+
+    def __init__(
+        self,
+        pi: Any,
+        peerHost: str | None = None,
+        reactor: IReactorTime | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
+        super().__init__(pi, peerHost, reactor)
+        if reactor is None:
+            from twisted.internet import reactor as default
+
+            reactor = default  # type: ignore[assignment]
+        self.clock: IReactorTime = reactor  # type: ignore[assignment]
+        self.timeouts = timeouts
 
     def buildProtocol(self, addr: IAddress) -> DataChannel | None:
         if self._state is not self._IN_PROGRESS:

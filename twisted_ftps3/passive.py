@@ -169,7 +169,9 @@ class PassiveMode:
         host = None if extended else await self._passive_host()
         if self.dtpFactory is not None:
             self.cleanupDTP()
-        factory = DataChannelFactory(pi=self, reactor=self.factory.clock)
+        factory = DataChannelFactory(
+            pi=self, reactor=self.factory.clock, timeouts=self.factory.timeouts
+        )
         self.dtpPort = self._listen_passive(factory)
         self.dtpFactory = factory
         factory.setTimeout(self.dtpTimeout)

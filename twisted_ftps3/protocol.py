@@ -7,8 +7,9 @@ L{FTPS3} itself reads command lines, checks their arguments, dispatches
 them, negotiates TLS (AUTH, PBSZ, PROT, CCC), logs users in and answers the
 commands about the session (FEAT, OPTS, HELP, STAT, QUIT). Passive mode is
 L{twisted_ftps3.passive}, the transfers L{twisted_ftps3.transfers}, the
-commands on names L{twisted_ftps3.paths}. L{FTPS3Factory} holds what every
-session shares.
+commands on names L{twisted_ftps3.paths}, the bounds on handshake and login
+and the end of a session at shutdown L{twisted_ftps3.lifetime}.
+L{FTPS3Factory} holds what every session shares, and the sessions open.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from typing import Any
 
 from twisted.cred.portal import Portal
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTCP, IReactorTime
+from twisted.internet.interfaces import IAddress, IHandshakeListener, IReactorTCP, IReactorTime
 from twisted.logger import Logger
 from twisted.protocols import ftp
+from twisted.protocols.policies import ProtocolWrapper
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from . import facts
+from .drain import Drain
+from .lifetime import SessionLifetime
 from .passive import PassiveAddressMap, PassiveMode
 from .paths import PathCommands
 from .ports import PassivePortPool
@@ -37,6 +42,7 @@ from .replies import (
     ProtectionLevelRefused,
     reply_safe,
 )
+from .timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .tls import ServerTLS
 from .transfers import Transfers
 
@@ -56,7 +62,7 @@ def _arity(function: Callable[..., Any]) -> tuple[int, int]:
     return needed, len(parameters)
 
 
-class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
+class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
     """
     One FTPS session. The factory gives it its shared parts: the passive
     port pool, the address map, the TLS options, and the reactor.
@@ -103,7 +109,14 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
         # The idle timeout of TimeoutMixin runs on the factory's clock too.
         self.callLater = self.factory.clock.callLater
         self._started = self.factory.clock.seconds()
+        self.factory.sessions.add(self)
+        if self.factory.drain.draining:
+            # Accepted just before the listener stopped: no new session now.
+            self.state = self.UNAUTH
+            self.close_session("421 The server is shutting down; try again shortly.")
+            return
         log.info("session opened from {client}", client=self.client_address)
+        self.start_bounds(tls=self.factory.implicit)
         super().connectionMade()
 
     def connectionLost(self, reason: Failure) -> None:
@@ -111,6 +124,8 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
         # while a command runs; Twisted must not resume a transport that is gone.
         self.disconnected = True
         client = self.client_address
+        self.stop_bounds()
+        self.factory.sessions.discard(self)
         self.abandon_upload("control connection lost")
         super().connectionLost(reason)
         log.info("session from {client} closed (user {user})", client=client, user=self.user)
@@ -151,6 +166,7 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
             # Explicit TLS: nothing, least of all a password, crosses in the
             # clear before AUTH TLS.
             raise LoginRefused("Send AUTH TLS first: this server takes no password in the clear.")
+        self.refuse_while_draining(cmd)
         if self.state == self.RENAMING and cmd != "RNTO":
             # Twisted would stay in the renaming state and refuse every
             # command from now on; one refusal is enough.
@@ -194,6 +210,7 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
 
         def logged_in(result: Any) -> Any:
             self.avatar_id = user
+            self.logged_in()
             log.info("{user} logged in from {client}", user=user, client=self.client_address)
             return result
 
@@ -216,6 +233,7 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
             return
         self.sendLine("234 AUTH TLS successful; starting the TLS handshake.")
         self.transport.startTLS(self.factory.tls)
+        self.tls_started()
         self._secure = True
         # RFC 4217 section 4: AUTH resets the session to a fresh login.
         self.state = self.UNAUTH
@@ -296,6 +314,18 @@ class FTPS3(PassiveMode, Transfers, PathCommands, ftp.FTP):
         return None
 
 
+@implementer(IHandshakeListener)
+class _Session(ProtocolWrapper):
+    """
+    What Twisted's FTP factory wraps each session in, telling the session
+    when its TLS handshake is over: the TLS layer tells only the protocol
+    directly above it, on the implicit port and after C{AUTH TLS} alike.
+    """
+
+    def handshakeCompleted(self) -> None:
+        self.wrappedProtocol.handshakeCompleted()
+
+
 class FTPS3Factory(ftp.FTPFactory):
     """
     Builds L{FTPS3} sessions and holds what they share.
@@ -308,6 +338,11 @@ class FTPS3Factory(ftp.FTPFactory):
         not, sessions start in the clear and must send AUTH TLS.
     @param require_session_reuse: whether a data connection must resume its
         control connection's TLS session (425 if not).
+    @param timeouts: the bounds on handshakes, logins and idle data connections.
+    @param drain: whether the server drains for a shutdown, shared by every
+        listener's factory and the health check.
+
+    @ivar sessions: the sessions open now.
     """
 
     protocol = FTPS3
@@ -327,6 +362,8 @@ class FTPS3Factory(ftp.FTPFactory):
         data_interface: str = "",
         implicit: bool = True,
         require_session_reuse: bool = False,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        drain: Drain | None = None,
     ) -> None:
         super().__init__(portal)
         self.tls = tls
@@ -338,3 +375,10 @@ class FTPS3Factory(ftp.FTPFactory):
         self.data_interface = data_interface
         self.implicit = implicit
         self.require_session_reuse = require_session_reuse
+        self.timeouts = timeouts
+        self.drain = Drain(clock) if drain is None else drain
+        self.sessions: set[FTPS3] = set()
+
+    def buildProtocol(self, addr: IAddress) -> _Session | None:
+        built = super().buildProtocol(addr)
+        return None if built is None else _Session(self, built.wrappedProtocol)

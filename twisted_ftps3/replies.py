@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_replies -*-
 """
-FTP error replies this server needs beyond Twisted's, and the one place
-where S3's failures become FTP replies.
+FTP error replies this server needs beyond Twisted's, and how a path or a
+name is written into a reply line without breaking it.
 
 Every class here is an L{FTPCmdError}: raising one anywhere below a command
 makes Twisted's protocol send its C{response()} line, so no code path formats
@@ -99,6 +99,12 @@ class CannotOpenDataConnection(_Reply):
     """425: no data connection could be set up."""
 
     code = "425"
+
+
+class ServiceClosing(_Reply):
+    """421: the server is shutting down, or closing this connection, and takes nothing new."""
+
+    code = "421"
 
 
 #: A CR that is not yet followed by the NUL that keeps it from ending a line.

@@ -8,8 +8,14 @@ declared settings, so a new setting is an option without a line here.
 L{makeService} warns of variables that look like settings but are none, then
 L{build_service} wires the parts together, each from its own section of the
 settings: the S3 client over one HTTP connection pool, the portal, the FTP
-listeners, the health check, and a service that aborts uploads in progress
-when the server stops.
+listeners, the health check, a service that aborts uploads in progress
+when the server stops, and the clean-up services: the retrier of failed
+aborts, the sweeper of abandoned uploads and the lifecycle check.
+
+Stopping drains first (L{twisted_ftps3.drain}): the command ports stop
+listening, the health check answers 503, and transfers in progress have
+C{FTP_SHUTDOWN_GRACE_SECONDS} to finish; then what is left is aborted, the
+sessions are closed, and the other services stop.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import treq.client
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService, MultiService, Service
 from twisted.cred.portal import Portal
-from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.defer import Deferred, ensureDeferred, succeed
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python import usage
@@ -44,18 +50,25 @@ from .config import (
     load_settings,
     unknown_variables,
 )
+from .drain import Drain, GracefulStop, SignalInstaller, install_signal_handlers
 from .health import health_site
+from .lifetime import end_sessions
 from .listen import host_has_ipv6, server_endpoints
 from .locks import KeyLocks
 from .objectkeys import KeyMap
 from .passive import PassiveAddressMap
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory
+from .s3.aborts import AbortRetrier
 from .s3.client import S3Client
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.http import S3Requester
+from .s3.lifecycle import LifecycleCheck
+from .s3.retry import RetryPolicy
+from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
 from .shell import S3Shell
+from .timeouts import Timeouts
 from .tls import ServerTLS, load_tls
 
 log = Logger()
@@ -131,14 +144,18 @@ _add_family_options(Options)
 
 class _S3Lifetime(Service):
     """
-    On shutdown, abort every upload in progress, then close the HTTP pool:
-    a stopped server leaves neither a partial object nor an open multipart
-    upload behind.
+    On shutdown, abort every upload in progress, wait a little for aborts
+    that failed and are being retried, then close the HTTP pool: a stopped
+    server leaves neither a partial object nor an open multipart upload
+    behind.
     """
 
-    def __init__(self, uploads: UploadRegistry, pool: HTTPConnectionPool) -> None:
+    def __init__(
+        self, uploads: UploadRegistry, pool: HTTPConnectionPool, aborts: AbortRetrier
+    ) -> None:
         self._uploads = uploads
         self._pool = pool
+        self._aborts = aborts
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
@@ -146,25 +163,51 @@ class _S3Lifetime(Service):
         async def stop() -> None:
             try:
                 await self._uploads.abort_all("server shutting down")
+                await self._aborts.settle()
             finally:
                 await self._pool.closeCachedConnections()
 
         return ensureDeferred(stop())
 
 
+class _Listeners(MultiService):
+    """The command ports, which a drain stops first; stopping them again does nothing."""
+
+    def stopService(self) -> Deferred[Any]:
+        if not self.running:
+            return succeed(None)
+        return super().stopService()
+
+
 class FTPS3Service(MultiService):
     """
     The whole server: its listeners and S3 lifetime as child services, and
     the shared parts a test or an operator tool may want to look at.
+
+    Stopping it drains (see L{stop}) before the child services stop.
     """
 
     def __init__(
-        self, factories: list[FTPS3Factory], uploads: UploadRegistry, client: S3Client
+        self,
+        factories: list[FTPS3Factory],
+        uploads: UploadRegistry,
+        client: S3Client,
+        graceful: GracefulStop,
+        clock: Any,
     ) -> None:
         super().__init__()
         self.factories = factories
         self.uploads = uploads
         self.client = client
+        self.graceful = graceful
+        self.clock = clock
+        self.listeners = _Listeners()
+        self.listeners.setServiceParent(self)
+
+    @property
+    def drain(self) -> Drain:
+        """Whether the server drains, and the transfers it waits for."""
+        return self.graceful.drain
 
     @property
     def factory(self) -> FTPS3Factory:
@@ -175,6 +218,21 @@ class FTPS3Service(MultiService):
     def sessions(self) -> int:
         """FTP sessions open now, on every listener."""
         return sum(factory.connectionCount for factory in self.factories)
+
+    def stopService(self) -> Deferred[None]:
+        return ensureDeferred(self.stop())
+
+    async def stop(self) -> None:
+        """
+        Drain, then stop: the command ports stop listening and transfers in
+        progress have the grace period to finish; those left are aborted
+        (426, nothing left in S3), every session is closed (421), and the
+        other services stop, the S3 lifetime aborting any upload still
+        registered.
+        """
+        await self.graceful.run(self.listeners.stopService)
+        await end_sessions(self.factories, self.drain, self.clock)
+        await super().stopService()
 
 
 def _object_store(
@@ -203,6 +261,7 @@ def _object_store(
             bucket=s3.bucket,
             region=s3.region,
             clock=reactor,
+            retry=RetryPolicy(patience=s3.retry_seconds),
         )
     )
     return client, pool
@@ -229,12 +288,27 @@ def _portal(
     return Portal(S3Realm(make_shell), [UsersChecker(users)]), uploads
 
 
+def _timeouts(ftp: FTPSettings) -> Timeouts:
+    """The bounds on slow and dead peers, from C{ftp}."""
+    return Timeouts(
+        tls_handshake=ftp.tls_handshake_timeout_seconds,
+        data_idle=ftp.data_idle_timeout_seconds,
+        login=ftp.login_timeout_seconds,
+    )
+
+
 def _listeners(
-    portal: Portal, ftp: FTPSettings, tls: ServerTLS, require_session_reuse: bool, reactor: Any
+    portal: Portal,
+    ftp: FTPSettings,
+    tls: ServerTLS,
+    require_session_reuse: bool,
+    reactor: Any,
+    drain: Drain,
 ) -> list[tuple[int, FTPS3Factory, Any]]:
     """Each command port to serve, with its FTP factory and what listens on it."""
     ports = PassivePortPool(ftp.data_ports)
     addresses = PassiveAddressMap(ftp.cidr_to_domains)
+    timeouts = _timeouts(ftp)
 
     def factory(implicit: bool) -> FTPS3Factory:
         # Both listeners draw on one pool of passive ports and one map.
@@ -249,6 +323,8 @@ def _listeners(
             data_interface=ftp.bind_address or "",
             implicit=implicit,
             require_session_reuse=require_session_reuse,
+            timeouts=timeouts,
+            drain=drain,
         )
 
     listeners: list[tuple[int, FTPS3Factory, Any]] = []
@@ -261,23 +337,67 @@ def _listeners(
     return listeners
 
 
-def build_service(settings: Settings, reactor: Any, environ: Mapping[str, str]) -> FTPS3Service:
-    """The whole server for C{settings}, not yet started."""
+def _cleanup_services(
+    client: S3Client, s3: S3Settings, uploads: UploadRegistry, aborts: AbortRetrier, reactor: Any
+) -> list[IService]:
+    """
+    What leaves nothing behind in the bucket: the retrier of aborts that
+    failed, the sweeper of uploads abandoned by a killed process (under the
+    whole bucket, the server's part of it for now), and the start-up check
+    of the bucket's lifecycle rules.
+    """
+    sweeper = AbandonedUploadSweeper(
+        client,
+        reactor,
+        older_than=s3.abandoned_upload_seconds,
+        interval=s3.sweep_interval_seconds,
+        in_progress=uploads.upload_ids,
+        prefix="",
+    )
+    return [aborts, sweeper, LifecycleCheck(client, reactor, prefix="")]
+
+
+def build_service(
+    settings: Settings,
+    reactor: Any,
+    environ: Mapping[str, str],
+    install_signals: SignalInstaller | None = None,
+) -> FTPS3Service:
+    """
+    The whole server for C{settings}, not yet started.
+
+    @param install_signals: how a drain catches the second SIGTERM or
+        SIGINT that cuts it short; by default, real signal handlers.
+    """
     tls = load_tls(settings.tls.certificate_file, settings.tls.key_file)
     client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
     portal, uploads = _portal(client, settings.s3, settings.limits, settings.users)
-    listeners = _listeners(portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor)
-
-    service = FTPS3Service([f for _, f, _ in listeners], uploads, client)
-    _S3Lifetime(uploads, pool).setServiceParent(service)
+    drain = Drain(reactor)
+    listeners = _listeners(
+        portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor, drain
+    )
+    graceful = GracefulStop(
+        drain,
+        clock=reactor,
+        grace=settings.ftp.shutdown_grace_seconds,
+        install_signals=install_signals or install_signal_handlers(reactor),
+    )
+    service = FTPS3Service([f for _, f, _ in listeners], uploads, client, graceful, reactor)
+    aborts = AbortRetrier(reactor)
+    client.aborts = aborts
+    _S3Lifetime(uploads, pool, aborts).setServiceParent(service)
+    for cleanup in _cleanup_services(client, settings.s3, uploads, aborts, reactor):
+        cleanup.setServiceParent(service)
     bind_address = settings.ftp.bind_address
     ipv6 = bind_address is None and host_has_ipv6()
     if bind_address is None and not ipv6:
         log.info("this host has no IPv6: listening on IPv4 addresses only")
-    served = [(port, listening) for port, _, listening in listeners]
-    for port, listening in [*served, (settings.ftp.healthcheck_port, health_site())]:
+    for port, _, listening in listeners:
         for endpoint in server_endpoints(reactor, bind_address, port, ipv6=ipv6):
-            StreamServerEndpointService(endpoint, listening).setServiceParent(service)
+            StreamServerEndpointService(endpoint, listening).setServiceParent(service.listeners)
+    port = settings.ftp.healthcheck_port
+    for endpoint in server_endpoints(reactor, bind_address, port, ipv6=ipv6):
+        StreamServerEndpointService(endpoint, health_site(drain)).setServiceParent(service)
     return service
 
 

@@ -134,6 +134,8 @@ class Transfers:
         d.addBoth(self._transfer_finished)
         if not d.called:
             self._current_transfer = d
+            # A shutdown lets it finish, for a while.
+            self.factory.drain.track(d)
             # Twisted stops reading the control connection until a command
             # ends; reading it during the transfer is what lets ABOR in, and
             # lets a vanished client be noticed. The resume must wait for

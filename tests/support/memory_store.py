@@ -5,15 +5,18 @@ L{MemoryObjectStore} implements L{IObjectStore} with S3's semantics as far as
 this server relies on them: keys in UTF-8 order, common prefixes, paging by
 an opaque continuation token, ranged reads, multipart uploads whose parts
 must be at least 5 MiB (but the last) and whose ETag is S3's multipart ETag,
-and S3's error codes and statuses. The object-store contract suite
-(C{tests.test_object_store}) runs the same tests against it and against S3
-over HTTP (moto), so where the two differ, a test fails.
+uploads in progress listed page by page after S3's markers, each with when
+it began, lifecycle rules a test sets, and S3's error codes and statuses.
+The object-store contract suite (C{tests.test_object_store}) runs the same
+tests against it and against S3 over HTTP (moto), so where the two differ, a
+test fails.
 
 It records every call and can misbehave on demand, by operation name (the
 method name, such as C{"upload_part"}):
 
   - L{fail}: raise an L{S3Error} (S3's C{503 SlowDown} unless told another);
   - L{drop}: fail as a dropped connection does in the real client;
+  - L{drop_after}: act, then fail so: the change is made, its answer lost;
   - L{hold}: wait until the test calls L{release}, to keep calls in flight;
   - L{delay}: wait a number of seconds on a test's L{Clock}.
 
@@ -36,9 +39,17 @@ from zope.interface import implementer
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.interfaces import IObjectStore
+from twisted_ftps3.s3.interfaces import IAbortRetrier, IObjectStore
 from twisted_ftps3.s3.limits import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PARTS, MIN_PART_SIZE
-from twisted_ftps3.s3.objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
+from twisted_ftps3.s3.objects import (
+    LifecycleRule,
+    ListPage,
+    MultipartUploadEntry,
+    ObjectInfo,
+    UploadPage,
+    every_upload,
+    follow_pages,
+)
 
 UTC = datetime.timezone.utc
 #: When an object was last changed, unless the store is given another clock.
@@ -48,7 +59,7 @@ CHUNK = 64 * 1024
 #: The calls that change nothing, for L{MemoryObjectStore.changes}.
 READS = frozenset(
     {"head_object", "get_object", "get_object_bytes", "list_objects", "iter_pages",
-     "list_multipart_uploads"}
+     "list_multipart_uploads", "list_multipart_upload_page", "get_bucket_lifecycle"}
 )  # fmt: skip
 
 
@@ -76,6 +87,7 @@ class _Stored:
 @dataclass
 class _Upload:
     key: str
+    initiated: datetime.datetime
     parts: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -175,6 +187,30 @@ class CallRecorder:
 
         self._misbehaving[name] = _Misbehaviour(make_error=make, times=times)
 
+    def drop_after(self, name: str, *, times: int | None = None) -> None:
+        """
+        Make calls of C{name} do what they do and then fail as a connection
+        reset does in the real client, as if S3 acted and its answer was
+        lost on the way back; only the next C{times} calls when given.
+        """
+        act = getattr(type(self), name).__get__(self)
+        left = [times]
+
+        async def act_then_drop(*args: Any, **kwargs: Any) -> Any:
+            await act(*args, **kwargs)
+            if left[0] is not None:
+                left[0] -= 1
+                if left[0] <= 0:
+                    self.__dict__.pop(name, None)
+            key = args[0] if args and isinstance(args[0], str) else None
+            raise S3Error(
+                "ConnectionError", None, "connection reset before the answer", operation=name,
+                key=key,
+            )  # fmt: skip
+
+        # An attribute of the instance hides the method until behave().
+        setattr(self, name, act_then_drop)
+
     def hold(self, name: str) -> None:
         """Make calls of C{name} wait, after being recorded, until L{release}d."""
         self._misbehaving[name] = _Misbehaviour(hold=True)
@@ -196,9 +232,12 @@ class CallRecorder:
         if name is None:
             self._misbehaving.clear()
             self.failures.clear()
+            for wrapped in [n for n in vars(self) if callable(getattr(type(self), n, None))]:
+                del self.__dict__[wrapped]
         else:
             self._misbehaving.pop(name, None)
             self.failures.pop(name, None)
+            self.__dict__.pop(name, None)
 
     async def _enter(self, name: str, operation: str, key: str | None, *args: Any) -> None:
         """Record a call, then misbehave as the test asked."""
@@ -231,7 +270,13 @@ class MemoryObjectStore(CallRecorder):
         (bytes or a L{PartBody}), in order, as it was given.
     @param page_size: the most entries one page of a listing holds, so that
         tests exercise paging with a few keys.
-    @param now: when a write happens, for C{last_modified}.
+    @param now: when a write happens, for C{last_modified}, and when an
+        upload is initiated.
+    @ivar uploads: the uploads in progress by id; a test may change an
+        upload's C{initiated} to make it look abandoned.
+    @ivar lifecycle: the bucket's lifecycle rules, which a test may set.
+    @ivar aborts: where L{twisted_ftps3.s3.multipart.abort_quietly} hands
+        an abort that failed; C{None} unless a test sets one.
     """
 
     def __init__(
@@ -249,6 +294,8 @@ class MemoryObjectStore(CallRecorder):
         self.uploads: dict[str, _Upload] = {}
         self._next_upload = 1
         self.bodies: list[bytes | PartBody] = []
+        self.lifecycle: tuple[LifecycleRule, ...] = ()
+        self.aborts: IAbortRetrier | None = None
 
     # -- for the tests ------------------------------------------------------
 
@@ -415,7 +462,7 @@ class MemoryObjectStore(CallRecorder):
         await self._enter("create_multipart_upload", "CreateMultipartUpload", key, key)
         upload_id = f"upload-{self._next_upload}"
         self._next_upload += 1
-        self.uploads[upload_id] = _Upload(key)
+        self.uploads[upload_id] = _Upload(key, self._now())
         return upload_id
 
     async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
@@ -489,13 +536,53 @@ class MemoryObjectStore(CallRecorder):
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
         await self._enter("list_multipart_uploads", "ListMultipartUploads", prefix, prefix)
-        return tuple(
-            MultipartUploadEntry(key=upload.key, upload_id=upload_id)
-            for upload_id, upload in sorted(
-                self.uploads.items(), key=lambda item: (_utf8(item[1].key), item[0])
-            )
-            if upload.key.startswith(prefix)
+        return await every_upload(self.list_multipart_upload_page, prefix)
+
+    async def list_multipart_upload_page(
+        self,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int | None = None,
+    ) -> UploadPage:
+        await self._enter(
+            "list_multipart_upload_page", "ListMultipartUploads", prefix,
+            prefix, key_marker, upload_id_marker, max_uploads,
+        )  # fmt: skip
+
+        # S3 orders uploads by key, and uploads of one key by when they
+        # began; here, by the number in the id, which grows with each upload.
+        def place(key: str, upload_id: str | None) -> tuple[bytes, float]:
+            return (_utf8(key), _upload_number(upload_id))
+
+        entries = sorted(
+            (
+                MultipartUploadEntry(upload.key, upload_id, upload.initiated)
+                for upload_id, upload in self.uploads.items()
+                if upload.key.startswith(prefix)
+            ),
+            key=lambda entry: place(entry.key, entry.upload_id),
         )
+        if key_marker is not None:
+            after = place(key_marker, upload_id_marker)
+            entries = [e for e in entries if place(e.key, e.upload_id) > after]
+        limit = self.page_size if max_uploads is None else min(max_uploads, self.page_size)
+        page, rest = tuple(entries[:limit]), entries[limit:]
+        if not rest:
+            return UploadPage(page, None, None)
+        return UploadPage(page, page[-1].key, page[-1].upload_id)
+
+    async def get_bucket_lifecycle(self) -> tuple[LifecycleRule, ...]:
+        await self._enter("get_bucket_lifecycle", "GetBucketLifecycleConfiguration", None)
+        return self.lifecycle
+
+
+def _upload_number(upload_id: str | None) -> float:
+    """
+    Where an upload id marker falls among the ids of one key: without one,
+    after them all, as S3 reads a key marker alone.
+    """
+    return float("inf") if upload_id is None else int(upload_id.removeprefix("upload-"))
 
 
 def _utf8(key: str) -> bytes:

@@ -1,6 +1,7 @@
 """
-S3's XML answers, built for tests: error documents, pages of a listing and
-the result of starting a multipart upload, shaped as S3 sends them.
+S3's XML answers, built for tests: error documents, pages of a listing, the
+result of starting a multipart upload, pages of uploads in progress and
+lifecycle configurations, shaped as S3 sends them.
 
 The parsers' tests (C{tests.test_s3_responses}) and the client's tests over
 fake HTTP (C{tests.test_s3_client}) both build their documents here, so that
@@ -83,4 +84,75 @@ def initiate_result(upload_id: str) -> bytes:
     return (
         f'<InitiateMultipartUploadResult xmlns="{NS}"><Bucket>bucket</Bucket><Key>k</Key>'
         f"<UploadId>{upload_id}</UploadId></InitiateMultipartUploadResult>"
+    ).encode()
+
+
+def uploads_page(
+    uploads: Sequence[tuple[str, str, str | None]] = (),
+    *,
+    next_markers: tuple[str, str] | None = None,
+    marker_elements: bool = True,
+) -> bytes:
+    """
+    A ListMultipartUploads page holding C{uploads}, each C{(key, upload id,
+    Initiated)} (no C{<Initiated>} for C{None}); truncated, with these next
+    markers, if C{next_markers} is given.
+
+    @param marker_elements: whether a truncated page carries its next
+        markers at all (S3's always does).
+    """
+    items = "".join(
+        f"<Upload><Key>{key}</Key><UploadId>{upload_id}</UploadId>"
+        + (f"<Initiated>{initiated}</Initiated>" if initiated else "")
+        + "<StorageClass>STANDARD</StorageClass></Upload>"
+        for key, upload_id, initiated in uploads
+    )
+    markers = ""
+    if next_markers is not None and marker_elements:
+        markers = (
+            f"<NextKeyMarker>{next_markers[0]}</NextKeyMarker>"
+            f"<NextUploadIdMarker>{next_markers[1]}</NextUploadIdMarker>"
+        )
+    truncated = "true" if next_markers is not None else "false"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<ListMultipartUploadsResult xmlns="{NS}"><Bucket>bucket</Bucket>'
+        "<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>"
+        f"{markers}<MaxUploads>1000</MaxUploads><IsTruncated>{truncated}</IsTruncated>"
+        f"{items}</ListMultipartUploadsResult>"
+    ).encode()
+
+
+def lifecycle_rule(
+    rule_id: str = "rule",
+    *,
+    status: str = "Enabled",
+    scope: str = "<Filter><Prefix></Prefix></Filter>",
+    days: int | None = 7,
+) -> str:
+    """
+    One C{<Rule>} of a lifecycle configuration: C{scope} is its filter (or
+    older C{<Prefix>}) element, C{days} its C{AbortIncompleteMultipartUpload}
+    (none for C{None}); it also expires old versions, so that it does
+    something else besides.
+    """
+    abort = (
+        "<AbortIncompleteMultipartUpload>"
+        f"<DaysAfterInitiation>{days}</DaysAfterInitiation>"
+        "</AbortIncompleteMultipartUpload>"
+        if days is not None
+        else ""
+    )
+    return (
+        f"<Rule><ID>{rule_id}</ID>{scope}<Status>{status}</Status>"
+        "<NoncurrentVersionExpiration><NoncurrentDays>30</NoncurrentDays>"
+        f"</NoncurrentVersionExpiration>{abort}</Rule>"
+    )
+
+
+def lifecycle_configuration(*rules: str) -> bytes:
+    """The answer to GetBucketLifecycleConfiguration, holding C{rules}."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<LifecycleConfiguration xmlns="{NS}">{"".join(rules)}</LifecycleConfiguration>'
     ).encode()

@@ -84,6 +84,8 @@ def loopback_environment(
         "FTP_DATA_PORTS_FIRST": str(free_port_range(8)),
         "FTP_DATA_PORTS_COUNT": "8",
         "HEALTHCHECK_PORT": str(free_port()),
+        # A test that stops the server mid-transfer should not wait 25 seconds.
+        "FTP_SHUTDOWN_GRACE_SECONDS": "2",
         "FTP_TLS_CERTIFICATE_FILE": certificate,
         "FTP_TLS_KEY_FILE": key,
         "HOME": directory,

@@ -202,15 +202,22 @@ class SessionTestCase(SynchronousTestCase):
         )
         self.connect()
 
-    def connect(self) -> None:
-        """Open a new session (the one before it is left as it is)."""
+    def connect(self, handshake: bool = True) -> None:
+        """
+        Open a new session (the one before it is left as it is); its TLS
+        handshake is over at once, as a real client's soon is, unless
+        C{handshake} is false.
+        """
         # Lenient, as the real control transport is: a TLS connection told
         # to close still reads until the client's close_notify comes, so the
         # session resumes reading after QUIT (see FTPS3.ftp_QUIT).
         self.transport = ControlTransport(hostAddress=SERVER, peerAddress=CLIENT, lenient=True)
         wrapper = self.factory.buildProtocol(CLIENT)
         self.protocol: FTPS3 = wrapper.wrappedProtocol
+        self.wrapper = wrapper
         wrapper.makeConnection(self.transport)
+        if handshake:
+            wrapper.handshakeCompleted()
 
     def resolve(self, name: str) -> defer.Deferred[str]:
         """Resolve every name to 127.0.0.1, remembering it was asked."""

@@ -32,6 +32,9 @@ class ControlTransport(StringTransport):
         by default a L{ControlHandle}.
     """
 
+    #: Whether the connection was aborted rather than closed.
+    aborted = False
+
     def __init__(self, handle: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.handle = ControlHandle() if handle is None else handle
@@ -39,12 +42,23 @@ class ControlTransport(StringTransport):
     def getHandle(self) -> Any:
         return self.handle
 
+    def abortConnection(self) -> None:
+        self.aborted = True
+        super().abortConnection()
+
 
 class DataTransport(StringTransport):
     """
     The TCP side of a data connection, as L{DataChannel} uses it under TLS:
     nothing is ever held back, so there is nothing to release.
     """
+
+    #: Whether the connection was aborted rather than closed.
+    aborted = False
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+        super().abortConnection()
 
     def withhold(self) -> None:
         pass

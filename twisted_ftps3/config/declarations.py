@@ -115,6 +115,34 @@ SETTINGS: tuple[Setting, ...] = (
         "http://localhost:9000, used instead of https://AWS_S3_BUCKET_HOST.",
     ),
     Setting(
+        "AWS_S3_ABANDONED_UPLOAD_SECONDS",
+        "s3.abandoned_upload_seconds",
+        parsers.integer(1, 366 * 86400),
+        "How long ago, in seconds, a multipart upload must have begun for the sweeper to "
+        "abort it as abandoned (default {default}, a day, longer than any upload of another "
+        "instance of the server).",
+        default=86400,
+    ),
+    Setting(
+        "AWS_S3_SWEEP_INTERVAL_SECONDS",
+        "s3.sweep_interval_seconds",
+        parsers.integer(1, 7 * 86400),
+        "How often, in seconds, the sweeper looks for abandoned multipart uploads, after "
+        "its sweep at start-up (default {default}, an hour).",
+        default=3600,
+    ),
+    Setting(
+        "AWS_S3_RETRY_SECONDS",
+        "s3.retry_seconds",
+        parsers.integer(0, 3600),
+        "How many seconds an S3 request that S3 throttled (503 SlowDown, which S3 asks "
+        "clients to back off from and retry), failed (500) or left unanswered is retried, "
+        "with exponential backoff and jitter, before the FTP client gets 451; the default, "
+        "{default}, rides out a short outage and stays within the 30 seconds ECS and "
+        "Kubernetes give a stopping container; 0 sends each request once.",
+        default=30,
+    ),
+    Setting(
         "FTP_BIND_ADDRESS",
         "ftp.bind_address",
         parsers.ip_address,
@@ -155,6 +183,39 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.port,
         "The port of the HTTP health check (default {default}).",
         default=8022,
+    ),
+    Setting(
+        "FTP_SHUTDOWN_GRACE_SECONDS",
+        "ftp.shutdown_grace_seconds",
+        parsers.integer(0, 3600),
+        "On SIGTERM, how many seconds transfers in progress may take to finish before "
+        "they are aborted; new sessions and transfers get 421 meanwhile (default {default}, "
+        "under the 30 seconds ECS and Kubernetes allow).",
+        default=25,
+    ),
+    Setting(
+        "FTP_TLS_HANDSHAKE_TIMEOUT_SECONDS",
+        "ftp.tls_handshake_timeout_seconds",
+        parsers.integer(1, 3600),
+        "How many seconds a TLS handshake may take before its connection is closed, on "
+        "the implicit port, after AUTH TLS and on data connections (default {default}).",
+        default=30,
+    ),
+    Setting(
+        "FTP_DATA_IDLE_TIMEOUT_SECONDS",
+        "ftp.data_idle_timeout_seconds",
+        parsers.integer(1, 86400),
+        "How many seconds a data connection may move nothing while the server waits on "
+        "its client before the transfer is aborted with 426 (default {default}).",
+        default=300,
+    ),
+    Setting(
+        "FTP_LOGIN_TIMEOUT_SECONDS",
+        "ftp.login_timeout_seconds",
+        parsers.integer(1, 3600),
+        "How many seconds a control connection may stay open without logging in before "
+        "it is closed with 421 (default {default}).",
+        default=60,
     ),
     Setting(
         "FTP_TLS_CERTIFICATE_FILE",

@@ -68,6 +68,13 @@ class S3Settings:
     bucket: str
     dir_suffix: str
     endpoint_url: str | None
+    #: The age from which the sweeper aborts a multipart upload.
+    abandoned_upload_seconds: int
+    #: The time between two sweeps.
+    sweep_interval_seconds: int
+    #: Seconds from a request's first attempt during which S3's transient
+    #: failures are retried.
+    retry_seconds: int
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -109,6 +116,14 @@ class FTPSettings:
     data_ports_count: int
     cidr_to_domains: tuple[CidrDomain, ...]
     healthcheck_port: int
+    #: How long a shutdown lets transfers in progress finish (SIGTERM).
+    shutdown_grace_seconds: int = 25
+    #: How long a TLS handshake may take, on control and data connections.
+    tls_handshake_timeout_seconds: int = 30
+    #: How long a data connection may move nothing while the server waits on its client.
+    data_idle_timeout_seconds: int = 300
+    #: How long a control connection may stay open without logging in.
+    login_timeout_seconds: int = 60
 
     @property
     def data_ports(self) -> range:

@@ -4,7 +4,8 @@ Request bodies held in memory, sent with backpressure.
 
 A multipart part arrives from the data connection as thousands of small
 TLS records. They are copied, as they arrive, into one buffer the size of
-the part, and hashed then: keeping the records themselves would leave
+the part, and hashed then (SHA-256 for the signature, MD5 to know S3's
+ETag of the part): keeping the records themselves would leave
 thousands of small blocks for the allocator to fragment, and the process
 would keep growing long after each part was freed. The buffer is written to
 the HTTP connection only as fast as the connection drains.
@@ -28,7 +29,10 @@ _FIRST_CAPACITY = 256 * 1024
 
 class PartBody:
     """
-    Bytes in memory with the digest SigV4 needs, filled by L{append}.
+    Bytes in memory with the digests they need, filled by L{append}: the
+    SHA-256 SigV4 signs, and the MD5 from which S3's ETag of a part or of a
+    whole multipart object follows, so that the writer can check what S3
+    holds against what it sent.
 
     @param expected: how large the body is expected to grow; its buffer
         grows once, straight to that size, rather than step by step.
@@ -39,6 +43,7 @@ class PartBody:
         self._data = bytearray(min(expected, _FIRST_CAPACITY))
         self._length = 0
         self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
 
     @classmethod
     def of(cls, data: bytes) -> PartBody:
@@ -58,6 +63,7 @@ class PartBody:
         self._data[self._length : end] = chunk
         self._length = end
         self._sha256.update(chunk)
+        self._md5.update(chunk)
 
     def __len__(self) -> int:
         return self._length
@@ -69,6 +75,10 @@ class PartBody:
     def sha256_hex(self) -> str:
         """The hex SHA-256 of everything appended so far."""
         return self._sha256.hexdigest()
+
+    def md5_digest(self) -> bytes:
+        """The binary MD5 of everything appended so far."""
+        return self._md5.digest()
 
     def producer(self) -> IBodyProducer:
         """A fresh producer of these bytes; each retry of a request takes a new one."""

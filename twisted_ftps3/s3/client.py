@@ -23,15 +23,24 @@ from zope.interface import implementer
 
 from .bodies import PartBody
 from .errors import S3Error
-from .http import NO_RETRY, S3Requester, logged
-from .interfaces import IObjectStore
+from .http import S3Requester, logged
+from .interfaces import IAbortRetrier, IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
-from .objects import ListPage, MultipartUploadEntry, ObjectInfo, follow_pages
+from .objects import (
+    LifecycleRule,
+    ListPage,
+    MultipartUploadEntry,
+    ObjectInfo,
+    UploadPage,
+    every_upload,
+    follow_pages,
+)
 from .responses import (
     parse_delete_result,
     parse_etag_result,
     parse_initiate_multipart_upload,
+    parse_lifecycle_configuration,
     parse_list_multipart_uploads,
     parse_list_objects_v2,
     parse_timestamp,
@@ -48,10 +57,15 @@ class S3Client:
     L{S3Requester}, which holds the agent, the credentials, the clock and
     the retry policy.
 
-    Keys are paths inside the bucket without a leading slash.
-    CompleteMultipartUpload is never retried, as a second completion could
-    fail after the first worked.
+    Keys are paths inside the bucket without a leading slash. Every call is
+    retried on S3's transient failures, CompleteMultipartUpload too: a
+    retry that finds the upload gone because an earlier attempt completed
+    it is told apart from a failure by L{twisted_ftps3.s3.completion}.
     """
+
+    #: Where an abort that failed goes to be tried again; set by the
+    #: service tree once its retrier exists.
+    aborts: IAbortRetrier | None = None
 
     def __init__(self, requester: S3Requester) -> None:
         self._http = requester
@@ -125,9 +139,12 @@ class S3Client:
             await copy_in_parts(self, source_key, target_key, size)
             return
         answer = await self._http.request(
-            "CopyObject", "PUT", target_key, headers={"x-amz-copy-source": self._source(source_key)}
+            "CopyObject",
+            "PUT",
+            target_key,
+            headers={"x-amz-copy-source": self._source(source_key)},
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
         answer.parsed(parse_etag_result)
 
     async def delete_object(self, key: str) -> None:
@@ -219,28 +236,33 @@ class S3Client:
                 "x-amz-copy-source": self._source(source_key),
                 "x-amz-copy-source-range": f"bytes={first}-{last}",
             },
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
         return '"' + answer.parsed(parse_etag_result) + '"'
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None:
-        """Join the parts into the object, which appears only now."""
+        """
+        Join the parts into the object, which appears only now.
+
+        A retry after an attempt whose answer was lost may find the upload
+        gone (C{NoSuchUpload}), as that attempt completed it: the caller
+        confirms the object (L{twisted_ftps3.s3.completion.complete_upload}).
+        """
         entries = "".join(
             f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
             for number, etag in parts
         )
         document = f"<CompleteMultipartUpload>{entries}</CompleteMultipartUpload>".encode()
-        answer = await self._http.request(
+        await self._http.request(
             "CompleteMultipartUpload",
             "POST",
             key,
             query=[("uploadId", upload_id)],
             body=PartBody.of(document),
-            retry=NO_RETRY,
+            embedded_errors=True,
         )
-        answer.check_embedded_error()
 
     async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Throw away an upload and every part sent for it."""
@@ -253,11 +275,44 @@ class S3Client:
         )
 
     async def list_multipart_uploads(self, prefix: str = "") -> tuple[MultipartUploadEntry, ...]:
-        """The uploads in progress under C{prefix} (first page: up to 1,000)."""
-        answer = await self._http.request(
-            "ListMultipartUploads", "GET", None, query=[("uploads", ""), ("prefix", prefix)]
-        )
+        """The uploads in progress under C{prefix}, over every page."""
+        return await every_upload(self.list_multipart_upload_page, prefix)
+
+    async def list_multipart_upload_page(
+        self,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int | None = None,
+    ) -> UploadPage:
+        """
+        One page of ListMultipartUploads; S3 pages at 1,000 uploads unless
+        C{max_uploads} asks for fewer.
+        """
+        query = [("uploads", ""), ("prefix", prefix)]
+        if key_marker is not None:
+            query.append(("key-marker", key_marker))
+        if upload_id_marker is not None:
+            query.append(("upload-id-marker", upload_id_marker))
+        if max_uploads is not None:
+            query.append(("max-uploads", str(max_uploads)))
+        answer = await self._http.request("ListMultipartUploads", "GET", None, query=query)
         return answer.parsed(parse_list_multipart_uploads)
+
+    async def get_bucket_lifecycle(self) -> tuple[LifecycleRule, ...]:
+        """
+        The bucket's lifecycle rules (GET C{/bucket?lifecycle}); S3's
+        C{NoSuchLifecycleConfiguration} is a bucket without rules.
+        """
+        try:
+            answer = await self._http.request(
+                "GetBucketLifecycleConfiguration", "GET", None, query=[("lifecycle", "")]
+            )
+        except S3Error as e:
+            if e.code == "NoSuchLifecycleConfiguration":
+                return ()
+            raise
+        return answer.parsed(parse_lifecycle_configuration)
 
     def _source(self, key: str) -> str:
         """The C{x-amz-copy-source} of C{key}: its path, encoded."""

@@ -48,8 +48,14 @@ class S3Error(Exception):
 
     @property
     def transient(self) -> bool:
-        """C{True} when trying again later could succeed."""
-        return self.status is None or self.status >= 500 or self.code in _TRANSIENT_CODES
+        """
+        C{True} when trying again later could succeed: S3 throttled us
+        (C{SlowDown}, 503, or 429 from some S3-compatible servers), failed
+        inside (500, 502, 504, C{InternalError}, even inside a 200), timed
+        out, or never answered (C{ConnectionError}). A refusal (400, 403,
+        404, 501...) is S3's answer, and asking again would get it again.
+        """
+        return self.code in _TRANSIENT_CODES or self.status in _TRANSIENT_STATUSES
 
     def __str__(self) -> str:
         where = f" {self.operation}" if self.operation else ""
@@ -65,3 +71,4 @@ class S3Error(Exception):
 _TRANSIENT_CODES = frozenset(
     {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "ConnectionError"}
 )
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})

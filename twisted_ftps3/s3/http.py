@@ -6,14 +6,12 @@ into an L{S3Error} when it fails.
 L{S3Requester} is everything the S3 client knows about HTTP, and nothing it
 knows about S3's operations: it signs each attempt afresh (the time is in
 the signature), sends it through an injected L{IAgent}, gives up on an
-attempt after a timeout measured on the injected clock, retries what its
-L{IRetryPolicy} says to retry, reads small XML bodies whole and streams
-object bodies into a consumer with backpressure, and logs every failure it
-hands back exactly once. The operations themselves (which query, which
-headers, which XML) live in L{twisted_ftps3.s3.client}.
-
-The retry policy is its own value behind an interface so that it can be
-replaced whole without touching the request machinery.
+attempt after a timeout measured on the injected clock, reads small XML
+bodies whole (and finds the C{<Error>} some calls send inside a 200) and
+streams object bodies into a consumer with backpressure. Each request is
+retried as its L{IRetryPolicy} says, by L{twisted_ftps3.s3.retry}, which
+also logs every failure handed back exactly once. The operations themselves
+(which query, which headers, which XML) live in L{twisted_ftps3.s3.client}.
 """
 
 from __future__ import annotations
@@ -25,68 +23,25 @@ from typing import Any, TypeVar
 
 import treq
 from twisted.internet.defer import Deferred
+from twisted.internet.defer import TimeoutError as AttemptTimedOut
 from twisted.internet.interfaces import IConsumer, IReactorTime
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import deferLater
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent, IResponse
-from zope.interface import Interface, implementer
 
 from .bodies import PartBody
 from .credentials import ICredentialsProvider
 from .errors import S3Error
 from .responses import MalformedResponse, is_error, parse_error
+from .retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy, logged, retrying
 from .signing import EMPTY_SHA256, canonical_query_string, sign, uri_encode
 
-log = Logger()
+__all__ = ["Answer", "IRetryPolicy", "RetryPolicy", "S3Requester", "logged"]
 
 _T = TypeVar("_T")
-
-
-class IRetryPolicy(Interface):
-    """When a failed request is tried again."""
-
-    def retry_after(attempt: int, error: S3Error) -> float | None:
-        """
-        Seconds to wait before attempt C{attempt + 1}, after attempt
-        C{attempt} (from 1) failed with C{error}; C{None} to give up and
-        raise C{error}.
-        """
-
-
-@implementer(IRetryPolicy)
-@dataclass(frozen=True)
-class RetryPolicy:
-    """
-    A few attempts at a transient failure, with delays that grow
-    geometrically; a failure that is not transient is raised at once.
-
-    The delays are waited on the requester's clock, so tests step through
-    them with L{twisted.internet.task.Clock}.
-    """
-
-    attempts: int = 3
-    first_delay: float = 0.25
-    factor: float = 4.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number C{attempt} (from 1)."""
-        return self.first_delay * self.factor ** (attempt - 1)
-
-    def retry_after(self, attempt: int, error: S3Error) -> float | None:
-        if attempt >= self.attempts or not error.transient:
-            return None
-        return self.delay(attempt)
-
-
-#: What the client retries unless it is given another policy.
-DEFAULT_RETRY = RetryPolicy()
-#: For requests that must not be sent twice (CompleteMultipartUpload).
-NO_RETRY = RetryPolicy(attempts=1)
 
 
 class S3Requester:
@@ -100,6 +55,12 @@ class S3Requester:
 
     Requests use path-style addressing (C{/bucket/key}), which every
     S3-compatible server accepts.
+
+    @param retry: when a failed request is sent again; the delays are
+        waited on C{clock}.
+    @param timeout: seconds an attempt may wait for S3's answer before it
+        counts as a dropped connection (and is retried, if the policy's
+        patience allows).
     """
 
     def __init__(
@@ -138,6 +99,7 @@ class S3Requester:
         body: PartBody | None = None,
         expect: tuple[int, ...] = (200,),
         read_body: bool = True,
+        embedded_errors: bool = False,
         retry: IRetryPolicy | None = None,
     ) -> Answer:
         """
@@ -148,28 +110,31 @@ class S3Requester:
         @param expect: the statuses that mean success.
         @param read_body: whether to read the body of a success whole; a
             download passes C{False} and streams it with L{Answer.stream_into}.
+        @param embedded_errors: whether a success may still be a failure
+            told in an C{<Error>} body, as CompleteMultipartUpload and the
+            copies may answer 200 and then fail; such an error is retried
+            when its code is transient (C{InternalError}, C{SlowDown}...),
+            as a 5xx would be.
         @raise S3Error: logged already.
         """
-        policy = retry if retry is not None else self._retry
-        call = _Call(operation, method, key, tuple(query), headers or {}, body, expect, read_body)
-        attempt = 1
-        while True:
-            try:
-                return await self._attempt(call)
-            except S3Error as e:
-                delay = policy.retry_after(attempt, e)
-                if delay is None:
-                    raise logged(e) from None
-                log.info(
-                    "S3 {operation} {key} failed transiently ({code}, request id {request_id});"
-                    " retrying",
-                    operation=operation,
-                    key=key,
-                    code=e.code,
-                    request_id=e.request_id,
-                )
-                await deferLater(self._clock, delay, lambda: None)
-                attempt += 1
+        call = _Call(
+            operation,
+            method,
+            key,
+            tuple(query),
+            headers or {},
+            body,
+            expect,
+            read_body,
+            embedded_errors,
+        )
+        return await retrying(
+            lambda: self._attempt(call),
+            policy=retry if retry is not None else self._retry,
+            clock=self._clock,
+            operation=operation,
+            key=key,
+        )
 
     async def _attempt(self, call: _Call) -> Answer:
         operation, key = call.operation, call.key
@@ -187,6 +152,8 @@ class S3Requester:
             )
         wanted = call.read_body and call.method != "HEAD"
         raw = await _read(operation, key, response) if wanted else b""
+        if call.embedded_errors and is_error(raw):
+            raise _embedded_error(raw, response, operation, key)
         return Answer(response, raw, operation, key)
 
     async def _send(self, call: _Call) -> IResponse:
@@ -222,6 +189,11 @@ class S3Requester:
         requested.addTimeout(self._timeout, self._clock)
         try:
             return await requested
+        except AttemptTimedOut as e:
+            message = f"no answer within {self._timeout:g} s"
+            raise S3Error(
+                "ConnectionError", None, message, operation=call.operation, key=call.key
+            ) from e
         except Exception as e:
             raise S3Error(
                 "ConnectionError", None, _describe(e), operation=call.operation, key=call.key
@@ -240,6 +212,7 @@ class _Call:
     body: PartBody | None
     expect: tuple[int, ...]
     read_body: bool
+    embedded_errors: bool
 
 
 @dataclass(frozen=True)
@@ -271,26 +244,6 @@ class Answer:
                 self.code,
                 message,
                 request_id=self.request_id,
-                operation=self.operation,
-                key=self.key,
-            )
-        )
-
-    def check_embedded_error(self) -> None:
-        """
-        Raise the C{<Error>} document of a 200 answer, if it is one:
-        CompleteMultipartUpload and the copies may fail after answering 200.
-        """
-        if not is_error(self.body):
-            return
-        error = parse_error(self.body)
-        assert error is not None
-        raise logged(
-            S3Error(
-                error.code or "InternalError",
-                self.code,
-                error.message,
-                request_id=error.request_id or self.request_id,
                 operation=self.operation,
                 key=self.key,
             )
@@ -354,25 +307,18 @@ class _BodyToConsumer(Protocol):
                 self._done.errback(reason)
 
 
-def logged(error: S3Error) -> S3Error:
-    """
-    Log C{error} once, as it leaves the client: a missing key is routine
-    (debug), anything else a warning with S3's code and request id.
-    """
-    if error.not_found:
-        log.debug("{error}", error=error)
-    else:
-        log.warn(
-            "S3 {operation} of {key!r} failed: {code} (HTTP {status}) {message}"
-            " [request id {request_id}]",
-            operation=error.operation,
-            key=error.key,
-            code=error.code,
-            status=error.status,
-            message=error.message,
-            request_id=error.request_id,
-        )
-    return error
+def _embedded_error(raw: bytes, response: IResponse, operation: str, key: str | None) -> S3Error:
+    """The failure a 200 answer told in its C{<Error>} body."""
+    error = parse_error(raw)
+    assert error is not None
+    return S3Error(
+        error.code or "InternalError",
+        response.code,
+        error.message,
+        request_id=error.request_id or _request_id(response),
+        operation=operation,
+        key=key,
+    )
 
 
 async def _read(operation: str, key: str | None, response: IResponse) -> bytes:

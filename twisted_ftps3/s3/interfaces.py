@@ -2,8 +2,10 @@
 """
 The boundary between the FTP side of the server and the bucket.
 
-L{IObjectStore} names every S3 operation the shell and the multipart writer
-use, and nothing else. L{twisted_ftps3.s3.client.S3Client} implements it over
+L{IObjectStore} names every S3 operation the shell, the multipart writer and
+the clean-up services (the abandoned-upload sweeper, the lifecycle check)
+use, and nothing else, and where an abort that failed is handed so that it
+is tried again (L{IAbortRetrier}). L{twisted_ftps3.s3.client.S3Client} implements it over
 HTTP; the tests' in-memory store implements it too, and one contract suite
 runs against both, so the fake cannot drift from a real S3 server.
 
@@ -21,6 +23,12 @@ class IObjectStore(Interface):
     """One bucket of an S3-compatible store."""
 
     bucket = Attribute("The name of the bucket, as a str.")
+
+    aborts = Attribute(
+        "Where an AbortMultipartUpload that failed is handed, to be tried again in the"
+        " background: an IAbortRetrier, or None to log the failure and leave the upload"
+        " to the sweeper."
+    )
 
     async def create_bucket() -> None:
         """Create the bucket (the quick start's embedded S3 only)."""
@@ -88,4 +96,35 @@ class IObjectStore(Interface):
         """Throw away an upload and its parts; an unknown upload is no error."""
 
     async def list_multipart_uploads(prefix: str = ""):  # type: ignore[no-untyped-def]
-        """The uploads in progress under C{prefix}: a tuple of L{MultipartUploadEntry}."""
+        """
+        The uploads in progress under C{prefix}, over every page: a tuple of
+        L{MultipartUploadEntry}.
+        """
+
+    async def list_multipart_upload_page(  # type: ignore[no-untyped-def]
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        max_uploads: int | None = None,
+    ):
+        """
+        One page of ListMultipartUploads under C{prefix}, after the markers
+        of the page before (at most C{max_uploads}, S3's 1,000 by default):
+        an L{UploadPage}.
+        """
+
+    async def get_bucket_lifecycle():  # type: ignore[no-untyped-def]
+        """
+        The bucket's lifecycle rules, a tuple of L{LifecycleRule}; a bucket
+        without a lifecycle configuration has none.
+        """
+
+
+class IAbortRetrier(Interface):
+    """Keeps trying to abort multipart uploads whose abort failed."""
+
+    def retry(store: IObjectStore, key: str, upload_id: str) -> None:
+        """
+        Try again, in the background, to abort upload C{upload_id} of C{key}
+        in C{store}, until it works or a deadline passes.
+        """

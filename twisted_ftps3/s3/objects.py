@@ -1,12 +1,14 @@
 # -*- test-case-name: tests.test_s3_responses,tests.test_object_store -*-
 """
 The small frozen values an object store hands back: what an object is, a
-page of a listing, an upload in progress.
+page of a listing, an upload in progress, a page of uploads, a lifecycle
+rule.
 
 They live apart from the XML parsers and the HTTP client so that every
 implementation of L{twisted_ftps3.s3.interfaces.IObjectStore} (S3 over HTTP,
 the in-memory fake of the tests) returns the very same types, and follows
-a listing's pages the same way, with L{follow_pages}.
+a listing's pages the same way, with L{follow_pages} and
+L{follow_upload_pages}.
 """
 
 from __future__ import annotations
@@ -41,10 +43,51 @@ class ListPage:
 
 @dataclass(frozen=True)
 class MultipartUploadEntry:
-    """One multipart upload in progress, as ListMultipartUploads reports it."""
+    """
+    One multipart upload in progress, as ListMultipartUploads reports it.
+
+    @ivar initiated: when S3 says the upload began (aware, UTC); C{None}
+        when the answer did not say, which the sweeper reads as too young
+        to touch.
+    """
 
     key: str
     upload_id: str
+    initiated: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class UploadPage:
+    """
+    One page of ListMultipartUploads: at most 1,000 uploads, and where the
+    next page starts (C{None} markers on the last page).
+    """
+
+    uploads: tuple[MultipartUploadEntry, ...]
+    next_key_marker: str | None
+    next_upload_id_marker: str | None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether more pages follow."""
+        return self.next_key_marker is not None
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """
+    The parts of one bucket lifecycle rule that the start-up check reads.
+
+    @ivar prefix: the key prefix the rule is limited to (C{""} for the
+        whole bucket).
+    @ivar abort_after_days: the rule's C{AbortIncompleteMultipartUpload}
+        C{DaysAfterInitiation}, or C{None} if it has none.
+    """
+
+    rule_id: str
+    enabled: bool
+    prefix: str
+    abort_after_days: int | None
 
 
 async def follow_pages(
@@ -62,3 +105,30 @@ async def follow_pages(
         token = page.next_continuation_token
         if token is None:
             return
+
+
+async def follow_upload_pages(
+    list_page: Callable[..., Awaitable[UploadPage]], prefix: str
+) -> AsyncIterator[UploadPage]:
+    """
+    Every page of ListMultipartUploads under C{prefix}, each asked of
+    C{list_page} (an L{IObjectStore}'s C{list_multipart_upload_page}) with
+    the markers of the one before.
+    """
+    key_marker = upload_id_marker = None
+    while True:
+        page = await list_page(prefix, key_marker=key_marker, upload_id_marker=upload_id_marker)
+        yield page
+        if not page.truncated:
+            return
+        key_marker, upload_id_marker = page.next_key_marker, page.next_upload_id_marker
+
+
+async def every_upload(
+    list_page: Callable[..., Awaitable[UploadPage]], prefix: str
+) -> tuple[MultipartUploadEntry, ...]:
+    """The uploads of every page L{follow_upload_pages} follows, in one tuple."""
+    uploads: list[MultipartUploadEntry] = []
+    async for page in follow_upload_pages(list_page, prefix):
+        uploads.extend(page.uploads)
+    return tuple(uploads)

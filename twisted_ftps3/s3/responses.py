@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
-from .objects import ListPage, MultipartUploadEntry, ObjectInfo
+from .objects import LifecycleRule, ListPage, MultipartUploadEntry, ObjectInfo, UploadPage
 
 
 class MalformedResponse(Exception):
@@ -159,12 +159,63 @@ def parse_etag_result(body: bytes) -> str:
     return _text(_parse(body), "ETag").strip('"')
 
 
-def parse_list_multipart_uploads(body: bytes) -> tuple[MultipartUploadEntry, ...]:
-    """Return the uploads in one ListMultipartUploads page."""
+def parse_list_multipart_uploads(body: bytes) -> UploadPage:
+    """
+    Return one ListMultipartUploads page: its uploads, each with when it
+    was initiated, and the markers of the next page if it is truncated.
+    """
     root = _parse(body)
-    return tuple(
-        MultipartUploadEntry(key=_text(item, "Key"), upload_id=_text(item, "UploadId"))
+    uploads = tuple(
+        MultipartUploadEntry(
+            key=_text(item, "Key"),
+            upload_id=_text(item, "UploadId"),
+            initiated=_initiated(item),
+        )
         for item in _children(root, "Upload")
+    )
+    if _text(root, "IsTruncated", "false").lower() != "true":
+        return UploadPage(uploads, None, None)
+    key_marker = _optional_text(root, "NextKeyMarker")
+    if not key_marker:
+        raise MalformedResponse("S3 said the uploads are truncated but sent no NextKeyMarker")
+    return UploadPage(uploads, key_marker, _optional_text(root, "NextUploadIdMarker") or None)
+
+
+def _initiated(item: ElementTree.Element) -> datetime.datetime | None:
+    value = _optional_text(item, "Initiated")
+    return parse_timestamp(value) if value else None
+
+
+def parse_lifecycle_configuration(body: bytes) -> tuple[LifecycleRule, ...]:
+    """
+    Return the rules of a GetBucketLifecycleConfiguration answer.
+
+    A rule's scope is its C{<Filter>}'s C{<Prefix>}, or that of the
+    C{<And>} inside it, or the C{<Prefix>} of the older rule form; a rule
+    with none of them covers the whole bucket.
+    """
+    root = _parse(body)
+    return tuple(_lifecycle_rule(rule) for rule in _children(root, "Rule"))
+
+
+def _lifecycle_rule(rule: ElementTree.Element) -> LifecycleRule:
+    prefix = _optional_text(rule, "Prefix")
+    for scope in _children(rule, "Filter"):
+        prefix = _optional_text(scope, "Prefix")
+        for both in _children(scope, "And"):
+            prefix = _optional_text(both, "Prefix")
+    days = None
+    for abort in _children(rule, "AbortIncompleteMultipartUpload"):
+        text = _text(abort, "DaysAfterInitiation", "")
+        try:
+            days = int(text)
+        except ValueError:
+            raise MalformedResponse(f"S3 sent a DaysAfterInitiation of {text!r}") from None
+    return LifecycleRule(
+        rule_id=_text(rule, "ID", ""),
+        enabled=_text(rule, "Status", "") == "Enabled",
+        prefix=prefix or "",
+        abort_after_days=days,
     )
 
 

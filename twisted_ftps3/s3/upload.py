@@ -12,6 +12,12 @@ more than C{parts_in_flight + 1} parts. Nothing sleeps, nothing polls.
 The object exists only once L{MultipartWriter.finish} completes the upload. A
 file smaller than one part goes up in a single PutObject instead, which is
 just as atomic and costs one request rather than three.
+
+S3's brief failures never reach the writer: the client retries them, and a
+part being retried is still in flight, so the data connection stays paused
+as it does for a slow S3. The completion is retried too, and the MD5 of
+every part sent is kept so that a completion whose answer was lost can be
+told from one that failed (L{twisted_ftps3.s3.completion}).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .bodies import PartBody
+from .completion import complete_upload, md5_of_etag
 from .errors import S3Error
 from .interfaces import IObjectStore
 from .limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
@@ -95,10 +102,16 @@ class MultipartWriter:
         self._next_part = 1
         self._in_flight: dict[int, Deferred[None]] = {}
         self._etags: dict[int, str] = {}
+        #: The MD5 of each part's bytes, by number: computed as they arrived
+        #: for a part sent, S3's ETag for a part copied.
+        self._digests: dict[int, bytes | None] = {}
         self._failure: Failure | None = None
         self._closed = False
         #: Every byte written so far, whether or not it reached S3.
         self.bytes_received = 0
+        #: The id of this writer's multipart upload once S3 has given it,
+        #: until the upload is completed or aborted.
+        self.upload_id: str | None = None
 
     # -- IConsumer ----------------------------------------------------------
 
@@ -145,14 +158,15 @@ class MultipartWriter:
             if size:
                 self._buffer.append(await self._store.get_object_bytes(key))
             return
-        self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
-        self._upload_id.addErrback(self._fail)
+        self._begin_upload()
+        assert self._upload_id is not None
         upload_id = await _share(self._upload_id)
         if upload_id is None:
             assert self._failure is not None
             self._failure.raiseException()
         copied = await copy_parts(self._store, self.key, upload_id, key, size, self._next_part)
         self._etags.update(copied)
+        self._digests.update((number, md5_of_etag(etag)) for number, etag in copied.items())
         self._next_part += len(copied)
 
     # -- outcome ------------------------------------------------------------
@@ -199,6 +213,14 @@ class MultipartWriter:
             self._paused = False
             self._producer.resumeProducing()
 
+    def _begin_upload(self) -> None:
+        self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
+        self._upload_id.addCallbacks(self._remember_upload_id, self._fail)
+
+    def _remember_upload_id(self, upload_id: str) -> str:
+        self.upload_id = upload_id
+        return upload_id
+
     def _start_part(self) -> None:
         number, body = self._next_part, self._buffer
         if number > MAX_PARTS:
@@ -215,10 +237,10 @@ class MultipartWriter:
             )
             return
         self._next_part += 1
+        self._digests[number] = body.md5_digest()
         self._buffer = PartBody(self._current_part_size())
         if self._upload_id is None:
-            self._upload_id = ensureDeferred(self._store.create_multipart_upload(self.key))
-            self._upload_id.addErrback(self._fail)
+            self._begin_upload()
         d = ensureDeferred(self._send_part(number, body))
         d.addErrback(self._fail)
         d.addBoth(self._part_settled, number)
@@ -262,9 +284,11 @@ class MultipartWriter:
             assert self._upload_id is not None
             upload_id = await _share(self._upload_id)
             parts = sorted(self._etags.items())
+            digests = [self._digests.get(number) for number, _ in parts]
             async with self._guard():
-                await self._store.complete_multipart_upload(self.key, upload_id, parts)
+                await complete_upload(self._store, self.key, upload_id, parts, digests)
             self._upload_id = None
+            self.upload_id = None
         except BaseException:
             await self._abort_upload()
             raise
@@ -285,11 +309,11 @@ class MultipartWriter:
         if self._upload_id is None:
             return
         upload_id = await _share(self._upload_id)
-        self._upload_id = None
+        self._upload_id = self.upload_id = None
         if upload_id is None:
             return
-        await abort_quietly(self._store, self.key, upload_id)
-        log.info("aborted multipart upload of {key}", key=self.key)
+        if await abort_quietly(self._store, self.key, upload_id):
+            log.info("aborted multipart upload of {key}", key=self.key)
 
 
 def _share(d: Deferred[Any]) -> Deferred[Any]:
@@ -325,6 +349,13 @@ class UploadRegistry:
 
     def discard(self, writer: MultipartWriter) -> None:
         self._writers.discard(writer)
+
+    def upload_ids(self) -> frozenset[str]:
+        """
+        The ids of the multipart uploads in progress here, which the
+        sweeper must never abort.
+        """
+        return frozenset(w.upload_id for w in self._writers if w.upload_id is not None)
 
     def abort_all(self, reason: str) -> Deferred[Any]:
         """Abort every upload in progress; fire when S3 has forgotten them all."""

@@ -1,0 +1,123 @@
+# -*- test-case-name: tests.test_s3_completion -*-
+"""
+Complete a multipart upload, and tell a lost answer from a failure.
+
+CompleteMultipartUpload is retried like every other call. When an attempt
+completed the upload but its answer was lost on the way back, the retry
+finds the upload gone: S3 answers C{NoSuchUpload}. Whether the object is
+there, and is the one this server sent, follows from its ETag, which S3
+makes from the parts: the MD5 of the parts' binary MD5s joined, then C{-}
+and the number of parts. The writer knows the MD5 of every part it sent
+(L{twisted_ftps3.s3.bodies.PartBody} computes it as the bytes arrive), so
+the object counts as stored only when its ETag is exactly the ETag of
+those parts; anything else is a failure, and nothing claims success. The
+same holds when the first attempt finds the upload gone: the ETag says
+whether the key holds exactly these bytes, whichever attempt stored them.
+
+A part copied inside S3 never passed through this process, so its MD5 is
+the ETag S3 gave it. Where S3's ETags are not MD5s (objects encrypted with
+SSE-KMS or SSE-C), nothing can be confirmed, and a lost answer stays a
+failure.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from collections.abc import Sequence
+
+from twisted.logger import Logger
+
+from .errors import S3Error
+from .interfaces import IObjectStore
+
+__all__ = ["UNCONFIRMED", "complete_upload", "md5_of_etag", "multipart_etag"]
+
+log = Logger()
+
+#: The code of the error raised when S3 no longer knows an upload and the
+#: object under its key is not the one its parts make.
+UNCONFIRMED = "CompletionNotConfirmed"
+
+
+def multipart_etag(digests: Sequence[bytes]) -> str:
+    """
+    S3's ETag, unquoted, of an object made of parts with the binary MD5s
+    C{digests}, in part order.
+    """
+    joined = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
+    return f"{joined}-{len(digests)}"
+
+
+def md5_of_etag(etag: str) -> bytes | None:
+    """
+    The binary MD5 an ETag of one part stands for (S3 quotes it, in hex);
+    C{None} if it is not one.
+    """
+    text = etag.strip('"')
+    if len(text) != 32:
+        return None
+    try:
+        return binascii.unhexlify(text)
+    except binascii.Error:
+        return None
+
+
+async def complete_upload(
+    store: IObjectStore,
+    key: str,
+    upload_id: str,
+    parts: Sequence[tuple[int, str]],
+    digests: Sequence[bytes | None],
+) -> None:
+    """
+    Complete upload C{upload_id} of C{key} from C{parts}, the C{(number,
+    etag)} S3 gave each part, whose MD5s are C{digests} (C{None} where one
+    is not known).
+
+    @raise S3Error: when the completion failed, or S3 no longer knows the
+        upload and C{key} does not hold exactly these parts (code
+        L{UNCONFIRMED}, logged).
+    """
+    try:
+        await store.complete_multipart_upload(key, upload_id, parts)
+    except S3Error as e:
+        if e.code != "NoSuchUpload":
+            raise
+        await _confirm(store, key, digests, e)
+
+
+async def _confirm(
+    store: IObjectStore, key: str, digests: Sequence[bytes | None], refusal: S3Error
+) -> None:
+    """
+    Return if C{key} is the object C{digests} make; raise L{UNCONFIRMED}
+    otherwise.
+    """
+    known = [digest for digest in digests if digest is not None]
+    expected = multipart_etag(known) if known and len(known) == len(digests) else None
+    try:
+        found: str | None = (await store.head_object(key)).etag
+    except S3Error:
+        found = None
+    if expected is not None and found == expected:
+        log.info(
+            "S3 CompleteMultipartUpload of {key!r}: the upload is gone, and the object"
+            " has the ETag {etag} of the {count} parts sent: an earlier attempt"
+            " completed it",
+            key=key,
+            etag=expected,
+            count=len(digests),
+        )
+        return
+    error = S3Error(
+        UNCONFIRMED,
+        None,
+        f"S3 no longer knows the upload, and the object's ETag is {found or 'absent'},"
+        f" not the {expected or 'unknown ETag'} of the {len(digests)} parts sent",
+        request_id=refusal.request_id,
+        operation="CompleteMultipartUpload",
+        key=key,
+    )
+    log.warn("{error}", error=error)
+    raise error
