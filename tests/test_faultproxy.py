@@ -380,6 +380,21 @@ class ProxyTests(TestCase):
         await deferToThread(calls)
         self.assertEqual((self.proxy.count("slow_down"), self.proxy.count("reset")), (1, 0))
 
+    async def test_answered_request_spends_no_other_limit(self) -> None:
+        """A request that is reset is not also counted against a lost-answer limit."""
+        self.proxy.add("reset", operations={"HeadBucket"}, limit=1)
+        self.proxy.add("lose_answer", operations={"HeadBucket"}, limit=1)
+
+        def calls() -> None:
+            for _ in range(2):
+                with self.assertRaises(_DROPPED):
+                    self.client.head_bucket(Bucket=self.bucket)
+            self.client.head_bucket(Bucket=self.bucket)
+
+        await deferToThread(calls)
+        self.assertEqual((self.proxy.count("reset"), self.proxy.count("lose_answer")), (1, 1))
+        self.assertEqual(self.proxy.count("forwarded", "HeadBucket"), 2)
+
     async def test_error_in_ok(self) -> None:
         """A 200 whose body is an error reads as that error to boto3."""
         self.proxy.add("error_in_ok", operations={"CompleteMultipartUpload"})

@@ -222,29 +222,42 @@ class ManyTransfersTests(FaultTestCase):
         self.assertEqual(await deferToThread(self.open_uploads), [])
 
     async def test_slow_down(self) -> None:
-        """With 20% of S3's requests answered 503 SlowDown, every transfer succeeds."""
+        """
+        With 20% of S3's requests answered 503 SlowDown, every transfer
+        succeeds. The first two CompleteMultipartUploads are throttled for
+        certain: before retries, that call was sent once and its 503 lost
+        the upload.
+        """
+        self.proxy.add("slow_down", operations={"CompleteMultipartUpload"}, limit=2)
         self.proxy.add("slow_down", share=0.2)
         await self.run_transfers()
         throttled, passed = self.proxy.count("slow_down"), self.proxy.count("forwarded")
         self.assertGreater(throttled, 0.1 * (throttled + passed), (throttled, passed))
         self.assertGreater(self.proxy.count("slow_down", "UploadPart"), 0)
+        self.assertGreaterEqual(self.proxy.count("slow_down", "CompleteMultipartUpload"), 2)
 
     async def test_resets(self) -> None:
         """
         With 10% of S3's requests reset (half before S3 sees them, half
         after S3 acted but before its answer is relayed), every transfer
-        succeeds.
+        succeeds; one CompleteMultipartUpload is reset and one loses its
+        answer for certain.
 
         A CreateMultipartUpload whose answer is lost leaves an upload
         nobody knows of, which only the sweeper clears a day later; its
         answers are not lost here, so that "nothing left" can be checked.
         """
+        complete = {"CompleteMultipartUpload"}
+        self.proxy.add("reset", operations=complete, limit=1)
         self.proxy.add("reset", share=0.05)
-        lost = {"UploadPart", "CompleteMultipartUpload", "PutObject", "GetObject", "HeadObject"}
-        self.proxy.add("lose_answer", share=0.05, operations=lost | {"ListObjectsV2"})
+        self.proxy.add("lose_answer", operations=complete, limit=1)
+        lost = {"UploadPart", "PutObject", "GetObject", "HeadObject", "ListObjectsV2"}
+        self.proxy.add("lose_answer", share=0.05, operations=lost | complete)
         await self.run_transfers()
-        self.assertGreater(self.proxy.count("reset"), 0)
-        self.assertGreater(self.proxy.count("lose_answer"), 0)
+        self.assertGreater(self.proxy.count("reset"), 1)
+        self.assertGreater(self.proxy.count("lose_answer"), 1)
+        self.assertGreaterEqual(self.proxy.count("reset", "CompleteMultipartUpload"), 1)
+        self.assertGreaterEqual(self.proxy.count("lose_answer", "CompleteMultipartUpload"), 1)
 
 
 class OutageTests(FaultTestCase):

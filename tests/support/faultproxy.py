@@ -25,10 +25,11 @@ S3's bad days on the requests a test picks:
 Each fault takes a share of the requests it could apply to (drawn from a
 seeded random, so a run can be repeated), the S3 operations it is aimed at
 (see L{tests.support.s3operations}), and optionally a limit on how often it
-strikes. Of the faults that answer instead of S3 (the first four), the
-first added that strikes a request wins; C{drop_last_part} and
-C{lose_answer} can strike it as well, so that a completion with the wrong
-parts can also lose its answer. L{FaultProxy.counts} says what the proxy
+strikes. Of the faults that answer instead of S3 (C{slow_down}, C{reset},
+C{forge_complete}, C{error_in_ok}), the first added that strikes a request
+wins, and S3 never sees it; otherwise C{drop_last_part} and C{lose_answer}
+can both strike it, so that a completion with the wrong parts can also
+lose its answer. L{FaultProxy.counts} says what the proxy
 did to which operation.
 
 It runs in the test's own reactor. Each client connection gets one
@@ -228,9 +229,6 @@ class _Downstream(Protocol):
         operation = operation_name(request.method.decode(), request.target.decode(), headers)
         await self._proxy._delay(operation)
         actions = self._proxy._choose(operation)
-        if actions & _ANSWERING:
-            # S3 never sees the request: nothing to rewrite, no answer to lose.
-            actions &= _ANSWERING
         for action in actions:
             self._proxy.counts[(action, operation)] += 1
         made_up = _made_up_answer(actions, request)
@@ -380,18 +378,19 @@ class FaultProxy:
 
     def _choose(self, operation: str) -> set[str]:
         """
-        The actions of the faults that strike a request: at most one that
-        answers instead of S3 (the first in the order they were added), and
-        any that change the request or lose its answer.
+        The actions of the faults that strike a request: one that answers
+        instead of S3 (the first added that strikes) and nothing else, or
+        any that change the request or lose its answer. A fault that does
+        not act does not use up its limit.
         """
-        chosen: set[str] = set()
         for fault in self.faults:
-            answering = fault.action in _ANSWERING
-            if answering and chosen & _ANSWERING:
-                continue
-            if fault.strikes(operation, self._random):
-                chosen.add(fault.action)
-        return chosen
+            if fault.action in _ANSWERING and fault.strikes(operation, self._random):
+                return {fault.action}
+        return {
+            fault.action
+            for fault in self.faults
+            if fault.action not in _ANSWERING and fault.strikes(operation, self._random)
+        }
 
     async def _delay(self, operation: str) -> None:
         for latency in self.latencies:
