@@ -330,6 +330,18 @@ class CompletionTests(FaultTestCase):
         self.assertEqual(await deferToThread(self.stored_md5, "m.bin"), md5)
         self.assertEqual(await deferToThread(self.open_uploads), [])
 
+    async def test_error_in_ok_retried(self) -> None:
+        """
+        A 200 to CompleteMultipartUpload whose body is an InternalError is a
+        failure like a 500: retried, and the upload succeeds.
+        """
+        self.proxy.add("error_in_ok", operations={"CompleteMultipartUpload"}, limit=1)
+        reply, md5 = await self.store()
+        self.assertTrue(reply.startswith("226"), reply)
+        self.assertEqual(self.proxy.count("error_in_ok"), 1)
+        self.assertEqual(await deferToThread(self.stored_md5, "m.bin"), md5)
+        self.assertEqual(await deferToThread(self.open_uploads), [])
+
     async def test_wrong_parts_and_lost_answer(self) -> None:
         """
         A completion that reaches S3 without its last part, and whose
