@@ -186,6 +186,13 @@ class FaultTests(SynchronousTestCase):
         draw = random.Random(0)
         self.assertEqual([fault.strikes("X", draw) for _ in range(4)], [True, True, False, False])
 
+    def test_skip(self) -> None:
+        """A fault with a skip lets that many aimed requests pass first."""
+        fault = Fault("reset", operations=frozenset({"X"}), limit=1, skip=1)
+        draw = random.Random(0)
+        strikes = [fault.strikes(operation, draw) for operation in ("Y", "X", "X", "X")]
+        self.assertEqual(strikes, [False, False, True, False])
+
     def test_seeded_share(self) -> None:
         """The share is drawn from the seeded random: the same seed strikes the same requests."""
         runs = []
@@ -394,6 +401,19 @@ class ProxyTests(TestCase):
         await deferToThread(calls)
         self.assertEqual((self.proxy.count("reset"), self.proxy.count("lose_answer")), (1, 1))
         self.assertEqual(self.proxy.count("forwarded", "HeadBucket"), 2)
+
+    async def test_no_such_upload(self) -> None:
+        """C{no_such_upload} answers 404 NoSuchUpload, without forwarding."""
+        self.proxy.add("no_such_upload", operations={"CompleteMultipartUpload"})
+
+        def calls() -> None:
+            upload, parts, _ = self._multipart(self.direct)
+            self.assertEqual(self.error_code(self._complete, upload, parts), "NoSuchUpload")
+            self.assertEqual(
+                len(self.direct.list_multipart_uploads(Bucket=self.bucket)["Uploads"]), 1
+            )
+
+        await deferToThread(calls)
 
     async def test_error_in_ok(self) -> None:
         """A 200 whose body is an error reads as that error to boto3."""

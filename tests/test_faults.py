@@ -330,6 +330,35 @@ class CompletionTests(FaultTestCase):
         self.assertEqual(await deferToThread(self.stored_md5, "m.bin"), md5)
         self.assertEqual(await deferToThread(self.open_uploads), [])
 
+    async def test_lost_answer_then_no_such_upload(self) -> None:
+        """
+        S3 completes the upload but its answer is lost, and the retry is
+        told NoSuchUpload (as S3 may answer once the upload is complete):
+        the object's ETag is that of the parts sent, so the client gets 226.
+        """
+        complete = {"CompleteMultipartUpload"}
+        self.proxy.add("lose_answer", operations=complete, limit=1)
+        self.proxy.add("no_such_upload", operations=complete, limit=1, skip=1)
+        reply, md5 = await self.store()
+        self.assertTrue(reply.startswith("226"), reply)
+        self.assertEqual(self.proxy.count("no_such_upload"), 1)
+        self.assertEqual(await deferToThread(self.stored_md5, "m.bin"), md5)
+        self.assertEqual(await deferToThread(self.open_uploads), [])
+
+    async def test_wrong_parts_lost_answer_then_no_such_upload(self) -> None:
+        """
+        A completion that reaches S3 without its last part and loses its
+        answer, then a retry told NoSuchUpload: the object's ETag is not
+        that of the parts sent, so the client gets 451, not 226.
+        """
+        complete = {"CompleteMultipartUpload"}
+        self.proxy.add("drop_last_part", operations=complete, limit=1)
+        self.proxy.add("lose_answer", operations=complete, limit=1)
+        self.proxy.add("no_such_upload", operations=complete, limit=1, skip=1)
+        reply, md5 = await self.store()
+        self.assertTrue(reply.startswith("451"), reply)
+        self.assertNotEqual(await deferToThread(self.stored_md5, "m.bin"), md5)
+
     async def test_error_in_ok_retried(self) -> None:
         """
         A 200 to CompleteMultipartUpload whose body is an InternalError is a

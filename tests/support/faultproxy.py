@@ -19,14 +19,17 @@ S3's bad days on the requests a test picks:
       headers stay as signed);
     - C{error_in_ok}: answer C{200} whose body is an S3 C{<Error>}, as S3
       may for a C{CompleteMultipartUpload}, without forwarding;
+    - C{no_such_upload}: answer C{404 NoSuchUpload} without forwarding, as
+      S3 may answer the retry of a completion whose first answer was lost;
     - added latency, and an outage (every connection refused or reset
       until a deadline).
 
 Each fault takes a share of the requests it could apply to (drawn from a
 seeded random, so a run can be repeated), the S3 operations it is aimed at
 (see L{tests.support.s3operations}), and optionally a limit on how often it
-strikes. Of the faults that answer instead of S3 (C{slow_down}, C{reset},
-C{forge_complete}, C{error_in_ok}), the first added that strikes a request
+strikes, or to pass the first few requests. Of the faults that answer
+instead of S3 (C{slow_down}, C{reset}, C{forge_complete}, C{error_in_ok},
+C{no_such_upload}), the first added that strikes a request
 wins, and S3 never sees it; otherwise C{drop_last_part} and C{lose_answer}
 can both strike it, so that a completion with the wrong parts can also
 lose its answer. L{FaultProxy.counts} says what the proxy
@@ -72,11 +75,12 @@ ACTIONS = (
     "forge_complete",
     "drop_last_part",
     "error_in_ok",
+    "no_such_upload",
 )
 
 #: The faults that answer (or reset) instead of forwarding; the others,
 #: C{drop_last_part} and C{lose_answer}, can strike the same request together.
-_ANSWERING = frozenset({"slow_down", "reset", "forge_complete", "error_in_ok"})
+_ANSWERING = frozenset({"slow_down", "reset", "forge_complete", "error_in_ok", "no_such_upload"})
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Fault:
         aimed at.
     @ivar operations: the S3 operations it is aimed at; C{None} for all.
     @ivar limit: how many times it may strike; C{None} for no limit.
+    @ivar skip: how many of the requests it is aimed at pass before it may
+        strike (to fail a retry, not the first attempt).
     @ivar struck: how many times it has.
     """
 
@@ -96,11 +102,16 @@ class Fault:
     share: float = 1.0
     operations: frozenset[str] | None = None
     limit: int | None = None
+    skip: int = 0
     struck: int = 0
+    seen: int = 0
 
     def strikes(self, operation: str, draw: random.Random) -> bool:
         """Whether it strikes this request (and count it if so)."""
         if self.operations is not None and operation not in self.operations:
+            return False
+        self.seen += 1
+        if self.seen <= self.skip:
             return False
         if self.limit is not None and self.struck >= self.limit:
             return False
@@ -143,6 +154,10 @@ def _made_up_answer(actions: Collection[str], request: Message) -> bytes | None:
         )
     if "forge_complete" in actions:
         return forged_completion(request)
+    if "no_such_upload" in actions:
+        return s3_error_answer(
+            404, "Not Found", "NoSuchUpload", "The specified upload does not exist.", head=head
+        )
     return None
 
 
@@ -347,11 +362,13 @@ class FaultProxy:
         share: float = 1.0,
         operations: Collection[str] | None = None,
         limit: int | None = None,
+        skip: int = 0,
     ) -> Fault:
         """Aim C{action} at C{share} of the requests for C{operations} (all if C{None})."""
         if action not in ACTIONS:
             raise ValueError(f"unknown fault {action!r}; choose from {ACTIONS}")
-        fault = Fault(action, share, None if operations is None else frozenset(operations), limit)
+        aimed = None if operations is None else frozenset(operations)
+        fault = Fault(action, share, aimed, limit, skip)
         self.faults.append(fault)
         return fault
 
