@@ -309,7 +309,15 @@ class LongOutageTests(FaultTestCase):
 
 
 class CompletionTests(FaultTestCase):
-    """CompleteMultipartUpload answers that are lost or wrong."""
+    """
+    CompleteMultipartUpload answers that are lost or wrong.
+
+    A retried completion of an upload that is complete already may be told
+    NoSuchUpload (S3 may) or 200 with the ETag of the object made (moto
+    does, and S3 may); the tests try both. Either way, only the ETag, the
+    MD5 of the parts' MD5s, says whether the object is made of the parts
+    sent.
+    """
 
     async def store(self, size: int = 2 * PART + 7) -> tuple[str, str]:
         """Upload a three-part file with ftplib; the server's reply and the file's MD5."""
