@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from treq.testing import RequestTraversalAgent
-from twisted.internet.defer import Deferred, ensureDeferred, fail
+from twisted.internet.defer import CancelledError, Deferred, ensureDeferred, fail
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
 from twisted.logger import formatEvent, globalLogPublisher
@@ -700,6 +700,20 @@ class RetryTests(ClientTestCase):
         self.clock.advance(self.waits(1)[0])
         self.assertEqual(len(agent.requests), 2)
         self.assertNoResult(d)
+
+    def test_cancelNotRetried(self) -> None:
+        """
+        A call its caller cancels (an aborted upload's part) stops: it fails
+        with C{CancelledError}, and no other attempt is made, however much
+        patience is left.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=60), timeout=30)
+        d = self.call(client.head_object("k"))
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        self.clock.advance(60)
+        self.assertEqual(len(agent.requests), 1)
 
     def test_policyReplaceable(self) -> None:
         """

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import treq
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.defer import TimeoutError as AttemptTimedOut
 from twisted.internet.interfaces import IConsumer, IReactorTime
 from twisted.internet.protocol import Protocol
@@ -189,6 +189,9 @@ class S3Requester:
         requested.addTimeout(self._timeout, self._clock)
         try:
             return await requested
+        except CancelledError:
+            # The caller gave up on the call (an aborted upload): no retry.
+            raise
         except AttemptTimedOut as e:
             message = f"no answer within {self._timeout:g} s"
             raise S3Error(

@@ -305,6 +305,10 @@ class MultipartWriter:
 
     async def _abort_upload(self) -> None:
         self._buffer = PartBody()
+        # A part still being sent or retried is of no use now: stop waiting
+        # for it, so that an abort is never held back by a slow or absent S3.
+        for sending in list(self._in_flight.values()):
+            sending.cancel()
         await self._settle_in_flight()
         if self._upload_id is None:
             return
