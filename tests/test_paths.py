@@ -5,6 +5,10 @@ are read, and how paths come back in replies.
 
 from __future__ import annotations
 
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_ftps3.paths import visible
+
 from .support.session import SessionTestCase
 
 #: A name with a ZWJ emoji sequence, a pound sign and double quotes.
@@ -240,3 +244,15 @@ class RefusedNameTests(SessionTestCase):
     def test_slash_dots_still_resolved(self) -> None:
         """'/'-separated dots are resolved as before: C{a/./b/..} is C{/a}."""
         self.assertEqual(self.send(b"MKD a/./b/.."), ['257 "/a" created.'])
+
+
+class VisibleTests(SynchronousTestCase):
+    """L{visible}: control characters as Unicode control pictures."""
+
+    def test_pictures(self) -> None:
+        """NUL, ESC, LF, US and DEL become their pictures; everything else stays."""
+        self.assertEqual(
+            visible("a\x00\x1b\n\x1f\x7f é\\"),
+            "a\N{SYMBOL FOR NULL}\N{SYMBOL FOR ESCAPE}\N{SYMBOL FOR LINE FEED}"
+            "\N{SYMBOL FOR UNIT SEPARATOR}\N{SYMBOL FOR DELETE} é\\",
+        )
