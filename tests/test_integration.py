@@ -11,6 +11,7 @@ comes back and with what S3 holds.
 from __future__ import annotations
 
 import ftplib
+import functools
 import hashlib
 import io
 import os
@@ -1515,6 +1516,33 @@ class RepliedNameTests(ServerTestCase):
             for command in ("MKD a\0b", "CWD a\0b", "STOR a\0b"):
                 self.assertRefused("553", lambda command=command: ftp.sendcmd(command))
             self.assertEqual(self.keys(), [])
+
+        return self.session(scenario)
+
+    def test_dangerous_names_refused_553(self) -> Any:
+        """
+        A name with a control character, or with C{.} or C{..} between
+        backslashes, is refused with 553 by every command, on one line that
+        shows the name safely; other backslashes are stored as they are.
+        """
+        names = ("a\x1b[31mb", "a\x7fb", "..\\..\\x", "sub\\..\\..\\y", "a\\.\\b")
+        commands = ("CWD", "MKD", "STOR", "RETR", "DELE", "RMD", "SIZE", "MDTM", "RNFR", "APPE")
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR old", io.BytesIO(b"old"))
+            for name in names:
+                for command in commands:
+                    self.assertRefused("553", functools.partial(ftp.sendcmd, f"{command} {name}"))
+                ftp.sendcmd("RNFR old")
+                self.assertRefused("553", functools.partial(ftp.sendcmd, f"RNTO {name}"))
+            reply = self.assertRefused("553", lambda: ftp.sendcmd("MKD red\x1b[31m"))
+            self.assertEqual(reply.splitlines(), [reply])
+            self.assertIn("red\N{SYMBOL FOR ESCAPE}[31m", reply)
+            ftp.sock.sendall(b"MKD a\nb\r\n")
+            self.assertRefused("553", ftp.getresp)
+            self.assertEqual(ftp.mkd("a\\b"), "/a\\b")
+            ftp.storbinary("STOR a\\b\\c.txt", io.BytesIO(b"c"))
+            self.assertEqual(sorted(self.keys()), ["a\\b/", "a\\b\\c.txt", "old"])
 
         return self.session(scenario)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_ftps3.objectkeys import KeyMap, NameNotAllowed
+from twisted_ftps3.objectkeys import KeyMap, NameNotAllowed, check_names, control_character
 from twisted_ftps3.s3.limits import MAX_KEY_BYTES
 
 SLASH = KeyMap("/")
@@ -187,6 +187,39 @@ class CheckTests(SynchronousTestCase):
     def test_lf_refused(self) -> None:
         """A name with LF is refused."""
         self.assertRaises(NameNotAllowed, SLASH.check, ("dir", "a\nb"))
+
+    def test_control_characters_refused(self) -> None:
+        """Every C0 control character and DEL is refused, in any segment."""
+        for code in [*range(0x20), 0x7F]:
+            error = self.assertRaises(NameNotAllowed, SLASH.check, ("ok", f"a{chr(code)}b"))
+            self.assertIn(f"U+{code:04X}", str(error))
+
+    def test_printable_neighbours_accepted(self) -> None:
+        """Space, tilde and characters above DEL (U+0080, U+00A0) are not refused."""
+        self.assertIsNone(SLASH.check((" ", "~", "a\x80b", "\xa0")))
+
+    def test_backslash_dots_refused(self) -> None:
+        """C{.} or C{..} between backslashes is refused: other programs read them as separators."""
+        for segment in ("..\\..\\x", "sub\\..\\..\\y", "a\\.\\b", "x\\..", "\\.", "..", "."):
+            error = self.assertRaises(NameNotAllowed, SLASH.check, ("d", segment))
+            self.assertIn("between backslashes", str(error))
+
+    def test_other_backslashes_accepted(self) -> None:
+        """Backslashes without a lone C{.} or C{..} between them are fine."""
+        self.assertIsNone(SLASH.check(("a\\b", "\\", "a\\\\b", "...\\.x", "..a\\b..")))
+
+    def test_check_names_alone(self) -> None:
+        """L{check_names} refuses the same names without a key map."""
+        self.assertIsNone(check_names(("a\\b", "c")))
+        self.assertRaises(NameNotAllowed, check_names, ("a\x1bb",))
+        self.assertRaises(NameNotAllowed, check_names, ("a\\..\\b",))
+
+    def test_control_character(self) -> None:
+        """L{control_character} names the first control character, or is C{None}."""
+        self.assertIsNone(control_character("a/b\\c"))
+        reason = control_character("a\x7fb\x01")
+        assert reason is not None
+        self.assertIn("U+007F", reason)
 
     def test_ordinary_characters_accepted(self) -> None:
         """Spaces, quotes, C{£} and emoji are all fine in names."""

@@ -8,6 +8,14 @@ configured suffix (C{a/b/} with the default C{/}), as in aioftps3; its
 contents are the keys under the prefix C{a/b/}. The root directory always
 exists and has no marker.
 
+Some names are refused although S3 would store them (L{check_names}): S3
+keys are read later by other programs, some of which turn them into local
+paths. A control character (U+0000 to U+001F, U+007F) can end a line or
+drive a terminal there, and a program that reads backslashes as
+separators, as Windows does, would find C{..} in C{sub\\..\\..\\y} and climb
+out of its directory. So no name holds a control character, and none has
+C{.} or C{..} between backslashes; other backslashes (C{a\\b}) are fine.
+
 The FTP root need not be the bucket's: a L{KeyMap} with a C{root} of
 C{home/alice/} puts C{/a/b/name} at C{home/alice/a/b/name}. Every key and
 prefix the shell uses, and every lock it takes, comes from here, so a user
@@ -16,6 +24,7 @@ whose root is a key prefix sees only that part of the bucket.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +33,35 @@ from .s3.limits import MAX_KEY_BYTES
 
 class NameNotAllowed(Exception):
     """The path cannot be stored as an S3 key; the message says why."""
+
+
+#: The C0 control characters and DEL.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_DOTS = (".", "..")
+
+
+def control_character(text: str) -> str | None:
+    """Why C{text} cannot be (part of) a name because of a control character, if it cannot."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    return f"names may not contain control characters (here U+{ord(found.group()):04X})"
+
+
+def check_names(path: Sequence[str]) -> None:
+    """
+    Raise L{NameNotAllowed} if a segment of C{path} holds a control
+    character, or is C{.} or C{..} once backslashes are read as separators.
+    """
+    for segment in path:
+        reason = control_character(segment)
+        if reason is not None:
+            raise NameNotAllowed(reason)
+        if any(piece in _DOTS for piece in segment.split("\\")):
+            raise NameNotAllowed(
+                "'.' and '..' are not names, nor parts of one between backslashes "
+                "(which other programs read as separators)"
+            )
 
 
 @dataclass(frozen=True)
@@ -57,8 +95,7 @@ class KeyMap:
         for segment in path:
             if segment == self._reserved_name:
                 raise NameNotAllowed(f"the name {segment!r} is reserved for directory markers")
-            if "\x00" in segment or "\r" in segment or "\n" in segment:
-                raise NameNotAllowed("names may not contain NUL, CR or LF")
+        check_names(path)
         if path and len(self.marker_key(path).encode("utf-8")) > MAX_KEY_BYTES:
             raise NameNotAllowed(f"the path is longer than S3's {MAX_KEY_BYTES}-byte key limit")
 

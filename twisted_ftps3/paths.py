@@ -4,9 +4,16 @@ The commands that act on names without a data connection, and how a
 command's path argument becomes the segments the shell takes.
 
 PWD, CWD, CDUP, MKD, RMD, DELE, RNFR and RNTO, SIZE, MDTM, MLST, STAT of a
-path, and MFMT, which is refused. A path holding NUL is refused with 553,
-like every other name that cannot be stored; one that climbs above the root
-is not found (550).
+path, and MFMT, which is refused. Every command that takes a path (the
+transfers and listings too) reads it with L{PathCommands._segments}, which
+refuses with 553 a path that holds a control character, or a name that is
+C{.} or C{..} once backslashes are read as separators (see
+L{twisted_ftps3.objectkeys.check_names}), before the shell is asked; a
+path that climbs above the root is not found (550).
+
+The 553 names the path, with each control character shown as its Unicode
+control picture (ESC as U+241B), so that the reply stays one line and a
+name cannot drive the terminal of the user who reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,15 @@ from twisted.protocols import ftp
 
 from . import facts
 from .listing import LIST_KEYS, list_line
+from .objectkeys import NameNotAllowed, check_names, control_character
 from .replies import ActionNotTaken, ArgumentSyntaxError, FileNameNotAllowed, display_path
+
+
+def visible(text: str) -> str:
+    """C{text} with each control character (C0 and DEL) as its Unicode control picture."""
+    return "".join(
+        chr(0x2400 + ord(c)) if c < " " else "\u2421" if c == "\x7f" else c for c in text
+    )
 
 
 def quoted(segments: list[str]) -> str:
@@ -51,19 +66,26 @@ class PathCommands:
     def _segments(self, path: str, *, required: bool = True) -> list[str]:
         """
         The segments of C{path}, from the working directory: 501 if a path
-        is required and none is given, 553 for a name holding NUL, 550 for a
-        path above the root.
+        is required and none is given, 553 for a name that is refused, 550
+        for a path above the root.
         """
         if required and not path.strip():
             raise ArgumentSyntaxError("a path is required.")
-        if "\0" in path:
-            # Twisted's toSegments would call it an invalid path, which
-            # reads as "not found"; it is a name that cannot exist.
-            raise FileNameNotAllowed("names may not contain NUL.")
+        # Before resolving: Twisted's toSegments would call a path with NUL
+        # invalid, which reads as "not found", and a control character in
+        # a segment that a later ".." takes away was still typed.
+        reason = control_character(path)
+        if reason is not None:
+            raise FileNameNotAllowed(f"{visible(path)}: {reason}.")
         try:
-            return ftp.toSegments(self.workingDirectory, path)
+            segments = ftp.toSegments(self.workingDirectory, path)
         except ftp.InvalidPath:
             raise ftp.FileNotFoundError(path) from None
+        try:
+            check_names(segments)
+        except NameNotAllowed as e:
+            raise FileNameNotAllowed(f"{display_path(segments)}: {e}.") from None
+        return segments
 
     # -- the working directory ----------------------------------------------------
 
