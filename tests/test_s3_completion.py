@@ -131,6 +131,48 @@ class CompleteTests(SynchronousTestCase):
         )
         self.assertIn(self.store.etag(KEY), error.message)
 
+    def test_forgedAnswerNotConfirmed(self) -> None:
+        """
+        A 200 whose ETag is not the parts' (here, S3 never saw the
+        completion: the upload is still open and the key empty) fails with
+        L{UNCONFIRMED}, after a look at the object.
+        """
+        forged = "0" * 32 + "-3"
+
+        async def forge(key: str, upload_id: str, parts: object) -> str:
+            return forged
+
+        self.patch(self.store, "complete_multipart_upload", forge)
+        error = self.failureResultOf(self.complete(), S3Error).value
+        self.assertEqual(error.code, UNCONFIRMED)
+        self.assertEqual(self.store.named("head_object"), [("head_object", KEY)])
+        self.assertEqual(list(self.store.uploads), [self.upload_id])
+
+    def test_otherPartsAnsweredDeleted(self) -> None:
+        """
+        A completion S3 received with other parts than those sent answers
+        their ETag: the object it made is deleted, not left for a reader to
+        take as the client's file, and the completion fails.
+        """
+        self.parts = self.parts[:-1]
+        error = self.failureResultOf(self.complete(), S3Error).value
+        self.assertEqual(error.code, UNCONFIRMED)
+        self.assertNotIn(KEY, self.store.keys())
+        self.assertEqual(self.store.named("delete_object"), [("delete_object", KEY)])
+
+    def test_answerWithoutETagAccepted(self) -> None:
+        """
+        An answer that names no ETag (some S3-compatible servers) is taken
+        as it stands, as it was before ETags were compared.
+        """
+
+        async def silent(key: str, upload_id: str, parts: object) -> None:
+            return None
+
+        self.patch(self.store, "complete_multipart_upload", silent)
+        self.successResultOf(self.complete())
+        self.assertEqual(self.store.named("head_object"), [])
+
     def test_absentObjectNotConfirmed(self) -> None:
         """
         C{NoSuchUpload} with no object under the key fails with

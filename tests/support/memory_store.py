@@ -492,7 +492,7 @@ class MemoryObjectStore(CallRecorder):
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
+    ) -> str:
         operation = "CompleteMultipartUpload"
         await self._enter(
             "complete_multipart_upload", operation, key, key, upload_id, [n for n, _ in parts]
@@ -501,6 +501,7 @@ class MemoryObjectStore(CallRecorder):
         chosen = self._chosen_parts(key, upload, parts)
         del self.uploads[upload_id]
         self._objects[key] = _Stored(b"".join(chosen), self._now(), multipart_etag(chosen))
+        return self._objects[key].etag
 
     def _chosen_parts(
         self, key: str, upload: _Upload, parts: Sequence[tuple[int, str]]

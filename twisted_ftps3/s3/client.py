@@ -37,6 +37,7 @@ from .objects import (
     follow_pages,
 )
 from .responses import (
+    MalformedResponse,
     parse_delete_result,
     parse_etag_result,
     parse_initiate_multipart_upload,
@@ -242,7 +243,7 @@ class S3Client:
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
+    ) -> str | None:
         """
         Join the parts into the object, which appears only now.
 
@@ -255,7 +256,7 @@ class S3Client:
             for number, etag in parts
         )
         document = f"<CompleteMultipartUpload>{entries}</CompleteMultipartUpload>".encode()
-        await self._http.request(
+        answer = await self._http.request(
             "CompleteMultipartUpload",
             "POST",
             key,
@@ -263,6 +264,10 @@ class S3Client:
             body=PartBody.of(document),
             embedded_errors=True,
         )
+        try:
+            return parse_etag_result(answer.body) or None
+        except MalformedResponse:
+            return None
 
     async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Throw away an upload and every part sent for it."""

@@ -75,47 +75,82 @@ async def complete_upload(
     etag)} S3 gave each part, whose MD5s are C{digests} (C{None} where one
     is not known).
 
-    @raise S3Error: when the completion failed, or S3 no longer knows the
-        upload and C{key} does not hold exactly these parts (code
-        L{UNCONFIRMED}, logged).
+    An answer that names another ETag than the parts sent make (a forged
+    or mangled answer, or a completion S3 received with other parts) is
+    checked against the object itself, as a lost answer is: the upload
+    counts as stored only if the key holds exactly these parts.
+
+    @raise S3Error: when the completion failed, or the key does not hold
+        exactly these parts (code L{UNCONFIRMED}, logged).
     """
+    expected = _expected(digests)
     try:
-        await store.complete_multipart_upload(key, upload_id, parts)
+        answered = await store.complete_multipart_upload(key, upload_id, parts)
     except S3Error as e:
         if e.code != "NoSuchUpload":
             raise
-        await _confirm(store, key, digests, e)
+        await _confirm(store, key, expected, len(digests), e.request_id)
+        return
+    if expected is not None and answered is not None and answered != expected:
+        log.warn(
+            "S3 CompleteMultipartUpload of {key!r} answered the ETag {answered},"
+            " not the {expected} of the {count} parts sent; checking the object",
+            key=key,
+            answered=answered,
+            expected=expected,
+            count=len(digests),
+        )
+        await _confirm(store, key, expected, len(digests), None, made=answered)
+
+
+def _expected(digests: Sequence[bytes | None]) -> str | None:
+    """The ETag the parts of C{digests} make, if every part's MD5 is known."""
+    known = [digest for digest in digests if digest is not None]
+    return multipart_etag(known) if known and len(known) == len(digests) else None
 
 
 async def _confirm(
-    store: IObjectStore, key: str, digests: Sequence[bytes | None], refusal: S3Error
+    store: IObjectStore,
+    key: str,
+    expected: str | None,
+    count: int,
+    request_id: str | None,
+    made: str | None = None,
 ) -> None:
     """
-    Return if C{key} is the object C{digests} make; raise L{UNCONFIRMED}
+    Return if C{key} is the object of ETag C{expected}; raise L{UNCONFIRMED}
     otherwise.
+
+    @param made: the ETag S3 said it made, if it answered; an object of that
+        ETag, made from parts other than those sent, is deleted rather than
+        left for a downstream reader to take as the file the client sent.
     """
-    known = [digest for digest in digests if digest is not None]
-    expected = multipart_etag(known) if known and len(known) == len(digests) else None
     try:
         found: str | None = (await store.head_object(key)).etag
     except S3Error:
         found = None
     if expected is not None and found == expected:
         log.info(
-            "S3 CompleteMultipartUpload of {key!r}: the upload is gone, and the object"
-            " has the ETag {etag} of the {count} parts sent: an earlier attempt"
-            " completed it",
+            "S3 CompleteMultipartUpload of {key!r}: the object has the ETag {etag}"
+            " of the {count} parts sent: the upload is stored",
             key=key,
             etag=expected,
-            count=len(digests),
+            count=count,
         )
         return
+    if made is not None and found == made:
+        log.warn(
+            "deleting {key!r}: S3 made it from other parts than those sent (ETag {etag})",
+            key=key,
+            etag=made,
+        )
+        await store.delete_object(key)
     error = S3Error(
         UNCONFIRMED,
         None,
-        f"S3 no longer knows the upload, and the object's ETag is {found or 'absent'},"
-        f" not the {expected or 'unknown ETag'} of the {len(digests)} parts sent",
-        request_id=refusal.request_id,
+        f"the object's ETag is {found or 'absent'},"
+        f" not the {expected or 'unknown ETag'} of the {count} parts sent",
+        request_id=request_id,
         operation="CompleteMultipartUpload",
         key=key,
     )

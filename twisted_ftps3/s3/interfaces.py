@@ -89,8 +89,12 @@ class IObjectStore(Interface):
     ):
         """Make part C{number} of bytes C{first}..C{last} of C{source_key}; return its ETag."""
 
-    async def complete_multipart_upload(key: str, upload_id: str, parts) -> None:  # type: ignore[no-untyped-def]
-        """Join C{parts}, a sequence of C{(number, etag)}, into the object."""
+    async def complete_multipart_upload(key: str, upload_id: str, parts):  # type: ignore[no-untyped-def]
+        """
+        Join C{parts}, a sequence of C{(number, etag)}, into the object;
+        return the ETag S3 says it made (unquoted), or C{None} if its
+        answer names none.
+        """
 
     async def abort_multipart_upload(key: str, upload_id: str) -> None:
         """Throw away an upload and its parts; an unknown upload is no error."""
