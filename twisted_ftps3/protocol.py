@@ -108,7 +108,6 @@ class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
         self._secure = self._protected = self.factory.implicit
         # The idle timeout of TimeoutMixin runs on the factory's clock too.
         self.callLater = self.factory.clock.callLater
-        self._started = self.factory.clock.seconds()
         self.factory.sessions.add(self)
         if self.factory.drain.draining:
             # Accepted just before the listener stopped: no new session now.

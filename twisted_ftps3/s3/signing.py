@@ -14,6 +14,10 @@ The pipeline is the one the SigV4 specification describes, one small function pe
 S3 differs from the generic SigV4 services in one way that matters here: the canonical
 URI is the path encoded exactly once and never normalised, so object keys such as
 ``a//b`` or ``./x`` keep their meaning.
+
+The URL to request is C{scheme://host + uri_encode(path, encode_slash=False)} plus
+C{'?' + canonical_query_string(query)} when there is a query: building it from the same
+functions as L{sign} does is what guarantees the signature covers exactly what is sent.
 """
 
 from __future__ import annotations
@@ -254,10 +258,6 @@ def sign(
     port is non-default). All headers given are signed (names lower-cased, values
     trimmed with inner runs of spaces collapsed), sorted by name. C{now} must be
     timezone-aware UTC (any aware time is converted).
-
-    The URL to request is C{scheme://host + uri_encode(path, encode_slash=False)} plus
-    C{'?' + canonical_query_string(query)} when there is a query: building it from the
-    same functions is what guarantees the signature covers exactly what is sent.
 
     Returned names are lower-case, so a caller cannot end up sending two spellings of
     one header.
