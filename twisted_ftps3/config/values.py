@@ -16,6 +16,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..permissions import Permissions
+
 __all__ = [
     "CidrDomain",
     "FTPSettings",
@@ -30,14 +32,28 @@ __all__ = [
 @dataclass(frozen=True)
 class User:
     """
-    One FTP account.
+    One FTP account, from the environment or the users file.
 
-    The password is left out of C{repr} so that logging a L{Settings} (or a
-    user) can never leak it.
+    Exactly one of C{password} (in the clear, as the reference takes it)
+    and C{password_hash} is set. Both are left out of C{repr} so that
+    logging a L{Settings} (or a user) can never leak them.
+
+    @ivar home: the key prefix that is the user's C{/}, such as
+        C{"partners/acme/"} (always ending in C{/}), or C{""} for the
+        whole bucket.
+    @ivar allowed_cidrs: the networks the user may log in from; empty for
+        anywhere.
+    @ivar max_sessions: how many sessions the user may have at once;
+        C{None} for no limit of its own.
     """
 
     login: str
-    password: str = field(repr=False)
+    password: str | None = field(default=None, repr=False)
+    password_hash: str | None = field(default=None, repr=False)
+    home: str = ""
+    permissions: Permissions = field(default_factory=Permissions.everywhere)
+    allowed_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    max_sessions: int | None = None
 
 
 @dataclass(frozen=True)
