@@ -16,6 +16,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_ftps3.config import (
     FAMILIES,
     SETTINGS,
+    AccessSettings,
     CidrDomain,
     ConfigError,
     Family,
@@ -109,6 +110,7 @@ class MinimalTests(ConfigTestCase):
                 ),
                 users=(User(USER, PASSWORD),),
                 limits=LimitSettings(upload_part_size=8388608, upload_parts_in_flight=3),
+                access=AccessSettings(users_file=None),
             ),
         )
 
@@ -984,11 +986,18 @@ class DeclarationTests(SynchronousTestCase):
 
     def test_sections(self) -> None:
         """
-        The settings are grouped in the sections S3, TLS, FTP and limits, beside the users.
+        The settings are grouped in the sections S3, TLS, FTP, limits and
+        access, beside the users.
         """
         self.assertEqual(
             sections(),
-            {"s3": S3Settings, "tls": TLSSettings, "ftp": FTPSettings, "limits": LimitSettings},
+            {
+                "s3": S3Settings,
+                "tls": TLSSettings,
+                "ftp": FTPSettings,
+                "limits": LimitSettings,
+                "access": AccessSettings,
+            },
         )
         self.assertEqual([field.name for field in dataclasses.fields(Settings)][3], "users")
 

@@ -35,6 +35,7 @@ from .families import Family, FamilyOption, Field
 from .load import load_settings
 from .unknown import unknown_variables
 from .values import (
+    AccessSettings,
     CidrDomain,
     FTPSettings,
     LimitSettings,
@@ -57,6 +58,7 @@ __all__ = [
     "Family",
     "FamilyOption",
     "Field",
+    "AccessSettings",
     "LimitSettings",
     "S3Settings",
     "Setting",

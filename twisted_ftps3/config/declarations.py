@@ -258,6 +258,58 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+ACCESS_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "FTP_USERS_FILE",
+        "access.users_file",
+        parsers.text,
+        "An optional JSON file of more FTP users, re-read on SIGHUP; see the README for "
+        "its format.",
+    ),
+    Setting(
+        "FTP_LOGIN_MAX_FAILURES",
+        "access.login_max_failures",
+        parsers.integer(1, 1000),
+        "How many failed logins from one client address within FTP_LOGIN_FAILURE_WINDOW "
+        "seconds ban that address (default {default}).",
+        default=5,
+    ),
+    Setting(
+        "FTP_LOGIN_FAILURE_WINDOW",
+        "access.login_failure_window_seconds",
+        parsers.integer(1, 86400),
+        "The window, in seconds, in which failed logins from one address are counted "
+        "(default {default}).",
+        default=300,
+    ),
+    Setting(
+        "FTP_LOGIN_BAN_SECONDS",
+        "access.login_ban_seconds",
+        parsers.integer(1, 30 * 86400),
+        "How many seconds a banned address gets 530 for every login, even with the right "
+        "password (default {default}).",
+        default=900,
+    ),
+    Setting(
+        "FTP_MAX_SESSIONS",
+        "access.max_sessions",
+        parsers.integer(1, 1_000_000),
+        "How many control connections the process serves at once, logged in or not; "
+        "one more gets 421 (default {default}).",
+        default=1000,
+    ),
+    Setting(
+        "FTP_MAX_SESSIONS_PER_ADDRESS",
+        "access.max_sessions_per_address",
+        parsers.integer(1, 1_000_000),
+        "How many control connections one client address may have at once, logged in "
+        "or not; one more gets 421 (default {default}).",
+        default=50,
+    ),
+)
+
+SETTINGS = SETTINGS + ACCESS_SETTINGS
+
 USERS = Family(
     "FTP_USERS__",
     "users",

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ..permissions import Permissions
 
 __all__ = [
+    "AccessSettings",
     "CidrDomain",
     "FTPSettings",
     "LimitSettings",
@@ -160,6 +161,26 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """
+    Who may connect and log in, and how often they may fail.
+    """
+
+    #: The JSON users file, re-read on SIGHUP; C{None} for none.
+    users_file: str | None
+    #: How many failed logins from one address within the window start a ban.
+    login_max_failures: int = 5
+    #: The window, in seconds, in which failed logins are counted.
+    login_failure_window_seconds: int = 300
+    #: How long, in seconds, a banned address is refused every login.
+    login_ban_seconds: int = 900
+    #: How many sessions the process serves at once, logged in or not.
+    max_sessions: int = 1000
+    #: How many sessions one client address may have at once.
+    max_sessions_per_address: int = 50
+
+
+@dataclass(frozen=True)
 class Settings:
     """
     The whole, already-validated configuration of one server process.
@@ -173,3 +194,4 @@ class Settings:
     ftp: FTPSettings
     users: tuple[User, ...]
     limits: LimitSettings
+    access: AccessSettings
