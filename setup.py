@@ -17,7 +17,13 @@ setup(
         "treq>=23.11",
         "pyopenssl>=23.2",
         "service-identity>=21.1",
+        # Stored password hashes: htpasswd's bcrypt, and argon2id.
+        "bcrypt>=4.1",
+        "argon2-cffi>=23.1",
     ],
+    entry_points={
+        "console_scripts": ["ftps3-hash-password = twisted_ftps3.hashpassword:main"],
+    },
     extras_require={
         # The quick start's embedded S3 server; never needed in production.
         "demo": ["moto[server]>=5.0"],
