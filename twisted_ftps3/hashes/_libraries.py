@@ -100,7 +100,9 @@ def parse_argon2(text: str) -> Argon2:
     if match is None:
         raise malformed("argon2", "expected $argon2id$v=19$m=...,t=...,p=...$salt$hash")
     lanes = number(match.group(3), "argon2", "parallelism p", 1, 255)
-    number(match.group(1), "argon2", "memory m (KiB)", 8 * lanes, MAX_MEMORY >> 10)
+    memory = number(match.group(1), "argon2", "memory m (KiB)", 8, MAX_MEMORY >> 10)
+    if memory < 8 * lanes:
+        raise malformed("argon2", "the memory m must be at least 8 KiB for each lane p")
     number(match.group(2), "argon2", "time cost t", 1, 1000)
     if len(b64(match.group(4), "argon2", "salt")) < 8:
         raise malformed("argon2", "the salt must be at least 8 bytes")
