@@ -388,6 +388,13 @@ class VerifierTests(SynchronousTestCase):
         self.assertTrue(self.verify(grace, b"grace's"))
         self.assertFalse(self.verify(grace, b"grace"))
 
+    def test_badHashFails(self) -> None:
+        """A hash that cannot be read fails the Deferred, quoting nothing, and raises nothing."""
+        broken = "$pbkdf2-sha256$1000$c2FsdHNhbHQ$broken!hash!text"
+        failure = self.failureResultOf(self.verifier.verify(User("h", password_hash=broken), b""))
+        failure.trap(ValueError)
+        self.assertNotIn("broken!hash", str(failure.value))
+
     def test_noPassword(self) -> None:
         """A user with neither password nor hash is refused as an unknown login is."""
         self.assertFalse(self.verify(User("nobody"), b""))

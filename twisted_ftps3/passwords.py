@@ -33,7 +33,7 @@ from twisted.python.threadpool import ThreadPool
 from .config import User
 from .hashes import StoredHash, check_hash, parse_hash
 
-__all__ = ["PasswordVerifier", "VerifierPool", "check_hash"]
+__all__ = ["PasswordVerifier", "VerifierPool", "check_hash", "default_threads"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -123,8 +123,13 @@ class PasswordVerifier:
 
     def _check_for(self, user: User | None) -> Callable[[bytes], bool]:
         if user is not None and user.password_hash is not None:
-            stored = self._parsed.get(user.password_hash)
-            return (stored or parse_hash(user.password_hash)).verify
+            text = user.password_hash
+            stored = self._parsed.get(text)
+            if stored is None:
+                # A user this verifier has not been updated with yet: parse in
+                # the thread, so that even an error arrives as a failure.
+                return lambda attempt: parse_hash(text).verify(attempt)
+            return stored.verify
         if user is not None and user.password is not None:
             return _Plain.of(user.password, self._pad).verify
         decoy = self.decoy

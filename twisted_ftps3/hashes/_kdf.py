@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._common import (
@@ -151,21 +152,25 @@ def parse_dollar_pbkdf2(text: str) -> Pbkdf2Sha256:
     return Pbkdf2Sha256(iterations, salt, checksum(digest, kind))
 
 
-def parse_django_pbkdf2(text: str) -> Pbkdf2Sha256:
-    kind = "Django PBKDF2-SHA256"
-    match = re.fullmatch(r"pbkdf2_sha256\$(\d+)\$([^$]*)\$([^$]*)", text)
+def _text_salted(
+    text: str, kind: str, pattern: str, shape: str, decode: Callable[[str, str], bytes]
+) -> Pbkdf2Sha256:
+    """Django's and Werkzeug's forms: the iterations, a text salt, then the hash."""
+    match = re.fullmatch(pattern, text)
     if match is None:
-        raise malformed(kind, "expected pbkdf2_sha256$iterations$salt$base64hash")
+        raise malformed(kind, f"expected {shape}")
     iterations = number(match.group(1), kind, "iterations", 1, _MAX_ITERATIONS)
-    digest = checksum(padded_b64(match.group(3), kind), kind)
+    digest = checksum(decode(match.group(3), kind), kind)
     return Pbkdf2Sha256(iterations, text_salt(match.group(2), kind), digest)
+
+
+def parse_django_pbkdf2(text: str) -> Pbkdf2Sha256:
+    pattern = r"pbkdf2_sha256\$(\d+)\$([^$]*)\$([^$]*)"
+    shape = "pbkdf2_sha256$iterations$salt$base64hash"
+    return _text_salted(text, "Django PBKDF2-SHA256", pattern, shape, padded_b64)
 
 
 def parse_werkzeug_pbkdf2(text: str) -> Pbkdf2Sha256:
-    kind = "Werkzeug PBKDF2-SHA256"
-    match = re.fullmatch(r"pbkdf2:sha256:(\d+)\$([^$]*)\$([^$]*)", text)
-    if match is None:
-        raise malformed(kind, "expected pbkdf2:sha256:iterations$salt$hexhash")
-    iterations = number(match.group(1), kind, "iterations", 1, _MAX_ITERATIONS)
-    digest = checksum(hexadecimal(match.group(3), kind), kind)
-    return Pbkdf2Sha256(iterations, text_salt(match.group(2), kind), digest)
+    pattern = r"pbkdf2:sha256:(\d+)\$([^$]*)\$([^$]*)"
+    shape = "pbkdf2:sha256:iterations$salt$hexhash"
+    return _text_salted(text, "Werkzeug PBKDF2-SHA256", pattern, shape, hexadecimal)
