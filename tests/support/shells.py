@@ -57,6 +57,27 @@ async def upload_through(
     await target.close()
 
 
+def memory_shells(store: MemoryObjectStore, suffix: str = "/") -> ShellFactory:
+    """The shell factory of a process over C{store}, with small upload parts."""
+    return ShellFactory(
+        store,
+        dir_suffix=suffix,
+        locks=KeyLocks(),
+        uploads=UploadRegistry(),
+        part_size=MIN_PART_SIZE,
+        parts_in_flight=2,
+    )
+
+
+def user(permissions: Mapping[str, Iterable[str]] | Iterable[str], home: str) -> User:
+    """A user at C{home} with C{permissions}: a map of directories, or names for everywhere."""
+    if isinstance(permissions, Mapping):
+        granted = Permissions.from_mapping(permissions)
+    else:
+        granted = Permissions.from_mapping({"/": list(permissions)})
+    return User("acme", "pw", home=home, permissions=granted)
+
+
 class UserShellTestCase(SynchronousTestCase):
     """
     Users' shells over one bucket; by default the user's home is
@@ -70,16 +91,9 @@ class UserShellTestCase(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.store = MemoryObjectStore(page_size=3)
-        self.locks = KeyLocks()
-        self.uploads = UploadRegistry()
-        self.factory = ShellFactory(
-            self.store,
-            dir_suffix=self.suffix,
-            locks=self.locks,
-            uploads=self.uploads,
-            part_size=MIN_PART_SIZE,
-            parts_in_flight=2,
-        )
+        self.factory = memory_shells(self.store, self.suffix)
+        self.locks = self.factory.locks
+        self.uploads = self.factory.uploads
         self.keys = KeyMap(self.suffix, root=self.home)
         for key, data in self.neighbour.items():
             self.store.store(key, data)
@@ -90,12 +104,7 @@ class UserShellTestCase(SynchronousTestCase):
         home: str | None = None,
     ) -> S3Shell:
         """The shell a user with C{permissions} (a map, or names for everywhere) gets."""
-        if isinstance(permissions, Mapping):
-            granted = Permissions.from_mapping(permissions)
-        else:
-            granted = Permissions.from_mapping({"/": list(permissions)})
-        user = User("acme", "pw", home=self.home if home is None else home, permissions=granted)
-        return self.factory(user)
+        return self.factory(user(permissions, self.home if home is None else home))
 
     # -- the bucket -----------------------------------------------------------
 
