@@ -529,6 +529,22 @@ class ListingAccessTests(UserShellTestCase):
         shell = self.shell({"/": ["list"], "/n": ["mkdir", "delete"]})
         self.assertEqual(self.listed(shell, [])["n"], (True, "-w-------", "emp"))
 
+    def test_everything_with_named_directory(self) -> None:
+        """
+        Granted everything everywhere, a user still cannot remove or rename
+        a named directory, and its listing says so; other entries show all.
+        """
+        shell = self.shell({"/": ["all"], "/inbox": ["all"]})
+        self.assertEqual(
+            self.listed(shell, []),
+            {
+                "f": (False, "rw-r--r--", "rwfd"),
+                "d": (True, "rwxr-xr-x", "elcmfdp"),
+                "inbox": (True, "rwxr-xr-x", "elcmp"),
+            },
+        )
+        self.refused(shell.removeDirectory(["inbox"]), "always exists")
+
     def test_by_directory(self) -> None:
         """Each entry shows the permissions where it is; a directory, also those in it."""
         shell = self.shell(

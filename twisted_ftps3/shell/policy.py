@@ -84,7 +84,9 @@ class Policy:
 
     def __init__(self, permissions: Permissions) -> None:
         self.permissions = permissions
-        self._unrestricted = permissions.unrestricted
+        # Named directories can never be removed or renamed, even by a user
+        # granted everything, so only without them is nothing to check.
+        self._unrestricted = permissions.unrestricted and not permissions.named_directories
 
     # -- the primitives -------------------------------------------------------
 
