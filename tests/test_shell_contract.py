@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.protocols import ftp
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
@@ -27,7 +27,8 @@ from zope.interface.verify import verifyObject
 from twisted_ftps3.interfaces import IDownload, IUpload
 from twisted_ftps3.locks import KeyLocks
 from twisted_ftps3.objectkeys import KeyMap
-from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
+from twisted_ftps3.permissions import Permissions
+from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed, NotPermitted
 from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import RetryPolicy
@@ -38,9 +39,10 @@ from twisted_ftps3.shell import S3Shell
 
 from .support.memory_store import MemoryObjectStore
 from .support.moto_client import moto_client
-from .support.producers import FakeProducer, RecordingConsumer
+from .support.producers import RecordingConsumer
 from .support.s3server import S3Server, s3_server
 from .support.server import free_port
+from .support.shells import BANK, upload_through
 
 #: Keys beside a prefixed root that no operation under it may touch; the
 #: second begins like the root as a string but is not under it as a key.
@@ -86,7 +88,7 @@ class ShellContractMixin:
             for key, data in NEIGHBOURS.items():
                 await self.store.put_object(key, data)
 
-    def shell_over(self, store: IObjectStore) -> S3Shell:
+    def shell_over(self, store: IObjectStore, permissions: Permissions | None = None) -> S3Shell:
         return S3Shell(
             store,
             keys=KeyMap(self.suffix, root=self.root),
@@ -94,6 +96,7 @@ class ShellContractMixin:
             uploads=self.uploads,
             part_size=MIN_PART_SIZE,
             parts_in_flight=2,
+            permissions=permissions,
         )
 
     # -- helpers ------------------------------------------------------------
@@ -105,17 +108,7 @@ class ShellContractMixin:
         Store C{data} at C{path} through the shell, as STOR does; as APPE
         does if C{append}; as REST C{offset} then STOR does if given one.
         """
-        if append:
-            target = await self.shell.openForAppending(path)
-        elif offset is not None:
-            target = await self.shell.openForAppending(path, offset)
-        else:
-            target = await self.shell.openForWriting(path)
-        consumer = await target.receive()
-        consumer.registerProducer(FakeProducer(), True)
-        consumer.write(data)
-        consumer.unregisterProducer()
-        await target.close()
+        await upload_through(self.shell, path, data, append=append, offset=offset)
 
     async def read(self, path: Sequence[str], offset: int = 0) -> bytes:
         """The bytes of the file at C{path} from C{offset}, read through the shell."""
@@ -420,6 +413,21 @@ class ShellContractMixin:
                 self.assertTrue(error.response().startswith("553 /"), error.response())
         self.assertEqual(await self.names([]), {})
 
+    async def test_names_kept_as_they_are(self) -> None:
+        """
+        Names with percent signs, backslashes and dots among other
+        characters are stored at the keys they spell under the root: S3
+        decodes nothing, so none of them climbs out.
+        """
+        names = ["%2e%2e", "..%2f..%2fbob%2fkeep", "%00", "a\\b", "...", "100%"]
+        for name in names:
+            await self.write([name], name.encode())
+        self.assertEqual(await self.names([]), {name: False for name in names})
+        for name in names:
+            self.assertEqual(await self.read([name]), name.encode())
+        inside = {key[len(self.root) :] for key in await self.bucket() if key.startswith(self.root)}
+        self.assertEqual(inside, set(names))
+
     async def test_refused_rename_target(self) -> None:
         """A rename to a name that cannot be stored is a 553; nothing moves."""
         await self.write(["f"], b"x")
@@ -465,6 +473,38 @@ class ShellContractMixin:
         self.assertEqual(outside, set(NEIGHBOURS) if self.root else set())
         for key in outside:
             self.assertEqual(await self.store.get_object_bytes(key), NEIGHBOURS[key])
+
+    # -- permissions --------------------------------------------------------
+
+    async def test_bank_layout(self) -> None:
+        """
+        The bank layout: the boxes exist without markers; an upload to the
+        inbox is stored once and never replaced; the outbox is read-only;
+        every refusal is a 550 and leaves the bucket as it was.
+        """
+        # Put there by the bank, by another tool: no directory markers.
+        await self.store.put_object(self.root + "outbox/statement", b"statement")
+        self.shell = self.shell_over(self.store, Permissions.from_mapping(BANK))
+        self.assertEqual(await self.names([]), {"inbox": True, "outbox": True})
+        await self.write(["inbox", "payment"], b"pay")
+        before = {key: await self.store.get_object_bytes(key) for key in await self.bucket()}
+        refusals = [
+            self.write(["inbox", "payment"], b"evil"),
+            self.write(["inbox", "payment"], b"evil", append=True),
+            self.shell.list(["inbox"], ()),
+            self.shell.openForReading(["inbox", "payment"]),
+            self.write(["outbox", "statement"], b"evil"),
+            self.shell.removeFile(["outbox", "statement"]),
+            self.shell.rename(["outbox", "statement"], ["inbox", "x"]),
+            self.shell.removeDirectory(["inbox"]),
+            self.shell.makeDirectory(["new"]),
+        ]
+        for refusal in refusals:
+            error = await self.refused(ensureDeferred(refusal), NotPermitted)
+            self.assertTrue(error.response().startswith("550 /"), error.response())
+        after = {key: await self.store.get_object_bytes(key) for key in await self.bucket()}
+        self.assertEqual(after, before)
+        self.assertEqual(await self.read(["outbox", "statement"]), b"statement")
 
 
 class HomeRootMixin:

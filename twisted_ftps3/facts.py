@@ -13,15 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-#: The attributes MLSD and MLST ask the shell for, in the order L{entry} takes them.
-FACT_KEYS = ("size", "directory", "modified")
+#: The attributes MLSD and MLST ask the shell for, in the order L{entry}
+#: takes them. C{perm} is the shell's to say, since it depends on the
+#: user's permissions where the entry is.
+FACT_KEYS = ("size", "directory", "modified", "perm")
 #: Every fact served, in the order they are rendered; FEAT lists them.
 FACTS = ("type", "size", "modify", "perm", "unique")
-
-# Files may be read, replaced, renamed and deleted; directories entered,
-# listed, filled with files and directories, renamed, deleted and emptied.
-_FILE_PERM = "rwfd"
-_DIRECTORY_PERM = "elcmfdp"
 
 
 def feature() -> str:
@@ -53,12 +50,12 @@ def entry(
     @param attributes: the shell's values for L{FACT_KEYS}.
     @param current: the directory being listed itself (C{type=cdir}).
     """
-    size, directory, modified = attributes
+    size, directory, modified, perm = attributes
     values = {
         "type": ("cdir" if current else "dir") if directory else "file",
         "size": str(size),
         "modify": time.strftime("%Y%m%d%H%M%S", time.gmtime(modified)),
-        "perm": _DIRECTORY_PERM if directory else _FILE_PERM,
+        "perm": perm,
         # Paths, not S3 ETags: the id must not change when content does.
         "unique": hashlib.sha256(path.encode("utf-8")).hexdigest()[:16],
     }

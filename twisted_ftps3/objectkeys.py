@@ -15,6 +15,10 @@ drive a terminal there, and a program that reads backslashes as
 separators, as Windows does, would find C{..} in C{sub\\..\\..\\y} and climb
 out of its directory. So no name holds a control character, and none has
 C{.} or C{..} between backslashes; other backslashes (C{a\\b}) are fine.
+Nor is a name empty or does it hold C{/}: Twisted never makes such a
+segment, and one that reached the shell some other way must not become a
+key with a C{..} or an empty name between slashes. Percent signs are
+just characters: a key is never URL-decoded, so C{%2e%2e} is a name.
 
 The FTP root need not be the bucket's: a L{KeyMap} with a C{root} of
 C{home/alice/} puts C{/a/b/name} at C{home/alice/a/b/name}. Every key and
@@ -57,6 +61,8 @@ def check_names(path: Sequence[str]) -> None:
         reason = control_character(segment)
         if reason is not None:
             raise NameNotAllowed(reason)
+        if not segment or "/" in segment:
+            raise NameNotAllowed("a name is never empty, nor does it contain '/'")
         if any(piece in _DOTS for piece in segment.split("\\")):
             raise NameNotAllowed(
                 "'.' and '..' are not names, nor parts of one between backslashes "
@@ -123,6 +129,15 @@ class KeyMap:
     def is_marker(self, key: str) -> bool:
         """Whether C{key} marks a directory rather than holding a file."""
         return key.endswith(self.dir_suffix)
+
+    def entry_of(self, key: str) -> tuple[tuple[str, ...], bool]:
+        """
+        The FTP path of the key C{key} under the root, and whether it is a
+        directory's marker (then the path is the directory's).
+        """
+        if self.is_marker(key):
+            return self.path_of(key[: -len(self.dir_suffix)]), True
+        return self.path_of(key), False
 
     def path_of(self, key: str) -> tuple[str, ...]:
         """The FTP path of a file key under the root."""

@@ -12,12 +12,18 @@ granting C{list} and C{/inbox} granting C{upload}, C{/inbox/2026} may be
 uploaded to and not listed, and C{/docs} may be listed. An action on an
 entry is governed by the directory that holds the entry (deleting
 C{/inbox/a} asks C{/inbox}); listing a directory asks that directory.
+
+A directory the permissions name exists for the user whether or not the
+bucket holds anything under it, as do its ancestors
+(L{Permissions.implies_directory}): a partner told to upload to C{/inbox}
+finds it there on the first login.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = [
     "ALL",
@@ -140,6 +146,24 @@ class Permissions:
     def named_directories(self) -> tuple[tuple[str, ...], ...]:
         """Every directory the permissions name below the root, shallowest first."""
         return tuple(sorted((d for d in self.by_directory if d), key=lambda d: (len(d), d)))
+
+    @cached_property
+    def _implied(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(d[:depth] for d in self.by_directory for depth in range(len(d) + 1))
+
+    def implies_directory(self, path: Sequence[str]) -> bool:
+        """
+        Whether C{path} is a directory because the permissions say so: the
+        root, a directory named, or an ancestor of one.
+        """
+        return tuple(path) in self._implied
+
+    def implied_children(self, directory: Sequence[str]) -> tuple[str, ...]:
+        """The names of the directories directly inside C{directory} that L{implies_directory}."""
+        parent = tuple(directory)
+        return tuple(
+            sorted(d[-1] for d in self._implied if len(d) == len(parent) + 1 and d[:-1] == parent)
+        )
 
     @property
     def unrestricted(self) -> bool:

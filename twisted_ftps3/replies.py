@@ -41,6 +41,16 @@ class ActionNotTaken(_Reply):
     code = "550"
 
 
+class NotPermitted(_Reply, ftp.PermissionDeniedError):
+    """
+    550: the user's permissions do not allow this action here; the text
+    names the FTP path and the permission missing (or why the action can
+    never be allowed).
+    """
+
+    code = ftp.RESPONSE[ftp.PERMISSION_DENIED][:3]
+
+
 class FileNameNotAllowed(_Reply):
     """553: the name cannot be stored (too long, reserved, not representable)."""
 

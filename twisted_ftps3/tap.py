@@ -55,7 +55,6 @@ from .health import health_site
 from .lifetime import end_sessions
 from .listen import host_has_ipv6, server_endpoints
 from .locks import KeyLocks
-from .objectkeys import KeyMap
 from .passive import PassiveAddressMap
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory
@@ -67,7 +66,7 @@ from .s3.lifecycle import LifecycleCheck
 from .s3.retry import RetryPolicy
 from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
-from .shell import S3Shell
+from .shell import S3Shell, ShellFactory
 from .timeouts import Timeouts
 from .tls import ServerTLS, load_tls
 
@@ -272,18 +271,18 @@ def _portal(
 ) -> tuple[Portal, UploadRegistry]:
     """The portal that logs C{users} in to shells over C{client}, and their uploads."""
     uploads = UploadRegistry()
-    keys = KeyMap(s3.dir_suffix)
-    locks = KeyLocks()
+    shells = ShellFactory(
+        client,
+        dir_suffix=s3.dir_suffix,
+        locks=KeyLocks(),
+        uploads=uploads,
+        part_size=limits.upload_part_size,
+        parts_in_flight=limits.upload_parts_in_flight,
+    )
+    by_login = {user.login: user for user in users}
 
-    def make_shell(user: str) -> S3Shell:
-        return S3Shell(
-            client,
-            keys=keys,
-            locks=locks,
-            uploads=uploads,
-            part_size=limits.upload_part_size,
-            parts_in_flight=limits.upload_parts_in_flight,
-        )
+    def make_shell(login: str) -> S3Shell:
+        return shells(by_login[login])
 
     return Portal(S3Realm(make_shell), [UsersChecker(users)]), uploads
 

@@ -1,12 +1,15 @@
-# -*- test-case-name: tests.test_shell,tests.test_shell_contract -*-
+# -*- test-case-name: tests.test_shell,tests.test_shell_contract,tests.test_shell_permissions -*-
 """
 The file system an FTP user sees, kept in one bucket of an object store.
 
 L{S3Shell} implements Twisted's C{IFTPShell}. Paths arrive as lists of
 segments (Twisted has already resolved C{.} and C{..}); a L{KeyMap} turns
-them into keys under the user's root. Every failure of the store is turned
-into an FTP reply by L{twisted_ftps3.shell.errors}, and every change to the
-tree holds the L{KeyLocks} of the key prefixes it checks and changes.
+them into keys under the user's home, so that no path reaches a key
+outside it. Every failure of the store is turned into an FTP reply by
+L{twisted_ftps3.shell.errors}; every change is checked against the user's
+permissions (L{twisted_ftps3.shell.policy}) before the bucket is asked to
+change, and holds the L{KeyLocks} of the key prefixes it checks and
+changes.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from zope.interface import implementer
 
 from ..locks import KeyLocks, ancestors
 from ..objectkeys import KeyMap
+from ..permissions import Permissions
 from ..replies import ActionNotTaken, InvalidRestart, display_path
-from ..s3.errors import S3Error
 from ..s3.interfaces import IObjectStore
 from ..s3.limits import MAX_DELETE_KEYS
 from ..s3.objects import ObjectInfo
 from ..s3.upload import MultipartWriter, UploadRegistry
 from .attributes import directory_attributes, file_attributes
 from .errors import ftp_replies
+from .policy import Policy
 from .transfers import S3ReadFile, S3WriteFile
+from .tree import Tree
 
 T = TypeVar("T")
 Segments = Sequence[str]
@@ -58,7 +63,8 @@ def _replies(method: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
 @implementer(ftp.IFTPShell)
 class S3Shell:
     """
-    One logged-in user's view of the bucket: the tree under C{keys.root}.
+    One logged-in user's view of the bucket: the tree under C{keys.root}
+    (their home), with what their C{permissions} allow.
 
     @param locks: shared by every shell of the process, so that two
         sessions whose trees overlap in the bucket never race each other.
@@ -75,48 +81,19 @@ class S3Shell:
         uploads: UploadRegistry,
         part_size: int,
         parts_in_flight: int,
+        permissions: Permissions | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
+        self.permissions = permissions if permissions is not None else Permissions.everywhere()
+        self._tree = Tree(store, keys, self.permissions)
+        self._policy = Policy(self.permissions)
         self._locks = locks
         self._uploads = uploads
         self._part_size = part_size
         self._parts_in_flight = parts_in_flight
 
-    # -- what is there ------------------------------------------------------
-
-    async def _file(self, path: Segments) -> ObjectInfo | None:
-        if not path:
-            return None
-        try:
-            return await self.store.head_object(self.keys.file_key(path))
-        except S3Error as e:
-            if e.not_found:
-                return None
-            raise
-
-    async def _is_directory(self, path: Segments) -> bool:
-        # The marker and every key below share the prefix, so one listing of
-        # at most one key tells whether the directory exists, marker or not
-        # (a bucket filled by other tools has contents without markers).
-        if not path:
-            return True
-        page = await self.store.list_objects(self.keys.prefix(path), max_keys=1)
-        return bool(page.objects or page.common_prefixes)
-
-    async def _require_directory(self, path: Segments) -> None:
-        if not await self._is_directory(path):
-            raise ftp.FileNotFoundError(display_path(path))
-
-    async def _require_absent(self, path: Segments) -> None:
-        if await self._is_directory(path) or await self._file(path) is not None:
-            raise ftp.FileExistsError(display_path(path))
-
-    async def _keys_below(self, path: Segments) -> list[str]:
-        keys = []
-        async for page in self.store.iter_pages(self.keys.prefix(path)):
-            keys.extend(entry.key for entry in page.objects)
-        return keys
+    # -- changing the bucket ------------------------------------------------
 
     def _deepest_first(self, keys: list[str]) -> list[str]:
         # Files before markers, deeper before shallower: if the removal is
@@ -142,27 +119,32 @@ class S3Shell:
     async def makeDirectory(self, path: Segments) -> None:
         if not path:
             raise ftp.FileExistsError("/")
+        self._policy.making_directory(path)
         async with self._changing(path):
-            await self._require_directory(path[:-1])
-            await self._require_absent(path)
+            await self._tree.require_directory(path[:-1])
+            await self._tree.require_absent(path)
             await self.store.put_object(self.keys.marker_key(path))
 
     @_replies
     async def removeDirectory(self, path: Segments) -> None:
         if not path:
             raise ftp.PermissionDeniedError("/")
+        self._policy.removing_directory(path)
         async with self._changing(path):
-            if not await self._is_directory(path):
-                if await self._file(path) is not None:
+            if not await self._tree.is_directory(path):
+                if await self._tree.file(path) is not None:
                     raise ftp.IsNotADirectoryError(display_path(path))
                 raise ftp.FileNotFoundError(display_path(path))
-            await self._delete_keys(await self._keys_below(path))
+            keys = await self._tree.keys_below(path)
+            self._policy.removing_tree(path, self._tree.entries_of(path, keys))
+            await self._delete_keys(keys)
 
     @_replies
     async def removeFile(self, path: Segments) -> None:
+        self._policy.removing_file(path)
         async with self._changing(path):
-            if await self._file(path) is None:
-                if await self._is_directory(path):
+            if await self._tree.file(path) is None:
+                if await self._tree.is_directory(path):
                     raise ftp.IsADirectoryError(display_path(path))
                 raise ftp.FileNotFoundError(display_path(path))
             await self.store.delete_object(self.keys.file_key(path))
@@ -173,31 +155,35 @@ class S3Shell:
             self.keys.check(toPath)
         if not fromPath or not toPath:
             raise ftp.PermissionDeniedError("/")
+        self._policy.renaming(fromPath, toPath)
         if list(fromPath) == list(toPath):
-            await self._require_exists(fromPath)
+            await self._tree.require_exists(fromPath)
             return
         async with self._changing(fromPath, toPath):
-            await self._require_directory(toPath[:-1])
-            source = await self._file(fromPath)
+            await self._tree.require_directory(toPath[:-1])
+            source = await self._tree.file(fromPath)
             if source is not None:
                 await self._rename_file(source, toPath)
-            elif await self._is_directory(fromPath):
+            elif await self._tree.is_directory(fromPath):
                 await self._rename_directory(fromPath, toPath)
             else:
                 raise ftp.FileNotFoundError(display_path(fromPath))
 
     async def _rename_file(self, source: ObjectInfo, toPath: Segments) -> None:
-        if await self._is_directory(toPath):
+        if await self._tree.is_directory(toPath):
             raise ftp.IsADirectoryError(display_path(toPath))
+        if not self._policy.may_replace(toPath) and await self._tree.file(toPath) is not None:
+            self._policy.replacing(toPath)
         await self.store.copy_object(source.key, self.keys.file_key(toPath), source.size)
         await self.store.delete_object(source.key)
 
     async def _rename_directory(self, fromPath: Segments, toPath: Segments) -> None:
         if list(toPath[: len(fromPath)]) == list(fromPath):
             raise ActionNotTaken(f"{display_path(toPath)}: cannot move a directory inside itself")
-        await self._require_absent(toPath)
+        await self._tree.require_absent(toPath)
         old_prefix, new_prefix = self.keys.prefix(fromPath), self.keys.prefix(toPath)
-        old_keys = await self._keys_below(fromPath)
+        old_keys = await self._tree.keys_below(fromPath)
+        self._policy.moving_tree(fromPath, toPath, self._tree.entries_of(fromPath, old_keys))
         # Copy everything first, then delete: an interruption leaves a
         # duplicate to clean up, never a loss.
         for key in old_keys:
@@ -207,57 +193,60 @@ class S3Shell:
             await self.store.put_object(self.keys.marker_key(toPath))
         await self._delete_keys(old_keys)
 
-    async def _require_exists(self, path: Segments) -> None:
-        """Succeed if C{path} is a file or a directory."""
-        if await self._file(path) is None and not await self._is_directory(path):
-            raise ftp.FileNotFoundError(display_path(path))
-
     # -- IFTPShell: reading -------------------------------------------------
 
     @_replies
     async def access(self, path: Segments) -> None:
-        if await self._is_directory(path):
+        if await self._tree.is_directory(path):
             return
-        if await self._file(path) is not None:
+        if await self._tree.file(path) is not None:
             raise ftp.IsNotADirectoryError(display_path(path))
         raise ftp.FileNotFoundError(display_path(path))
 
     @_replies
     async def stat(self, path: Segments, keys: Sequence[str] = ()) -> list[Any]:
-        info = await self._file(path)
+        self._policy.looking(path)
+        info = await self._tree.file(path)
         if info is not None:
-            return file_attributes(info, keys)
-        if await self._is_directory(path):
-            return directory_attributes(keys)
+            return file_attributes(info, keys, self._policy.file_access(path[:-1]))
+        if await self._tree.is_directory(path):
+            return directory_attributes(keys, self._policy.directory_access(path))
         raise ftp.FileNotFoundError(display_path(path))
 
     @_replies
     async def list(self, path: Segments, keys: Sequence[str] = ()) -> list[tuple[str, list[Any]]]:
-        if not await self._is_directory(path):
-            info = await self._file(path)
+        if not self._policy.may_look(path):
+            # Refused before S3 is asked, so that what is not listable is
+            # not found out to be a file, a directory or nothing.
+            self._policy.listing(path)
+        if not await self._tree.is_directory(path):
+            info = await self._tree.file(path)
             if info is None:
                 raise ftp.FileNotFoundError(display_path(path))
-            return [(path[-1], file_attributes(info, keys))]
-        prefix = self.keys.prefix(path)
-        own_marker = self.keys.marker_key(path) if path else None
+            self._policy.looking(path)
+            return [(path[-1], file_attributes(info, keys, self._policy.file_access(path[:-1])))]
+        self._policy.listing(path)
+        file_access = self._policy.file_access(path)
         entries: list[tuple[str, list[Any]]] = []
-        async for page in self.store.iter_pages(prefix, delimiter="/"):
-            for directory in page.common_prefixes:
-                entries.append((directory[len(prefix) : -1], directory_attributes(keys)))
-            for entry in page.objects:
-                if entry.key == own_marker or self.keys.is_marker(entry.key):
-                    continue
-                entries.append((entry.key[len(prefix) :], file_attributes(entry, keys)))
+        async for name, info in self._tree.children(path):
+            if info is None:
+                access = self._policy.directory_access([*path, name])
+                entries.append((name, directory_attributes(keys, access)))
+            else:
+                entries.append((name, file_attributes(info, keys, file_access)))
         return entries
 
     @_replies
     async def openForReading(self, path: Segments) -> S3ReadFile:
-        info = await self._file(path)
+        self._policy.reading(path)
+        info = await self._tree.file(path)
         if info is None:
-            if await self._is_directory(path):
+            if await self._tree.is_directory(path):
                 raise ftp.IsADirectoryError(display_path(path))
             raise ftp.FileNotFoundError(display_path(path))
         return S3ReadFile(self.store, info, path)
+
+    # -- IFTPShell: uploads -------------------------------------------------
 
     @_replies
     async def openForWriting(self, path: Segments) -> S3WriteFile:
@@ -273,7 +262,10 @@ class S3Shell:
             overwrite in place. C{None} (APPE) appends at the end, and a
             missing file is created.
         """
-        existing = await self._file(path)
+        self._policy.creating(path)
+        existing = await self._tree.file(path)
+        if existing is not None and not self._policy.may_replace(path):
+            self._policy.replacing(path)
         size = existing.size if existing is not None else 0
         if offset is not None and offset != size:
             raise InvalidRestart(
@@ -288,16 +280,28 @@ class S3Shell:
     async def _open_for_writing(self, path: Segments) -> S3WriteFile:
         if not path:
             raise ftp.IsADirectoryError("/")
-        await self._require_directory(path[:-1])
-        if await self._is_directory(path):
+        self._policy.creating(path)
+        await self._tree.require_directory(path[:-1])
+        if await self._tree.is_directory(path):
             raise ftp.IsADirectoryError(display_path(path))
+        replaceable = self._policy.may_replace(path)
+
+        async def refuse_replacing() -> None:
+            if not replaceable and await self._tree.file(path) is not None:
+                self._policy.replacing(path)
+
+        await refuse_replacing()
 
         @asynccontextmanager
         async def guard() -> Any:
             # The reference checks the parent again when the upload
-            # completes: it may have been removed during the transfer.
+            # completes: it may have been removed during the transfer. A
+            # user who may not overwrite is checked again too, under the
+            # lock, so that of two uploads racing to create one name only
+            # the first is stored.
             async with self._changing(path):
-                await self._require_directory(path[:-1])
+                await self._tree.require_directory(path[:-1])
+                await refuse_replacing()
                 yield
 
         writer = MultipartWriter(
