@@ -143,7 +143,7 @@ class UserDirectory:
 
 
 def install_sighup(reactor: IReactorFromThreads) -> SignalInstaller:
-    """The L{SignalInstaller} of SIGHUP in a real process; the handler runs in the reactor thread."""
+    """The L{SignalInstaller} of SIGHUP in a real process; handlers run in the reactor thread."""
     return install_signal_handlers(reactor, (signal.SIGHUP,))
 
 
