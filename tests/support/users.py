@@ -25,7 +25,10 @@ __all__ = [
 #: The password the two hashes below are of.
 BANK_PASSWORD = "acme bank password"
 #: argon2-cffi's default argon2id of L{BANK_PASSWORD}.
-ARGON2_HASH = "$argon2id$v=19$m=65536,t=3,p=4$roXBlae5vUQCneXTGlE1Zg$NbbYJnZqJQOX78uM4oFh+EXF8+L31j+++1CqRnM6zuw"
+ARGON2_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$roXBlae5vUQCneXTGlE1Zg"
+    "$NbbYJnZqJQOX78uM4oFh+EXF8+L31j+++1CqRnM6zuw"
+)
 #: A bcrypt of L{BANK_PASSWORD}, at the lowest cost so that tests are quick.
 BCRYPT_HASH = "$2b$04$bNVRYzdDNKW14oi5kNzxu.R/dCL0MLUvbwZShZmBNtLalhu.IddEG"
 
