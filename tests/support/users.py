@@ -16,6 +16,7 @@ from twisted_ftps3.permissions import Permissions
 __all__ = [
     "ARGON2_HASH",
     "BANK_FILE",
+    "BANK_OPERATOR",
     "BANK_PASSWORD",
     "BANK_USER",
     "BCRYPT_HASH",
@@ -33,7 +34,8 @@ ARGON2_HASH = (
 BCRYPT_HASH = "$2b$04$bNVRYzdDNKW14oi5kNzxu.R/dCL0MLUvbwZShZmBNtLalhu.IddEG"
 
 #: The README's users file: a bank partner who may list its home, only
-#: upload into /inbox and list and download /outbox.
+#: upload into /inbox and list and download /outbox, and an operator who
+#: may do anything in every partner's home.
 BANK_FILE: dict[str, Any] = {
     "users": [
         {
@@ -48,7 +50,7 @@ BANK_FILE: dict[str, Any] = {
             "allowed_cidrs": ["203.0.113.0/24"],
             "max_sessions": 4,
         },
-        {"login": "operator", "password": "operator password", "home": "partners"},
+        {"login": "operator", "password_hash": BCRYPT_HASH, "home": "partners"},
     ]
 }
 
@@ -63,6 +65,9 @@ BANK_USER = User(
     allowed_cidrs=(ipaddress.ip_network("203.0.113.0/24"),),
     max_sessions=4,
 )
+
+#: The user L{BANK_FILE}'s second entry describes.
+BANK_OPERATOR = User("operator", password_hash=BCRYPT_HASH, home="partners/")
 
 
 def write_users_file(path: str, document: Any) -> None:

@@ -170,6 +170,7 @@ def permissions_by_directory(mapping: Mapping[str, Any]) -> Permissions:
     Permissions from a map of directories of the home to lists of names;
     the deepest directory named wins, and C{/} must be named.
     """
+    named = set()
     for path, names in mapping.items():
         where = f"[{show(path)}]"
         try:
@@ -178,6 +179,9 @@ def permissions_by_directory(mapping: Mapping[str, Any]) -> Permissions:
         except (ValueError, NameNotAllowed) as e:
             raise FieldError(f"is not a directory of the home: {e}", where) from None
         _names(names, where)
+        named.add(segments)
+    if () not in named:
+        raise FieldError("must say what '/', the home itself, grants")
     try:
         return Permissions.from_mapping(mapping)
     except ValueError as e:
