@@ -47,6 +47,7 @@ from .config import (
     LimitSettings,
     S3Settings,
     Settings,
+    User,
     load_settings,
     unknown_variables,
 )
@@ -293,7 +294,7 @@ def _portal(
 
     # LEAD: a bridge until the login slice's UsersChecker(directory, verifier)
     # lands: a checker of the plain passwords, replaced after each reload.
-    def check(users: tuple[Any, ...]) -> None:
+    def check(users: tuple[User, ...]) -> None:
         portal.registerChecker(UsersChecker(u for u in users if u.password is not None))
 
     check(directory.users)
