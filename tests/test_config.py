@@ -31,7 +31,8 @@ from twisted_ftps3.config import (
     parsers,
     unknown_variables,
 )
-from twisted_ftps3.config.load import sections
+from twisted_ftps3.config.load import sections, user_places
+from twisted_ftps3.permissions import ALL, Permissions
 from twisted_ftps3.s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
 
 from .support.environment import (
@@ -44,6 +45,7 @@ from .support.environment import (
     USER,
     environment,
 )
+from .support.users import ARGON2_HASH, BCRYPT_HASH
 
 
 def load(**overrides: str | None) -> Settings:
@@ -573,6 +575,233 @@ class UserTests(ConfigTestCase):
         self.assertIn("FTP_USERS__1__LOGIN", error.problem)
 
 
+class UserFieldTests(ConfigTestCase):
+    """
+    The optional fields of a user: C{PASSWORD_HASH}, C{HOME}, C{PERMISSIONS},
+    C{ALLOWED_CIDRS} and C{MAX_SESSIONS}.
+    """
+
+    def user(self, **fields: str | None) -> User:
+        """The second user, with login C{bob} and C{fields}, given as C{FTP_USERS__2__<FIELD>}."""
+        overrides = {f"FTP_USERS__2__{name}": value for name, value in fields.items()}
+        settings = load(FTP_USERS__2__LOGIN="bob", **overrides)
+        return settings.users[1]
+
+    def refused(self, field: str, **fields: str | None) -> ConfigError:
+        """The second user with C{fields} is refused on its C{field}."""
+        overrides = {f"FTP_USERS__2__{name}": value for name, value in fields.items()}
+        return self.assertRejected(f"FTP_USERS__2__{field}", FTP_USERS__2__LOGIN="bob", **overrides)
+
+    def test_defaults(self) -> None:
+        """
+        A user with a login and password alone has the whole bucket, every
+        permission, any address and no session limit of its own.
+        """
+        self.assertEqual(
+            self.user(PASSWORD="p"),
+            User("bob", "p", None, "", Permissions.everywhere(ALL), (), None),
+        )
+
+    def test_passwordHash(self) -> None:
+        """
+        A bcrypt or argon2id hash stands instead of the password.
+        """
+        for hashed in (ARGON2_HASH, BCRYPT_HASH):
+            user = self.user(PASSWORD_HASH=hashed)
+            self.assertEqual((user.password, user.password_hash), (None, hashed))
+
+    def test_passwordHashUnknownFormat(self) -> None:
+        """
+        A hash in a format the server cannot verify is refused on its
+        variable, without quoting it.
+        """
+        secret = "$1$md5-crypt$secret-digest"
+        error = self.refused("PASSWORD_HASH", PASSWORD_HASH=secret)
+        self.assertNotIn(secret, str(error))
+        self.assertNotIn("md5-crypt", repr(error))
+
+    def test_passwordAndHash(self) -> None:
+        """
+        A password and a hash for one user are refused, naming both
+        variables and quoting neither.
+        """
+        error = self.refused("PASSWORD_HASH", PASSWORD=PASSWORD, PASSWORD_HASH=BCRYPT_HASH)
+        self.assertEqual(
+            str(error),
+            "FTP_USERS__2__PASSWORD_HASH: and FTP_USERS__2__PASSWORD are both set; set one of them",
+        )
+
+    def test_neitherPasswordNorHash(self) -> None:
+        """
+        A login with neither a password nor a hash is refused on the password,
+        naming the hash as the other way.
+        """
+        error = self.refused("PASSWORD", HOME="partners/bob")
+        self.assertEqual(
+            error.problem,
+            "or FTP_USERS__2__PASSWORD_HASH is required because FTP_USERS__2__LOGIN is set",
+        )
+
+    def test_home(self) -> None:
+        """
+        A home is a key prefix ending in one C{/}, written with or without
+        it, and with or without a leading C{/}.
+        """
+        for text in ("partners/acme", "partners/acme/", "/partners/acme", "/partners/acme/"):
+            self.assertEqual(self.user(PASSWORD="p", HOME=text).home, "partners/acme/", text)
+
+    def test_homeWholeBucket(self) -> None:
+        """
+        C{/} alone is the whole bucket, as an unset home is.
+        """
+        self.assertEqual(self.user(PASSWORD="p", HOME="/").home, "")
+
+    def test_homeKeepsOtherCharacters(self) -> None:
+        """
+        Spaces, dots inside a name and backslashes between other characters
+        are ordinary characters of a key.
+        """
+        self.assertEqual(
+            self.user(PASSWORD="p", HOME="a b/c.d/e\\f").home,
+            "a b/c.d/e\\f/",
+        )
+
+    def test_homeRefused(self) -> None:
+        """
+        A home with an empty segment, a C{.} or C{..} segment (also between
+        backslashes) or a control character is refused on its variable,
+        quoting it.
+        """
+        for text in ("a//b", "//a", "a/./b", "..", "a/../b", "a/x\\..\\y", "a\nb", "a\x00"):
+            error = self.refused("HOME", PASSWORD="p", HOME=text)
+            self.assertIn(repr(text), error.problem)
+
+    def test_homeTooLong(self) -> None:
+        """
+        A home that leaves no room for a key under S3's limit is refused.
+        """
+        error = self.refused("HOME", PASSWORD="p", HOME="a" * 1024)
+        self.assertIn("1024-byte key limit", error.problem)
+
+    def test_permissions(self) -> None:
+        """
+        A comma list of permission names, in any case and with spaces, grants
+        them in every directory of the home.
+        """
+        user = self.user(PASSWORD="p", PERMISSIONS="list, Download,upload")
+        self.assertEqual(
+            user.permissions, Permissions.everywhere(frozenset({"list", "download", "upload"}))
+        )
+
+    def test_permissionsAll(self) -> None:
+        """
+        C{all} grants every permission.
+        """
+        self.assertEqual(self.user(PASSWORD="p", PERMISSIONS="all").permissions.at(()), ALL)
+
+    def test_permissionsUnknown(self) -> None:
+        """
+        A misspelt permission is refused, naming it, so that a typo never
+        silently drops one.
+        """
+        error = self.refused("PERMISSIONS", PASSWORD="p", PERMISSIONS="list,uplaod")
+        self.assertIn("unknown permission 'uplaod'", error.problem)
+
+    def test_permissionsEmptyItem(self) -> None:
+        """
+        An empty item of the comma list is refused.
+        """
+        error = self.refused("PERMISSIONS", PASSWORD="p", PERMISSIONS="list,,upload")
+        self.assertIn("empty item", error.problem)
+
+    def test_allowedCidrs(self) -> None:
+        """
+        A comma list of IPv4 and IPv6 networks, a bare address being its own network.
+        """
+        user = self.user(PASSWORD="p", ALLOWED_CIDRS="203.0.113.0/24, 2001:db8::/32,192.0.2.7")
+        self.assertEqual(
+            user.allowed_cidrs,
+            tuple(
+                ipaddress.ip_network(text)
+                for text in ("203.0.113.0/24", "2001:db8::/32", "192.0.2.7/32")
+            ),
+        )
+
+    def test_allowedCidrsHostBits(self) -> None:
+        """
+        A network with host bits set is refused rather than masked, naming the network meant.
+        """
+        error = self.refused("ALLOWED_CIDRS", PASSWORD="p", ALLOWED_CIDRS="203.0.113.7/24")
+        self.assertEqual(
+            error.problem, "'203.0.113.7/24' has host bits set; the network is 203.0.113.0/24"
+        )
+
+    def test_allowedCidrsRefused(self) -> None:
+        """
+        Something that is no network, or an empty item, is refused.
+        """
+        for text in ("10.0.0/33", "example.com", "10.0.0.0/8,"):
+            self.refused("ALLOWED_CIDRS", PASSWORD="p", ALLOWED_CIDRS=text)
+
+    def test_maxSessions(self) -> None:
+        """
+        A session limit is a whole number from 1.
+        """
+        self.assertEqual(self.user(PASSWORD="p", MAX_SESSIONS="4").max_sessions, 4)
+
+    def test_maxSessionsRefused(self) -> None:
+        """
+        Zero, a negative number, a fraction or a word is refused.
+        """
+        for text in ("0", "-1", "1.5", "many", "1000001"):
+            error = self.refused("MAX_SESSIONS", PASSWORD="p", MAX_SESSIONS=text)
+            self.assertIn("from 1 to 1000000", error.problem)
+
+    def test_optionalFieldEmpty(self) -> None:
+        """
+        An optional field set but empty is refused, as for every family.
+        """
+        for field in ("PASSWORD_HASH", "HOME", "PERMISSIONS", "ALLOWED_CIDRS", "MAX_SESSIONS"):
+            error = self.refused(field, PASSWORD="p", **{field: ""})
+            self.assertEqual(error.problem, "must not be empty")
+
+    def test_loginControlCharacter(self) -> None:
+        """
+        A login with a control character, which no FTP client can send, is refused.
+        """
+        error = self.assertRejected("FTP_USERS__1__LOGIN", FTP_USERS__1__LOGIN="al\tice")
+        self.assertIn("control characters", error.problem)
+
+    def test_usersFileInsteadOfUsers(self) -> None:
+        """
+        With C{FTP_USERS_FILE} set, the environment needs no user.
+        """
+        settings = load(
+            FTP_USERS__1__LOGIN=None,
+            FTP_USERS__1__PASSWORD=None,
+            FTP_USERS_FILE="/etc/ftps3/users.json",
+        )
+        self.assertEqual(
+            (settings.users, settings.access.users_file), ((), "/etc/ftps3/users.json")
+        )
+
+    def test_usersFileBeside(self) -> None:
+        """
+        The environment's users are kept beside the file.
+        """
+        settings = load(FTP_USERS_FILE="users.json")
+        self.assertEqual([user.login for user in settings.users], [USER])
+
+    def test_userPlaces(self) -> None:
+        """
+        L{user_places} names the variable of each login, as spelt.
+        """
+        environ = environment(MINIMAL, FTP_USERS__07__LOGIN="bob", FTP_USERS__07__PASSWORD="p")
+        self.assertEqual(
+            user_places(environ), {USER: "FTP_USERS__1__LOGIN", "bob": "FTP_USERS__07__LOGIN"}
+        )
+
+
 class CidrTests(ConfigTestCase):
     """
     The C{FTP_DATA_CIDR_TO_DOMAINS__<i>__CIDR} / C{__DOMAIN} variables.
@@ -911,6 +1140,12 @@ BAD_ENVIRONMENTS: list[dict[str, str | None]] = [
     {"FTP_DATA_CIDR_TO_DOMAINS__1__CIDR": "x", "FTP_DATA_CIDR_TO_DOMAINS__1__DOMAIN": "d"},
     {"HEALTHCHECK_PORT": "4001"},
     {"AWS_S3_UPLOAD_PART_SIZE": "1" * 500},
+    {"FTP_USERS__1__PASSWORD_HASH": BCRYPT_HASH},
+    {"FTP_USERS__1__PASSWORD": None, "FTP_USERS__1__PASSWORD_HASH": "$1$" + SECRET_KEY},
+    {"FTP_USERS__1__HOME": "a/../b"},
+    {"FTP_USERS__1__PERMISSIONS": "list,\nuplaod"},
+    {"FTP_USERS__1__ALLOWED_CIDRS": "10.0.0.1/8"},
+    {"FTP_USERS__1__MAX_SESSIONS": "0"},
 ]
 
 
@@ -944,7 +1179,7 @@ class ErrorMessageTests(ConfigTestCase):
         for bad in BAD_ENVIRONMENTS:
             overrides = {"AWS_SESSION_TOKEN": SESSION_TOKEN, **bad}
             error = self.assertRaises(ConfigError, load, **overrides)
-            for secret in (PASSWORD, SECRET_KEY, SESSION_TOKEN):
+            for secret in (PASSWORD, SECRET_KEY, SESSION_TOKEN, BCRYPT_HASH):
                 self.assertNotIn(secret, str(error))
                 self.assertNotIn(secret, repr(error))
 
@@ -962,6 +1197,13 @@ class ErrorMessageTests(ConfigTestCase):
         """
         text = repr(User(USER, PASSWORD))
         self.assertEqual((("alice" in text), (PASSWORD in text)), (True, False))
+
+    def test_userReprHidesHash(self) -> None:
+        """
+        C{repr(user)} shows the login but not the password hash.
+        """
+        text = repr(User(USER, password_hash=BCRYPT_HASH))
+        self.assertEqual((("alice" in text), (BCRYPT_HASH in text)), (True, False))
 
 
 class DeclarationTests(SynchronousTestCase):
@@ -1025,7 +1267,8 @@ class DeclarationTests(SynchronousTestCase):
 
     def test_secretFlags(self) -> None:
         """
-        Exactly the secret key, the session token and the users' passwords are marked secret.
+        Exactly the secret key, the session token and the users' passwords
+        and password hashes are marked secret.
         """
         self.assertEqual(
             {setting.name for setting in SETTINGS if setting.secret},
@@ -1038,7 +1281,7 @@ class DeclarationTests(SynchronousTestCase):
                 for field in family.fields
                 if field.secret
             },
-            {"FTP_USERS__i__PASSWORD"},
+            {"FTP_USERS__i__PASSWORD", "FTP_USERS__i__PASSWORD_HASH"},
         )
 
     def test_secretsOutOfRepr(self) -> None:

@@ -89,11 +89,14 @@ class Drain:
         return waiter
 
 
-def install_signal_handlers(reactor: IReactorFromThreads) -> SignalInstaller:
+def install_signal_handlers(
+    reactor: IReactorFromThreads, numbers: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
+) -> SignalInstaller:
     """
-    The L{SignalInstaller} of a real process: SIGTERM and SIGINT call the
-    handler in the reactor's thread. Outside the main thread, where Python
-    cannot set signal handlers, nothing is installed.
+    The L{SignalInstaller} of a real process: the signals C{numbers} (by
+    default SIGTERM and SIGINT) call the handler in the reactor's thread.
+    Outside the main thread, where Python cannot set signal handlers,
+    nothing is installed.
     """
 
     def install(handler: Callable[[], None]) -> Callable[[], None]:
@@ -103,9 +106,7 @@ def install_signal_handlers(reactor: IReactorFromThreads) -> SignalInstaller:
         def on_signal(signum: int, frame: Any) -> None:
             reactor.callFromThread(handler)
 
-        previous = {
-            number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)
-        }
+        previous = {number: signal.signal(number, on_signal) for number in numbers}
 
         def restore() -> None:
             for number, handler in previous.items():

@@ -7,7 +7,8 @@ option of the same name overrides it. The options are generated from the
 declared settings, so a new setting is an option without a line here.
 L{makeService} warns of variables that look like settings but are none, then
 L{build_service} wires the parts together, each from its own section of the
-settings: the S3 client over one HTTP connection pool, the portal, the FTP
+settings: the S3 client over one HTTP connection pool, the users (re-read from
+the users file on SIGHUP, L{twisted_ftps3.directory}), the portal, the FTP
 listeners, the health check, a service that aborts uploads in progress
 when the server stops, and the clean-up services: the retrier of failed
 aborts, the sweeper of abandoned uploads and the lifecycle check.
@@ -50,6 +51,8 @@ from .config import (
     load_settings,
     unknown_variables,
 )
+from .config.load import user_places
+from .directory import ReloadOnSignal, UserDirectory, install_sighup
 from .drain import Drain, GracefulStop, SignalInstaller, install_signal_handlers
 from .health import health_site
 from .lifetime import end_sessions
@@ -200,6 +203,8 @@ class FTPS3Service(MultiService):
         self.client = client
         self.graceful = graceful
         self.clock = clock
+        #: Who may log in; set by L{build_service}.
+        self.directory: UserDirectory | None = None
         self.listeners = _Listeners()
         self.listeners.setServiceParent(self)
 
@@ -267,9 +272,9 @@ def _object_store(
 
 
 def _portal(
-    client: S3Client, s3: S3Settings, limits: LimitSettings, users: tuple[User, ...]
+    client: S3Client, s3: S3Settings, limits: LimitSettings, directory: UserDirectory
 ) -> tuple[Portal, UploadRegistry]:
-    """The portal that logs C{users} in to shells over C{client}, and their uploads."""
+    """The portal that logs C{directory}'s users in to shells over C{client}, and their uploads."""
     uploads = UploadRegistry()
     shells = ShellFactory(
         client,
@@ -284,7 +289,16 @@ def _portal(
     def make_shell(login: str) -> S3Shell:
         return shells(by_login[login])
 
-    return Portal(S3Realm(make_shell), [UsersChecker(users)]), uploads
+    portal = Portal(S3Realm(make_shell))
+
+    # LEAD: a bridge until the login slice's UsersChecker(directory, verifier)
+    # lands: a checker of the plain passwords, replaced after each reload.
+    def check(users: tuple[User, ...]) -> None:
+        portal.registerChecker(UsersChecker(u for u in users if u.password is not None))
+
+    check(directory.users)
+    directory.on_change(check)
+    return portal, uploads
 
 
 def _timeouts(ftp: FTPSettings) -> Timeouts:
@@ -361,16 +375,21 @@ def build_service(
     reactor: Any,
     environ: Mapping[str, str],
     install_signals: SignalInstaller | None = None,
+    install_reload_signal: SignalInstaller | None = None,
 ) -> FTPS3Service:
     """
     The whole server for C{settings}, not yet started.
 
     @param install_signals: how a drain catches the second SIGTERM or
         SIGINT that cuts it short; by default, real signal handlers.
+    @param install_reload_signal: how the users file is re-read on SIGHUP;
+        by default, a real signal handler.
     """
     tls = load_tls(settings.tls.certificate_file, settings.tls.key_file)
+    users_file = settings.access.users_file
+    directory = UserDirectory(settings.users, users_file, places=user_places(environ))
     client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
-    portal, uploads = _portal(client, settings.s3, settings.limits, settings.users)
+    portal, uploads = _portal(client, settings.s3, settings.limits, directory)
     drain = Drain(reactor)
     listeners = _listeners(
         portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor, drain
@@ -382,6 +401,10 @@ def build_service(
         install_signals=install_signals or install_signal_handlers(reactor),
     )
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client, graceful, reactor)
+    service.directory = directory
+    if users_file is not None:
+        reload = ReloadOnSignal(directory.reload, install_reload_signal or install_sighup(reactor))
+        reload.setServiceParent(service)
     aborts = AbortRetrier(reactor)
     client.aborts = aborts
     _S3Lifetime(uploads, pool, aborts).setServiceParent(service)

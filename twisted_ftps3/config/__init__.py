@@ -12,6 +12,7 @@ The package's modules, one concern each:
  - L{declarations}: the table of every setting and indexed family, declared once;
  - L{declare} and L{families}: what a declaration is, and how one is read;
  - L{parsers}: a variable's text to its value;
+ - L{userfields}: the checks of a user's fields, shared with the users file;
  - L{rules}: the checks that relate two settings;
  - L{load}: L{load_settings}, which applies all of the above;
  - L{values}: the L{Settings} value, one section per part of the server;

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
+from ..permissions import Permissions
 from ..s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
 from . import parsers
 from .declare import Setting
@@ -315,10 +316,28 @@ USERS = Family(
     "users",
     User,
     (
-        Field("LOGIN", "login"),
-        Field("PASSWORD", "password", secret=True),
+        Field("LOGIN", "login", parsers.user_login),
+        Field("PASSWORD", "password", required=False, secret=True),
+        Field(
+            "PASSWORD_HASH",
+            "password_hash",
+            parsers.user_password_hash,
+            required=False,
+            secret=True,
+        ),
+        Field("HOME", "home", parsers.user_home, required=False, default=""),
+        Field(
+            "PERMISSIONS",
+            "permissions",
+            parsers.user_permissions,
+            required=False,
+            default=Permissions.everywhere(),
+        ),
+        Field("ALLOWED_CIDRS", "allowed_cidrs", parsers.user_networks, required=False, default=()),
+        Field("MAX_SESSIONS", "max_sessions", parsers.user_max_sessions, required=False),
     ),
-    "The FTP users, one for each index i; at least one is required, with distinct logins.",
+    "The FTP users, one for each index i, each with PASSWORD or PASSWORD_HASH; at least one "
+    "is required unless FTP_USERS_FILE is set, with distinct logins.",
     option=FamilyOption("ftp-user", ("LOGIN", "PASSWORD"), ":", "of a user; repeat for more."),
 )
 

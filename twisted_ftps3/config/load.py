@@ -15,11 +15,11 @@ import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .declarations import FAMILIES, SETTINGS
+from .declarations import FAMILIES, SETTINGS, USERS
 from .rules import RULES, Parsed
 from .values import Settings
 
-__all__ = ["load_settings", "sections", "targets"]
+__all__ = ["load_settings", "sections", "targets", "user_places"]
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -41,6 +41,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for rule in RULES:
         rule(parsed)
     return _assemble(parsed)
+
+
+def user_places(environ: Mapping[str, str]) -> dict[str, str]:
+    """
+    The variable that defines each login of the environment's users, such
+    as C{FTP_USERS__3__LOGIN}, for errors about a login defined again elsewhere.
+    """
+    return {entry.item.login: entry.names["LOGIN"] for entry in USERS.read(environ)}
 
 
 def sections() -> dict[str, type[Any]]:

@@ -5,8 +5,12 @@ Parsers: a variable's non-empty text to its value, or a L{ConfigError} naming it
 Every parser takes C{(variable, text)}, so that its error names the variable
 exactly as spelt in the environment (which matters for indexed families), and
 is never given an empty string: the caller decides what unset means.  A parser
-that might be given a secret must not quote it; only L{text} is used for
-secrets, and it never fails.
+that might be given a secret must not quote it: L{text} never fails, and
+L{user_password_hash} never quotes the hash.
+
+The parsers of a user's fields (C{user_*}) adapt the checks of
+L{twisted_ftps3.config.userfields}, which the users file shares, to a
+variable's text: lists are comma lists there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
+from . import userfields
 from .errors import ConfigError, show
 
 __all__ = [
@@ -38,6 +43,12 @@ __all__ = [
     "port",
     "port_or_off",
     "text",
+    "user_home",
+    "user_login",
+    "user_max_sessions",
+    "user_networks",
+    "user_password_hash",
+    "user_permissions",
 ]
 
 #: C{(variable, text) -> value}; raises L{ConfigError} for text it refuses.
@@ -292,3 +303,25 @@ def cidr_network(variable: str, value: str) -> ipaddress.IPv4Network | ipaddress
         return ipaddress.ip_network(value, strict=False)
     except ValueError:
         raise ConfigError(variable, f"{show(value)} is not a valid CIDR range") from None
+
+
+def _checked(check: Callable[[str], Any]) -> Parser:
+    """A parser that names the variable when C{check} raises a L{userfields.FieldError}."""
+
+    def parse(variable: str, value: str) -> Any:
+        try:
+            return check(value)
+        except userfields.FieldError as e:
+            raise ConfigError(variable, e.problem) from None
+
+    return parse
+
+
+user_login = _checked(userfields.login)
+user_password_hash = _checked(userfields.password_hash)
+user_home = _checked(userfields.home)
+user_permissions = _checked(
+    lambda value: userfields.permissions_everywhere(userfields.comma_list(value))
+)
+user_networks = _checked(lambda value: userfields.networks(userfields.comma_list(value)))
+user_max_sessions = integer(1, userfields.MAX_USER_SESSIONS)

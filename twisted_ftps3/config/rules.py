@@ -136,10 +136,27 @@ def healthcheck_port_clear(parsed: Parsed) -> None:
             raise ConfigError("HEALTHCHECK_PORT", f"must differ from {name}, both are {health}")
 
 
+def one_password_each(parsed: Parsed) -> None:
+    """
+    Each user has a password in the clear or a hash of one, never both:
+    with both, which one counts would be a guess.
+    """
+    for entry in parsed.families[USERS.prefix]:
+        password, hashed = entry.names["PASSWORD"], entry.names["PASSWORD_HASH"]
+        if entry.item.password is not None and entry.item.password_hash is not None:
+            raise ConfigError(hashed, f"and {password} are both set; set one of them")
+        if entry.item.password is None and entry.item.password_hash is None:
+            login = entry.names["LOGIN"]
+            raise ConfigError(password, f"or {hashed} is required because {login} is set")
+
+
 def some_user(parsed: Parsed) -> None:
     """
-    A server nobody can log in to is a mistake.
+    A server nobody can log in to is a mistake, unless its users are in
+    the users file.
     """
+    if parsed.scalars["FTP_USERS_FILE"] is not None:
+        return
     if not parsed.families[USERS.prefix]:
         login, password = USERS.variable("1", "LOGIN"), USERS.variable("1", "PASSWORD")
         raise ConfigError(login, f"at least one FTP user is required; set {login} and {password}")
@@ -161,6 +178,7 @@ RULES: tuple[Callable[[Parsed], None], ...] = (
     static_keys_given,
     role_ignores_static_keys,
     host_or_endpoint,
+    one_password_each,
     distinct_logins,
     some_user,
     some_command_port,

@@ -1,0 +1,83 @@
+"""
+Users for the tests of the users file and the directory: real password
+hashes, the bank layout the README documents, and a writer of users files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from typing import Any
+
+from twisted_ftps3.config import User
+from twisted_ftps3.permissions import Permissions
+
+__all__ = [
+    "ARGON2_HASH",
+    "BANK_FILE",
+    "BANK_OPERATOR",
+    "BANK_PASSWORD",
+    "BANK_USER",
+    "BCRYPT_HASH",
+    "write_users_file",
+]
+
+#: The password the two hashes below are of.
+BANK_PASSWORD = "acme bank password"
+#: argon2-cffi's default argon2id of L{BANK_PASSWORD}.
+ARGON2_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$roXBlae5vUQCneXTGlE1Zg"
+    "$NbbYJnZqJQOX78uM4oFh+EXF8+L31j+++1CqRnM6zuw"
+)
+#: A bcrypt of L{BANK_PASSWORD}, at the lowest cost so that tests are quick.
+BCRYPT_HASH = "$2b$04$bNVRYzdDNKW14oi5kNzxu.R/dCL0MLUvbwZShZmBNtLalhu.IddEG"
+
+#: The README's users file: a bank partner who may list its home, only
+#: upload into /inbox and list and download /outbox, and an operator who
+#: may do anything in every partner's home.
+BANK_FILE: dict[str, Any] = {
+    "users": [
+        {
+            "login": "acme",
+            "password_hash": ARGON2_HASH,
+            "home": "partners/acme",
+            "permissions": {
+                "/": ["list"],
+                "/inbox": ["upload"],
+                "/outbox": ["list", "download"],
+            },
+            "allowed_cidrs": ["203.0.113.0/24"],
+            "max_sessions": 4,
+        },
+        {"login": "operator", "password_hash": BCRYPT_HASH, "home": "partners"},
+    ]
+}
+
+#: The user L{BANK_FILE}'s first entry describes.
+BANK_USER = User(
+    "acme",
+    password_hash=ARGON2_HASH,
+    home="partners/acme/",
+    permissions=Permissions.from_mapping(
+        {"/": ["list"], "/inbox": ["upload"], "/outbox": ["list", "download"]}
+    ),
+    allowed_cidrs=(ipaddress.ip_network("203.0.113.0/24"),),
+    max_sessions=4,
+)
+
+#: The user L{BANK_FILE}'s second entry describes.
+BANK_OPERATOR = User("operator", password_hash=BCRYPT_HASH, home="partners/")
+
+
+def write_users_file(path: str, document: Any) -> None:
+    """
+    Write C{document} to C{path} as JSON (or as it is, if it is text), the
+    way an operator's tool should: to a new file renamed over the old, so
+    that a reload never reads half a file.
+    """
+    text = document if isinstance(document, str) else json.dumps(document, indent=2)
+    temporary = f"{path}.new"
+    with open(temporary, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(temporary, path)
