@@ -20,6 +20,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..hashes import check_hash
 from ..objectkeys import NameNotAllowed, check_names, control_character
 from ..permissions import Permissions, directory_segments, parse_names
 from ..s3.limits import MAX_KEY_BYTES
@@ -45,33 +46,6 @@ __all__ = [
 MAX_USER_SESSIONS = 1_000_000
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-# LEAD: swap this stub for twisted_ftps3.passwords.check_hash once the
-# passwords slice lands (import it inside password_hash() if importing it
-# here would be circular: passwords imports the config's User).
-_HASH_PREFIXES = (
-    "$2a$",
-    "$2b$",
-    "$2y$",
-    "$argon2id$",
-    "$scrypt$",
-    "$pbkdf2-sha256$",
-    "pbkdf2_sha256$",
-)
-
-
-def check_hash(text: str) -> None:
-    """
-    Stand-in for C{twisted_ftps3.passwords.check_hash}: accept the prefixes of
-    the formats the server verifies, refuse anything else without quoting it.
-    """
-    if not text.startswith(_HASH_PREFIXES):
-        raise ValueError(
-            "is not a password hash this server can verify: bcrypt ($2a$, $2b$, $2y$), "
-            "argon2id ($argon2id$), scrypt ($scrypt$) or PBKDF2-SHA256 ($pbkdf2-sha256$, "
-            "pbkdf2_sha256$)"
-        )
-
 
 class FieldError(ValueError):
     """
