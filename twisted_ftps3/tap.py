@@ -20,6 +20,8 @@ sessions are closed, and the other services stop.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -35,10 +37,11 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python import usage
 from twisted.web.client import Agent, HTTPConnectionPool
 
-from .auth import S3Realm, UsersChecker
+from .auth import Directory, S3Realm, UsersChecker, Verifier
 from .config import (
     FAMILIES,
     SETTINGS,
+    AccessSettings,
     ConfigError,
     Family,
     FamilyOption,
@@ -50,6 +53,7 @@ from .config import (
     load_settings,
     unknown_variables,
 )
+from .defence import LoginDefence
 from .drain import Drain, GracefulStop, SignalInstaller, install_signal_handlers
 from .health import health_site
 from .lifetime import end_sessions
@@ -67,6 +71,7 @@ from .s3.lifecycle import LifecycleCheck
 from .s3.retry import RetryPolicy
 from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
+from .sessions import SessionLimits
 from .shell import S3Shell
 from .timeouts import Timeouts
 from .tls import ServerTLS, load_tls
@@ -267,15 +272,55 @@ def _object_store(
     return client, pool
 
 
+class _Users:
+    """
+    The configured users by login: a stand-in for the user directory
+    (L{twisted_ftps3.directory.UserDirectory}) until it lands.
+    """
+
+    def __init__(self, users: tuple[User, ...]) -> None:
+        self._by_login = {user.login: user for user in users}
+
+    def get(self, login: str) -> User | None:
+        return self._by_login.get(login)
+
+
+def _digest(value: str | bytes) -> bytes:
+    # Comparing fixed-length digests makes the comparison's time independent
+    # of the password's length as well as of its content.
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    return hashlib.sha256(raw).digest()
+
+
+class _PlainPasswords:
+    """
+    Passwords in the clear, checked in constant time: a stand-in for the
+    verifier of hashes (L{twisted_ftps3.passwords.PasswordVerifier}) until
+    it lands. An unknown user, or one with a hash only, never matches.
+    """
+
+    _decoy = _digest(b"\x00no such user")
+
+    def verify(self, user: User | None, attempt: bytes) -> Deferred[bool]:
+        password = None if user is None else user.password
+        expected = self._decoy if password is None else _digest(password)
+        matches = hmac.compare_digest(expected, _digest(attempt))
+        return succeed(matches and password is not None)
+
+
 def _portal(
-    client: S3Client, s3: S3Settings, limits: LimitSettings, users: tuple[User, ...]
+    client: S3Client,
+    s3: S3Settings,
+    limits: LimitSettings,
+    directory: Directory,
+    verifier: Verifier,
 ) -> tuple[Portal, UploadRegistry]:
-    """The portal that logs C{users} in to shells over C{client}, and their uploads."""
+    """The portal that logs C{directory}'s users in to shells over C{client}, and their uploads."""
     uploads = UploadRegistry()
     keys = KeyMap(s3.dir_suffix)
     locks = KeyLocks()
 
-    def make_shell(user: str) -> S3Shell:
+    def make_shell(user: User) -> S3Shell:
         return S3Shell(
             client,
             keys=keys,
@@ -285,7 +330,8 @@ def _portal(
             parts_in_flight=limits.upload_parts_in_flight,
         )
 
-    return Portal(S3Realm(make_shell), [UsersChecker(users)]), uploads
+    checker = UsersChecker(directory, verifier)
+    return Portal(S3Realm(directory, make_shell), [checker]), uploads
 
 
 def _timeouts(ftp: FTPSettings) -> Timeouts:
@@ -304,14 +350,23 @@ def _listeners(
     require_session_reuse: bool,
     reactor: Any,
     drain: Drain,
+    access: AccessSettings,
 ) -> list[tuple[int, FTPS3Factory, Any]]:
     """Each command port to serve, with its FTP factory and what listens on it."""
     ports = PassivePortPool(ftp.data_ports)
     addresses = PassiveAddressMap(ftp.cidr_to_domains)
     timeouts = _timeouts(ftp)
+    defence = LoginDefence(
+        reactor,
+        access.login_max_failures,
+        access.login_failure_window_seconds,
+        access.login_ban_seconds,
+    )
+    limits = SessionLimits(access.max_sessions, access.max_sessions_per_address)
 
     def factory(implicit: bool) -> FTPS3Factory:
-        # Both listeners draw on one pool of passive ports and one map.
+        # Both listeners draw on one pool of passive ports and one map, and
+        # count failed logins and sessions together.
         return FTPS3Factory(
             portal,
             tls=tls,
@@ -325,6 +380,8 @@ def _listeners(
             require_session_reuse=require_session_reuse,
             timeouts=timeouts,
             drain=drain,
+            defence=defence,
+            limits=limits,
         )
 
     listeners: list[tuple[int, FTPS3Factory, Any]] = []
@@ -371,10 +428,17 @@ def build_service(
     """
     tls = load_tls(settings.tls.certificate_file, settings.tls.key_file)
     client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
-    portal, uploads = _portal(client, settings.s3, settings.limits, settings.users)
+    directory, verifier = _Users(settings.users), _PlainPasswords()
+    portal, uploads = _portal(client, settings.s3, settings.limits, directory, verifier)
     drain = Drain(reactor)
     listeners = _listeners(
-        portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor, drain
+        portal,
+        settings.ftp,
+        tls,
+        settings.tls.require_session_reuse,
+        reactor,
+        drain,
+        settings.access,
     )
     graceful = GracefulStop(
         drain,
