@@ -55,6 +55,7 @@ class Login:
     shell: Any
     workingDirectory: list[str]
     avatar_id: str | None = None
+    disconnected: bool
     UNAUTH: int
     AUTHED: int
     close_session: Callable[[str], None]
@@ -131,6 +132,8 @@ class Login:
                 defence.failed(address)
             await self._answer_at(arrived + self.factory.failure_delay)
             self.state = self.UNAUTH
+            if self.disconnected:
+                return None
             raise ftp.AuthorizationError() from None
         except TooManySessions as refused:
             self.state = self.UNAUTH

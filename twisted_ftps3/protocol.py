@@ -129,13 +129,13 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         # The control connection is read during transfers, so it can be lost
         # while a command runs; Twisted must not resume a transport that is gone.
         self.disconnected = True
-        client = self.client_address
+        client, user = self.client_address, self.user
         self.stop_bounds()
         self.release()
         self.factory.sessions.discard(self)
         self.abandon_upload("control connection lost")
         super().connectionLost(reason)
-        log.info("session from {client} closed (user {user})", client=client, user=self.user)
+        log.info("session from {client} closed (user {user})", client=client, user=user)
 
     def sendLine(self, line: str | bytes) -> None:
         # A transfer may end after its client has gone; its reply goes nowhere.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,12 +138,23 @@ class RunningServer:
 
 
 def start_server(
-    s3: S3Server, bucket: str, directory: str, **overrides: str | None
+    s3: S3Server,
+    bucket: str,
+    directory: str,
+    adjust: Callable[[Settings], Settings] | None = None,
+    **overrides: str | None,
 ) -> RunningServer:
-    """Build and start a server; the caller must C{await server.stop()}."""
+    """
+    Build and start a server; the caller must C{await server.stop()}.
+
+    @param adjust: changes the settings loaded from the environment, for
+        what no variable can say yet.
+    """
     os.makedirs(directory, exist_ok=True)
     environ = loopback_environment(s3, bucket, directory, **overrides)
     settings = load_settings(environ)
+    if adjust is not None:
+        settings = adjust(settings)
     service = build_service(settings, reactor, environ)
     service.startService()
     return RunningServer(settings, service, settings.tls.certificate_file)
