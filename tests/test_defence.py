@@ -25,8 +25,8 @@ from twisted_ftps3.config import User
 from twisted_ftps3.defence import LoginDefence
 from twisted_ftps3.login import FAILURE_DELAY
 
-from .support.access import AccessTestCase, close
-from .support.clients import curl
+from .support.access import AccessTestCase
+from .support.clients import curl, quit_session
 from .support.logs import capture_logs
 from .support.server import PASSWORD, USER
 from .support.session import CLIENT, SessionTestCase
@@ -244,23 +244,22 @@ class FailureDelayTests(SessionTestCase):
         """The delay is about one second."""
         self.assertEqual(FAILURE_DELAY, 1.0)
 
-    def test_nothing_before(self) -> None:
-        """Nothing is sent before the delay is over; then 530."""
-        self.send(b"USER alice")
-        self.assertEqual(self.send(b"PASS wrong"), [])
+    def assert_refused_after_delay(self, user: bytes, password: bytes) -> None:
+        """Nothing is sent for C{user}'s PASS until the delay is over; then 530."""
+        self.send(b"USER " + user)
+        self.assertEqual(self.send(b"PASS " + password), [])
         self.clock.advance(FAILURE_DELAY - 0.01)
         self.assertEqual(self.replies(), [])
         self.clock.advance(0.01)
         self.assertEqual(self.replies(), REFUSED)
 
+    def test_nothing_before(self) -> None:
+        """A wrong password gets nothing before the delay is over; then 530."""
+        self.assert_refused_after_delay(b"alice", b"wrong")
+
     def test_unknown_user_same_moment(self) -> None:
         """An unknown login is answered at the very moment a wrong password is."""
-        self.send(b"USER mallory")
-        self.assertEqual(self.send(b"PASS pw"), [])
-        self.clock.advance(FAILURE_DELAY - 0.01)
-        self.assertEqual(self.replies(), [])
-        self.clock.advance(0.01)
-        self.assertEqual(self.replies(), REFUSED)
+        self.assert_refused_after_delay(b"mallory", b"pw")
 
     def test_from_arrival(self) -> None:
         """The delay counts from the PASS, not from the end of a slow verification."""
@@ -356,7 +355,7 @@ class BanTests(AccessTestCase):
                 self.assertEqual(ftp.pwd(), "/")
                 self.assertEqual(ftp.nlst(), [])
             finally:
-                close(ftp)
+                quit_session(ftp)
             listed = curl(
                 "--interface", "127.0.0.2", "--insecure", "--list-only",
                 f"ftps://127.0.0.1:{self.server.port}/", "--user", f"{USER}:{PASSWORD}",
@@ -401,6 +400,6 @@ class RealDelayTests(AccessTestCase):
                 self.assertTrue(ftp.sendcmd(f"PASS {PASSWORD}").startswith("230"))
                 self.assertLess(time.monotonic() - sent, 0.9)
             finally:
-                close(ftp)
+                quit_session(ftp)
 
         return deferToThread(scenario)

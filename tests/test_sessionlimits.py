@@ -8,29 +8,68 @@ from __future__ import annotations
 
 import dataclasses
 import ftplib
+import os
 from typing import Any
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
+from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.threads import deferToThread
 from twisted.logger import LogLevel
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_ftps3.config import Settings, User
+from twisted_ftps3.config import Settings, User, load_settings
 from twisted_ftps3.lifetime import CLOSE_WAIT
+from twisted_ftps3.login import FAILURE_DELAY
 from twisted_ftps3.sessions import SessionLimits, TooManySessions, UserSessions
+from twisted_ftps3.tap import build_service
 
-from .support.access import AccessTestCase, close
+from .support.access import AccessTestCase
+from .support.clients import quit_session, tls_certificate
+from .support.environment import MINIMAL, environment
 from .support.logs import capture_logs
 from .support.server import PASSWORD, USER
 from .support.session import CLIENT, SessionTestCase
+from .support.signals import FakeSignals
 
 OTHER = IPv4Address("TCP", "203.0.113.10", 50200)
 THIRD = IPv4Address("TCP", "203.0.113.11", 50300)
 PER_ADDRESS = "421 Too many sessions from your address; try again later."
 ON_SERVER = "421 Too many sessions on this server; try again later."
 FOR_USER = "421 Too many sessions for this user; try again later."
+
+
+class WiringTests(SynchronousTestCase):
+    """The server builds one defence and one set of limits, from the access settings."""
+
+    def test_shared(self) -> None:
+        """Both listeners' factories share them, as the settings say."""
+        certificate, key = tls_certificate(os.path.abspath(self.mktemp()))
+        environ = environment(
+            MINIMAL,
+            FTP_TLS_CERTIFICATE_FILE=certificate,
+            FTP_TLS_KEY_FILE=key,
+            FTP_BIND_ADDRESS="127.0.0.1",
+            FTP_EXPLICIT_COMMAND_PORT="2121",
+            FTP_LOGIN_MAX_FAILURES="7",
+            FTP_LOGIN_FAILURE_WINDOW="70",
+            FTP_LOGIN_BAN_SECONDS="700",
+            FTP_MAX_SESSIONS="17",
+            FTP_MAX_SESSIONS_PER_ADDRESS="3",
+        )
+        service = build_service(
+            load_settings(environ), MemoryReactorClock(), environ, install_signals=FakeSignals()
+        )
+        implicit, explicit = service.factories
+        self.assertIs(implicit.defence, explicit.defence)
+        self.assertIs(implicit.limits, explicit.limits)
+        defence, limits = implicit.defence, implicit.limits
+        self.assertEqual(
+            (defence.max_failures, defence.window_seconds, defence.ban_seconds), (7, 70, 700)
+        )
+        self.assertEqual((limits.max_sessions, limits.max_per_address), (17, 3))
+        self.assertEqual(implicit.failure_delay, FAILURE_DELAY)
 
 
 class SessionLimitsTests(SynchronousTestCase):
@@ -233,6 +272,15 @@ class UserLimitTests(SessionTestCase):
         self.connect()
         self.login()
 
+    def test_lost_while_checked(self) -> None:
+        """A session lost while its right password is checked leaves no session counted."""
+        self.verifier.hold = True
+        self.send(b"USER alice")
+        self.send(b"PASS pw")
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+        self.verifier.release()
+        self.assertEqual(self.realm.sessions.of("alice"), 0)
+
     def test_login_again_same_session(self) -> None:
         """USER and PASS again on a logged-in session end its login first."""
         self.login()
@@ -256,7 +304,7 @@ class RealLimitsTests(AccessTestCase):
     def refused_connection(self, source: str) -> str:
         """The 421 a new connection from C{source} is greeted with (blocks)."""
         with self.assertRaises(ftplib.error_temp) as caught:
-            close(self.connect(source))
+            quit_session(self.connect(source))
         return str(caught.exception)
 
     def test_per_address(self) -> Any:
@@ -275,13 +323,13 @@ class RealLimitsTests(AccessTestCase):
                 second.login(USER, PASSWORD)
                 self.assertEqual(second.pwd(), "/")
                 other = self.log_in("127.0.0.2")
-                close(other)
+                quit_session(other)
             finally:
-                close(first)
+                quit_session(first)
             again = self.admitted_when_free("127.0.0.1")
             self.assertEqual(again.pwd(), "/")
-            close(again)
-            close(second)
+            quit_session(again)
+            quit_session(second)
 
         return deferToThread(scenario)
 
@@ -299,7 +347,7 @@ class RealLimitsTests(AccessTestCase):
                 self.assertEqual([ftp.pwd() for ftp in sessions[:2]], ["/", "/"])
             finally:
                 for ftp in sessions:
-                    close(ftp)
+                    quit_session(ftp)
             self.assertEqual(
                 self.logged("FTP_MAX_SESSIONS (3) reached"),
                 ["refused a session from 127.0.0.4: FTP_MAX_SESSIONS (3) reached"],
@@ -323,14 +371,14 @@ class RealUserLimitTests(AccessTestCase):
             first = self.log_in()
             try:
                 with self.assertRaises(ftplib.error_temp) as caught:
-                    close(self.log_in("127.0.0.2"))
+                    quit_session(self.log_in("127.0.0.2"))
                 self.assertEqual(str(caught.exception), FOR_USER)
                 self.assertEqual(first.pwd(), "/")
                 self.assertEqual(first.nlst(), [])
             finally:
-                close(first)
+                quit_session(first)
             again = self.admitted_when_free("127.0.0.2")
             self.assertEqual(again.pwd(), "/")
-            close(again)
+            quit_session(again)
 
         return deferToThread(scenario)

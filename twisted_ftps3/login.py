@@ -73,7 +73,6 @@ class Login:
         try:
             self._admission = self.factory.limits.admit(self.client_address)
         except TooManySessions as refused:
-            self.state = self.UNAUTH
             self._too_many(refused, "session")
             return False
         return True
@@ -112,8 +111,10 @@ class Login:
         arrived = self.factory.clock.seconds()
         login = self._user
         del self._user
-        # A USER and PASS on a logged-in session start over (as in Twisted).
+        # A USER and PASS on a logged-in session start over (as in Twisted),
+        # and until this PASS is answered the session is logged in as nobody.
         self.end_login()
+        self.state = self.UNAUTH
         return defer.ensureDeferred(self._log_in(login, password, arrived))
 
     async def _log_in(self, login: str, password: str, arrived: float) -> Any:
@@ -131,13 +132,15 @@ class Login:
                 log.info("failed login as {user!r} from {client}", user=login, client=address)
                 defence.failed(address)
             await self._answer_at(arrived + self.factory.failure_delay)
-            self.state = self.UNAUTH
             if self.disconnected:
                 return None
             raise ftp.AuthorizationError() from None
         except TooManySessions as refused:
-            self.state = self.UNAUTH
             self._too_many(refused, f"login as {login!r}")
+            return None
+        if self.disconnected:
+            # Lost while the password was checked: the session never was.
+            logout()
             return None
         self.shell, self._logout = shell, logout
         self.workingDirectory = []

@@ -18,19 +18,11 @@ from twisted.trial.unittest import TestCase
 
 from twisted_ftps3.config import Settings
 
-from .clients import ImplicitFTPS
+from .clients import ImplicitFTPS, connect_implicit, quit_session
 from .s3server import s3_server
 from .server import PASSWORD, USER, LogCapture, start_server
 
-__all__ = ["AccessTestCase", "close"]
-
-
-def close(ftp: ftplib.FTP) -> None:
-    """End a session with QUIT if it still answers, so that the server is done with it."""
-    try:
-        ftp.quit()
-    except (ftplib.Error, OSError, EOFError):
-        ftp.close()
+__all__ = ["AccessTestCase"]
 
 
 class AccessTestCase(TestCase):
@@ -73,14 +65,14 @@ class AccessTestCase(TestCase):
         self, source: str = "127.0.0.1", user: str = USER, password: str = PASSWORD
     ) -> ImplicitFTPS:
         """A session from C{source}, logged in and protecting data (blocks)."""
-        ftp = self.connect(source)
-        try:
-            ftp.login(user, password)
-            ftp.prot_p()
-        except BaseException:
-            ftp.close()
-            raise
-        return ftp
+        return connect_implicit(
+            "127.0.0.1",
+            self.server.port,
+            user,
+            password,
+            cafile=self.server.certificate,
+            source_address=(source, 0),
+        )
 
     def refused_login(
         self, source: str = "127.0.0.1", user: str = USER, password: str = PASSWORD
@@ -90,7 +82,7 @@ class AccessTestCase(TestCase):
             ftp = self.log_in(source, user, password)
         except ftplib.error_perm as refusal:
             return str(refusal)
-        close(ftp)
+        quit_session(ftp)
         raise self.failureException(f"{user} logged in from {source}")
 
     def admitted_when_free(self, source: str = "127.0.0.1") -> ImplicitFTPS:
