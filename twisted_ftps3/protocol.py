@@ -6,7 +6,7 @@ throughout, made of one class per concern.
 L{FTPS3} itself reads command lines, checks their arguments, dispatches
 them, negotiates TLS (AUTH, PBSZ, PROT, CCC) and answers the commands about
 the session (FEAT, OPTS, HELP, STAT, QUIT). The session limits and the
-login (USER is Twisted's, PASS is ours) are L{twisted_ftps3.login}. Passive mode is
+login are L{twisted_ftps3.login}, passive mode is
 L{twisted_ftps3.passive}, the transfers L{twisted_ftps3.transfers}, the
 commands on names L{twisted_ftps3.paths}, the bounds on handshake and login
 and the end of a session at shutdown L{twisted_ftps3.lifetime}.
