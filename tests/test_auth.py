@@ -4,6 +4,8 @@ Tests for L{twisted_ftps3.auth}: checking logins and handing out shells.
 
 from __future__ import annotations
 
+import ipaddress
+
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import IUsernamePassword, UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
@@ -13,8 +15,12 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import IResource
 from zope.interface.verify import verifyObject
 
-from twisted_ftps3.auth import S3Realm, UsersChecker
+from twisted_ftps3.auth import ClientCredentials, S3Realm, UsersChecker
 from twisted_ftps3.config import User
+from twisted_ftps3.sessions import TooManySessions, UserSessions
+from twisted_ftps3.tap import _PlainPasswords
+
+from .support.users import Directory, PlainVerifier
 
 USERS = (
     User(login="alice", password="correct-horse"),
@@ -26,11 +32,16 @@ USERS = (
 )
 
 
+def _networks(*cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
 class UsersCheckerTests(SynchronousTestCase):
     """L{UsersChecker} against the configured users."""
 
     def setUp(self) -> None:
-        self.checker = UsersChecker(USERS)
+        # The verifier the server uses for passwords in the clear.
+        self.checker = UsersChecker(Directory(USERS), _PlainPasswords())
 
     def login(self, username: str | bytes, password: str | bytes) -> object:
         """The avatar id the checker gives for these credentials."""
@@ -129,8 +140,9 @@ class UsersCheckerTests(SynchronousTestCase):
 class Shell:
     """A stand-in for the shell over the bucket."""
 
-    def __init__(self, avatar_id: str) -> None:
-        self.avatar_id = avatar_id
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.avatar_id = user.login
 
 
 class S3RealmTests(SynchronousTestCase):
@@ -138,10 +150,11 @@ class S3RealmTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.made: list[Shell] = []
-        self.realm = S3Realm(self.make_shell)
+        self.directory = Directory([*USERS, User("carol", "pw", max_sessions=2)])
+        self.realm = S3Realm(self.directory, self.make_shell)
 
-    def make_shell(self, avatar_id: str) -> Shell:
-        shell = Shell(avatar_id)
+    def make_shell(self, user: User) -> Shell:
+        shell = Shell(user)
         self.made.append(shell)
         return shell
 
@@ -179,3 +192,183 @@ class S3RealmTests(SynchronousTestCase):
         """Asking for anything but an FTP shell is refused, and no shell is made."""
         self.assertRaises(NotImplementedError, self.realm.requestAvatar, "alice", None, IResource)
         self.assertEqual(self.made, [])
+
+    def test_shell_for_user(self) -> None:
+        """The shell is made for the user the directory holds for the login."""
+        _, shell, _ = self.realm.requestAvatar("alice", None, IFTPShell)
+        self.assertIs(shell.user, self.directory.get("alice"))
+
+    def test_user_removed_since_check(self) -> None:
+        """A login the directory no longer holds is refused, and no shell is made."""
+        self.assertRaises(UnauthorizedLogin, self.realm.requestAvatar, "mallory", None, IFTPShell)
+        self.assertEqual(self.made, [])
+
+    def test_sessions_counted(self) -> None:
+        """Each login counts one session of its user, until its logout."""
+        _, _, logout = self.realm.requestAvatar("alice", None, IFTPShell)
+        self.realm.requestAvatar("alice", None, IFTPShell)
+        self.assertEqual(self.realm.sessions.of("alice"), 2)
+        logout()
+        self.assertEqual(self.realm.sessions.of("alice"), 1)
+
+    def test_logout_once(self) -> None:
+        """A second call of one logout changes nothing."""
+        _, _, logout = self.realm.requestAvatar("alice", None, IFTPShell)
+        self.realm.requestAvatar("alice", None, IFTPShell)
+        logout()
+        logout()
+        self.assertEqual(self.realm.sessions.of("alice"), 1)
+
+    def test_over_user_limit(self) -> None:
+        """A login over the user's C{max_sessions} is refused, and no shell is made."""
+        self.realm.requestAvatar("carol", None, IFTPShell)
+        self.realm.requestAvatar("carol", None, IFTPShell)
+        with self.assertRaises(TooManySessions) as caught:
+            self.realm.requestAvatar("carol", None, IFTPShell)
+        self.assertEqual((caught.exception.limit, caught.exception.most), ("for this user", 2))
+        self.assertEqual(len(self.made), 2)
+
+    def test_limit_after_logout(self) -> None:
+        """Once a session of a user at the limit ends, the user may log in again."""
+        _, _, logout = self.realm.requestAvatar("carol", None, IFTPShell)
+        self.realm.requestAvatar("carol", None, IFTPShell)
+        logout()
+        _, shell, _ = self.realm.requestAvatar("carol", None, IFTPShell)
+        self.assertEqual(shell.avatar_id, "carol")
+
+    def test_limit_per_user(self) -> None:
+        """One user at the limit does not hold back another."""
+        self.realm.requestAvatar("carol", None, IFTPShell)
+        self.realm.requestAvatar("carol", None, IFTPShell)
+        _, shell, _ = self.realm.requestAvatar("alice", None, IFTPShell)
+        self.assertEqual(shell.avatar_id, "alice")
+
+    def test_limit_from_directory_now(self) -> None:
+        """The limit is the user's as the directory has it at the login (after a reload)."""
+        self.realm.requestAvatar("alice", None, IFTPShell)
+        self.directory.users["alice"] = User("alice", "correct-horse", max_sessions=1)
+        self.assertRaises(TooManySessions, self.realm.requestAvatar, "alice", None, IFTPShell)
+
+    def test_failed_shell_not_counted(self) -> None:
+        """A shell that cannot be made leaves no session counted."""
+
+        def broken(user: User) -> Shell:
+            raise RuntimeError("no shell")
+
+        realm = S3Realm(self.directory, broken, UserSessions())
+        self.assertRaises(RuntimeError, realm.requestAvatar, "carol", None, IFTPShell)
+        self.assertEqual(realm.sessions.of("carol"), 0)
+
+    def test_shared_sessions(self) -> None:
+        """A realm given a count of sessions counts in it."""
+        sessions = UserSessions()
+        S3Realm(self.directory, self.make_shell, sessions).requestAvatar("bob", None, IFTPShell)
+        self.assertEqual(sessions.of("bob"), 1)
+
+
+class ClientCredentialsTests(SynchronousTestCase):
+    """L{ClientCredentials}: a username and password from an address."""
+
+    def setUp(self) -> None:
+        self.credentials = ClientCredentials(b"alice", b"pw", "192.0.2.1")
+
+    def test_provides_interface(self) -> None:
+        """They are complete L{IUsernamePassword} credentials."""
+        self.assertTrue(verifyObject(IUsernamePassword, self.credentials))
+
+    def test_check_password(self) -> None:
+        """C{checkPassword} is true for the password only."""
+        self.assertEqual(
+            [self.credentials.checkPassword(p) for p in (b"pw", b"p", b"pw2", b"")],
+            [True, False, False, False],
+        )
+
+
+class CheckerDirectoryTests(SynchronousTestCase):
+    """L{UsersChecker} asks its directory and its verifier at every login."""
+
+    def setUp(self) -> None:
+        self.directory = Directory([User("alice", "pw")])
+        self.verifier = PlainVerifier()
+        self.checker = UsersChecker(self.directory, self.verifier)
+
+    def attempt(self, login: bytes, password: bytes, address: str | None = "192.0.2.1") -> object:
+        return self.checker.requestAvatarId(ClientCredentials(login, password, address))
+
+    def test_unknown_user_verified(self) -> None:
+        """An unknown login is verified too, as C{None}, with the password given."""
+        self.failureResultOf(self.attempt(b"mallory", b"guess"), UnauthorizedLogin)
+        self.assertEqual(self.verifier.calls, [(None, b"guess")])
+
+    def test_undecodable_login_verified(self) -> None:
+        """A login that is not UTF-8 is verified as an unknown one."""
+        self.failureResultOf(self.attempt(b"\xff", b"guess"), UnauthorizedLogin)
+        self.assertEqual(self.verifier.calls, [(None, b"guess")])
+
+    def test_known_user_verified(self) -> None:
+        """A known login is verified as the directory's user."""
+        self.successResultOf(self.attempt(b"alice", b"pw"))
+        self.assertEqual(self.verifier.calls, [(self.directory.get("alice"), b"pw")])
+
+    def test_waits_for_verifier(self) -> None:
+        """The answer waits for the verifier's."""
+        self.verifier.hold = True
+        d = self.attempt(b"alice", b"pw")
+        self.assertNoResult(d)
+        self.verifier.release()
+        self.assertEqual(self.successResultOf(d), "alice")
+
+    def test_reload_takes_effect(self) -> None:
+        """A user added to the directory logs in at once; one removed no longer does."""
+        self.directory.users = {"bob": User("bob", "pw2")}
+        self.assertEqual(self.successResultOf(self.attempt(b"bob", b"pw2")), "bob")
+        self.failureResultOf(self.attempt(b"alice", b"pw"), UnauthorizedLogin)
+
+
+class AllowedNetworksTests(SynchronousTestCase):
+    """A user with C{allowed_cidrs} logs in from those networks only."""
+
+    def setUp(self) -> None:
+        user = User("alice", "pw", allowed_cidrs=_networks("192.0.2.0/24", "2001:db8::/32"))
+        self.verifier = PlainVerifier()
+        self.checker = UsersChecker(Directory([user, User("bob", "pw")]), self.verifier)
+
+    def attempt(
+        self, address: str | None, login: bytes = b"alice", password: bytes = b"pw"
+    ) -> object:
+        return self.checker.requestAvatarId(ClientCredentials(login, password, address))
+
+    def test_inside(self) -> None:
+        """From an address in one of the networks, the user logs in."""
+        for address in ("192.0.2.1", "192.0.2.254", "2001:db8::7"):
+            self.assertEqual(self.successResultOf(self.attempt(address)), "alice", address)
+
+    def test_outside(self) -> None:
+        """From anywhere else, the right password gets the same refusal as a wrong one."""
+        outside = self.failureResultOf(self.attempt("198.51.100.1"), UnauthorizedLogin)
+        wrong = self.failureResultOf(self.attempt("192.0.2.1", password=b"no"), UnauthorizedLogin)
+        self.assertEqual(str(outside.value), str(wrong.value))
+
+    def test_password_verified_first(self) -> None:
+        """The password is verified from outside too, so the refusal costs the same."""
+        self.failureResultOf(self.attempt("198.51.100.1"), UnauthorizedLogin)
+        self.assertEqual(len(self.verifier.calls), 1)
+
+    def test_ipv4_mapped(self) -> None:
+        """An IPv4-mapped IPv6 address matches the IPv4 networks."""
+        self.assertEqual(self.successResultOf(self.attempt("::ffff:192.0.2.9")), "alice")
+        self.failureResultOf(self.attempt("::ffff:198.51.100.1"), UnauthorizedLogin)
+
+    def test_no_address(self) -> None:
+        """Credentials without an address are from no allowed network."""
+        credentials = UsernamePassword(b"alice", b"pw")
+        self.failureResultOf(self.checker.requestAvatarId(credentials), UnauthorizedLogin)
+        self.failureResultOf(self.attempt(None), UnauthorizedLogin)
+
+    def test_not_an_address(self) -> None:
+        """An address that cannot be read is in no network."""
+        self.failureResultOf(self.attempt("unix-socket"), UnauthorizedLogin)
+
+    def test_without_networks(self) -> None:
+        """A user without networks logs in from anywhere."""
+        self.assertEqual(self.successResultOf(self.attempt("198.51.100.1", b"bob")), "bob")

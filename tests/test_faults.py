@@ -25,7 +25,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
-from .support.clients import connect_implicit, curl
+from .support.clients import connect_implicit, curl, quit_session
 from .support.faultproxy import FaultProxy
 from .support.s3server import s3_server
 from .support.server import PASSWORD, USER, start_server
@@ -44,14 +44,6 @@ UPLOAD_SIZES = (
 
 def _sleep(seconds: float) -> Any:
     return deferLater(reactor, seconds, lambda: None)
-
-
-def _quit(ftp: ftplib.FTP) -> None:
-    """End the session with QUIT, so that the server is done with it before the test ends."""
-    try:
-        ftp.quit()
-    except (ftplib.Error, OSError, EOFError):
-        ftp.close()
 
 
 class FaultTestCase(TestCase):
@@ -150,7 +142,7 @@ class FaultTestCase(TestCase):
         except ftplib.Error as e:
             return str(e)
         finally:
-            _quit(ftp)
+            quit_session(ftp)
 
     def ftp_retrieve(self, name: str, path: str) -> str:
         """Download with ftplib into C{path}; the server's last reply."""
@@ -163,7 +155,7 @@ class FaultTestCase(TestCase):
         except ftplib.Error as e:
             return str(e)
         finally:
-            _quit(ftp)
+            quit_session(ftp)
 
 
 class ManyTransfersTests(FaultTestCase):

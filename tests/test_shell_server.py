@@ -18,13 +18,11 @@ from twisted.internet.defer import ensureDeferred
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
-from twisted_ftps3.config import User
-from twisted_ftps3.permissions import Permissions
-
 from .support.clients import connect_implicit
 from .support.s3server import s3_server
 from .support.server import PASSWORD, USER, start_server
 from .support.shells import BANK
+from .support.users import write_users_file
 
 HOME = "partners/acme/"
 
@@ -40,9 +38,18 @@ class BankLayoutServerTests(TestCase):
         self.boto = self.s3.boto3_client()
         self.boto.put_object(Bucket=self.bucket, Key=HOME + "outbox/statement.txt", Body=b"owed")
         self.boto.put_object(Bucket=self.bucket, Key="partners/bank/secret", Body=b"bank's")
-        acme = User(USER, PASSWORD, home=HOME, permissions=Permissions.from_mapping(BANK))
+        users_file = os.path.abspath(self.mktemp())
+        write_users_file(
+            users_file,
+            {"users": [{"login": USER, "password": PASSWORD, "home": HOME, "permissions": BANK}]},
+        )
         self.server = start_server(
-            self.s3, self.bucket, os.path.abspath(self.mktemp()), users=(acme,)
+            self.s3,
+            self.bucket,
+            os.path.abspath(self.mktemp()),
+            FTP_USERS__1__LOGIN=None,
+            FTP_USERS__1__PASSWORD=None,
+            FTP_USERS_FILE=users_file,
         )
         self.addCleanup(lambda: ensureDeferred(self.server.stop()))
 

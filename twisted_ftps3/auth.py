@@ -2,65 +2,153 @@
 """
 Who may log in, and what they get when they do.
 
-L{UsersChecker} checks a login against the configured users; L{S3Realm}
-hands every user a shell over the one bucket. A wrong password and an
-unknown user take the same path and the same time, so a client cannot tell
-which it got wrong.
+L{UsersChecker} checks a login against the user directory, asked afresh at
+every login so that a reload takes effect for the next one: the password
+first (by the verifier, off the reactor thread), then the networks the
+user may log in from. Every refusal is the same L{UnauthorizedLogin}, and
+an unknown login is verified too (against a decoy), so that neither the
+reply nor its timing tells a client which logins exist.
+
+L{S3Realm} hands each logged-in user a shell of their own, and counts the
+sessions of the users who have a limit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import IUsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.portal import IRealm
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.protocols.ftp import IFTPShell
 from zope.interface import implementer
 
+from .addresses import in_networks
 from .config import User
+from .sessions import UserSessions
+
+__all__ = ["ClientCredentials", "Directory", "S3Realm", "UsersChecker", "Verifier"]
+
+#: The one refusal, whatever was wrong.
+_REFUSAL = "wrong username or password"
 
 
-def _digest(value: str | bytes) -> bytes:
-    # Comparing fixed-length digests makes the comparison's time independent
-    # of the password's length as well as of its content.
-    raw = value.encode("utf-8") if isinstance(value, str) else value
-    return hashlib.sha256(raw).digest()
+class Directory(Protocol):
+    """The users, by login (L{twisted_ftps3.directory.UserDirectory})."""
+
+    def get(self, login: str) -> User | None: ...
+
+
+class Verifier(Protocol):
+    """Checks a password (L{twisted_ftps3.passwords.PasswordVerifier})."""
+
+    def verify(self, user: User | None, attempt: bytes) -> Deferred[bool]: ...
+
+
+def _text(value: str | bytes) -> str | None:
+    """A login as text; C{None} for bytes that are not UTF-8 (no such login)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+@implementer(IUsernamePassword)
+class ClientCredentials:
+    """
+    A username and password, and the client address they came from, for
+    the users who may log in only from some networks.
+    """
+
+    def __init__(self, username: bytes, password: bytes, address: str | None) -> None:
+        self.username = username
+        self.password = password
+        self.address = address
+
+    def checkPassword(self, password: bytes) -> bool:
+        return hmac.compare_digest(_bytes(password), self.password)
 
 
 @implementer(ICredentialsChecker)
 class UsersChecker:
-    """Check usernames and passwords against the configured users."""
+    """
+    Check logins against C{directory}, passwords with C{verifier}.
+
+    @param directory: the users, asked at every login.
+    @param verifier: checks a password attempt for a user, or for C{None}
+        (no such login) at the same cost.
+    """
 
     credentialInterfaces = (IUsernamePassword,)
 
-    def __init__(self, users: Iterable[User]) -> None:
-        self._passwords = {user.login: _digest(user.password) for user in users}
-        self._nobody = _digest(b"\x00no such user")
+    def __init__(self, directory: Directory, verifier: Verifier) -> None:
+        self._directory = directory
+        self._verifier = verifier
 
     def requestAvatarId(self, credentials: IUsernamePassword) -> Deferred[str]:
-        username = credentials.username
-        login = username.decode("utf-8", "replace") if isinstance(username, bytes) else username
-        expected = self._passwords.get(login, self._nobody)
-        matches = hmac.compare_digest(expected, _digest(credentials.password))
-        if matches and login in self._passwords:
-            return succeed(login)
-        return fail(UnauthorizedLogin("wrong username or password"))
+        return ensureDeferred(self._check(credentials))
+
+    async def _check(self, credentials: IUsernamePassword) -> str:
+        login = _text(credentials.username)
+        user = None if login is None else self._directory.get(login)
+        matches = await self._verifier.verify(user, _bytes(credentials.password))
+        if not matches or user is None:
+            raise UnauthorizedLogin(_REFUSAL)
+        # After the password, so that a user's networks cost the same time.
+        address = getattr(credentials, "address", None)
+        if user.allowed_cidrs and not in_networks(address, user.allowed_cidrs):
+            raise UnauthorizedLogin(_REFUSAL)
+        return user.login
 
 
 @implementer(IRealm)
 class S3Realm:
-    """Give each logged-in user a fresh shell over the bucket."""
+    """
+    Give each logged-in user a fresh shell, within their session limit.
 
-    def __init__(self, make_shell: Callable[[str], Any]) -> None:
+    @param directory: the users, by login.
+    @param make_shell: makes a user's shell.
+    @param sessions: the count of each user's sessions; one of its own by default.
+    """
+
+    def __init__(
+        self,
+        directory: Directory,
+        make_shell: Callable[[User], Any],
+        sessions: UserSessions | None = None,
+    ) -> None:
+        self._directory = directory
         self._make_shell = make_shell
+        self.sessions = UserSessions() if sessions is None else sessions
 
-    def requestAvatar(self, avatarId: str, mind: object, *interfaces: Any) -> tuple[Any, Any, Any]:
+    def requestAvatar(
+        self, avatarId: str, mind: object, *interfaces: Any
+    ) -> tuple[Any, Any, Callable[[], None]]:
+        """
+        The shell of C{avatarId}, and its logout, which must be called when
+        the session ends; L{TooManySessions} if the user has all the
+        sessions their limit allows.
+        """
         if IFTPShell not in interfaces:
             raise NotImplementedError("this realm serves only FTP shells")
-        return IFTPShell, self._make_shell(avatarId), lambda: None
+        user = self._directory.get(avatarId)
+        if user is None:
+            # Removed by a reload between the check and now.
+            raise UnauthorizedLogin(_REFUSAL)
+        logout = self.sessions.open(user.login, user.max_sessions)
+        try:
+            shell = self._make_shell(user)
+        except BaseException:
+            logout()
+            raise
+        return IFTPShell, shell, logout

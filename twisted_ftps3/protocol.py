@@ -4,8 +4,9 @@ The FTP protocol as this server speaks it: Twisted's C{FTP}, UTF-8
 throughout, made of one class per concern.
 
 L{FTPS3} itself reads command lines, checks their arguments, dispatches
-them, negotiates TLS (AUTH, PBSZ, PROT, CCC), logs users in and answers the
-commands about the session (FEAT, OPTS, HELP, STAT, QUIT). Passive mode is
+them, negotiates TLS (AUTH, PBSZ, PROT, CCC) and answers the commands about
+the session (FEAT, OPTS, HELP, STAT, QUIT). The session limits and the
+login are L{twisted_ftps3.login}, passive mode is
 L{twisted_ftps3.passive}, the transfers L{twisted_ftps3.transfers}, the
 commands on names L{twisted_ftps3.paths}, the bounds on handshake and login
 and the end of a session at shutdown L{twisted_ftps3.lifetime}.
@@ -29,8 +30,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from . import facts
+from .config import AccessSettings
+from .defence import LoginDefence
 from .drain import Drain
 from .lifetime import SessionLifetime
+from .login import FAILURE_DELAY, Login
 from .passive import PassiveAddressMap, PassiveMode
 from .paths import PathCommands
 from .ports import PassivePortPool
@@ -42,6 +46,7 @@ from .replies import (
     ProtectionLevelRefused,
     reply_safe,
 )
+from .sessions import SessionLimits
 from .timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .tls import ServerTLS
 from .transfers import Transfers
@@ -62,7 +67,7 @@ def _arity(function: Callable[..., Any]) -> tuple[int, int]:
     return needed, len(parameters)
 
 
-class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
+class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
     """
     One FTPS session. The factory gives it its shared parts: the passive
     port pool, the address map, the TLS options, and the reactor.
@@ -100,7 +105,7 @@ class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
 
     @property
     def user(self) -> str | None:
-        return getattr(self, "avatar_id", None)
+        return self.avatar_id
 
     def connectionMade(self) -> None:
         # An implicit-TLS session is protected from its first byte; an
@@ -114,6 +119,8 @@ class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
             self.state = self.UNAUTH
             self.close_session("421 The server is shutting down; try again shortly.")
             return
+        if not self.admit():
+            return
         log.info("session opened from {client}", client=self.client_address)
         self.start_bounds(tls=self.factory.implicit)
         super().connectionMade()
@@ -122,12 +129,13 @@ class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
         # The control connection is read during transfers, so it can be lost
         # while a command runs; Twisted must not resume a transport that is gone.
         self.disconnected = True
-        client = self.client_address
+        client, user = self.client_address, self.user
         self.stop_bounds()
+        self.release()
         self.factory.sessions.discard(self)
         self.abandon_upload("control connection lost")
         super().connectionLost(reason)
-        log.info("session from {client} closed (user {user})", client=client, user=self.user)
+        log.info("session from {client} closed (user {user})", client=client, user=user)
 
     def sendLine(self, line: str | bytes) -> None:
         # A transfer may end after its client has gone; its reply goes nowhere.
@@ -200,26 +208,6 @@ class FTPS3(SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
         if len(params) < needed:
             raise ArgumentSyntaxError(f"{cmd} requires an argument.")
         return params
-
-    # -- login --------------------------------------------------------------
-
-    def ftp_PASS(self, password: str) -> defer.Deferred[Any]:
-        user = getattr(self, "_user", None)
-        d = super().ftp_PASS(password)
-
-        def logged_in(result: Any) -> Any:
-            self.avatar_id = user
-            self.logged_in()
-            log.info("{user} logged in from {client}", user=user, client=self.client_address)
-            return result
-
-        def refused(failure: Failure) -> Failure:
-            log.info(
-                "failed login as {user!r} from {client}", user=user, client=self.client_address
-            )
-            return failure
-
-        return d.addCallbacks(logged_in, refused)
 
     # -- TLS ----------------------------------------------------------------
 
@@ -340,6 +328,10 @@ class FTPS3Factory(ftp.FTPFactory):
     @param timeouts: the bounds on handshakes, logins and idle data connections.
     @param drain: whether the server drains for a shutdown, shared by every
         listener's factory and the health check.
+    @param defence: the failed logins and bans, shared by every listener's
+        factory; by default one of this factory's own, with the default settings.
+    @param limits: the session limits, shared likewise.
+    @param failure_delay: the seconds from a failed login's C{PASS} to its 530.
 
     @ivar sessions: the sessions open now.
     """
@@ -363,6 +355,9 @@ class FTPS3Factory(ftp.FTPFactory):
         require_session_reuse: bool = False,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         drain: Drain | None = None,
+        defence: LoginDefence | None = None,
+        limits: SessionLimits | None = None,
+        failure_delay: float = FAILURE_DELAY,
     ) -> None:
         super().__init__(portal)
         self.tls = tls
@@ -377,6 +372,19 @@ class FTPS3Factory(ftp.FTPFactory):
         self.timeouts = timeouts
         self.drain = Drain(clock) if drain is None else drain
         self.sessions: set[FTPS3] = set()
+        access = AccessSettings(users_file=None)
+        if defence is None:
+            defence = LoginDefence(
+                clock,
+                access.login_max_failures,
+                access.login_failure_window_seconds,
+                access.login_ban_seconds,
+            )
+        if limits is None:
+            limits = SessionLimits(access.max_sessions, access.max_sessions_per_address)
+        self.defence = defence
+        self.limits = limits
+        self.failure_delay = failure_delay
 
     def buildProtocol(self, addr: IAddress) -> _Session | None:
         built = super().buildProtocol(addr)

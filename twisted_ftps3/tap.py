@@ -8,8 +8,10 @@ declared settings, so a new setting is an option without a line here.
 L{makeService} warns of variables that look like settings but are none, then
 L{build_service} wires the parts together, each from its own section of the
 settings: the S3 client over one HTTP connection pool, the users (re-read from
-the users file on SIGHUP, L{twisted_ftps3.directory}), the portal, the FTP
-listeners, the health check, a service that aborts uploads in progress
+the users file on SIGHUP, L{twisted_ftps3.directory}), the thread pool that
+checks their passwords, the portal that gives each a shell at their home, the
+FTP listeners with the login defence and session limits they share, the
+health check, a service that aborts uploads in progress
 when the server stops, and the clean-up services: the retrier of failed
 aborts, the sweeper of abandoned uploads and the lifecycle check.
 
@@ -40,6 +42,7 @@ from .auth import S3Realm, UsersChecker
 from .config import (
     FAMILIES,
     SETTINGS,
+    AccessSettings,
     ConfigError,
     Family,
     FamilyOption,
@@ -47,11 +50,11 @@ from .config import (
     LimitSettings,
     S3Settings,
     Settings,
-    User,
     load_settings,
     unknown_variables,
 )
 from .config.load import user_places
+from .defence import LoginDefence
 from .directory import ReloadOnSignal, UserDirectory, install_sighup
 from .drain import Drain, GracefulStop, SignalInstaller, install_signal_handlers
 from .health import health_site
@@ -59,6 +62,7 @@ from .lifetime import end_sessions
 from .listen import host_has_ipv6, server_endpoints
 from .locks import KeyLocks
 from .passive import PassiveAddressMap
+from .passwords import PasswordVerifier, VerifierPool
 from .ports import PassivePortPool
 from .protocol import FTPS3Factory
 from .s3.aborts import AbortRetrier
@@ -69,7 +73,8 @@ from .s3.lifecycle import LifecycleCheck
 from .s3.retry import RetryPolicy
 from .s3.sweeper import AbandonedUploadSweeper
 from .s3.upload import UploadRegistry
-from .shell import S3Shell, ShellFactory
+from .sessions import SessionLimits
+from .shell import ShellFactory
 from .timeouts import Timeouts
 from .tls import ServerTLS, load_tls
 
@@ -272,9 +277,17 @@ def _object_store(
 
 
 def _portal(
-    client: S3Client, s3: S3Settings, limits: LimitSettings, directory: UserDirectory
+    client: S3Client,
+    s3: S3Settings,
+    limits: LimitSettings,
+    directory: UserDirectory,
+    verifier: PasswordVerifier,
 ) -> tuple[Portal, UploadRegistry]:
-    """The portal that logs C{directory}'s users in to shells over C{client}, and their uploads."""
+    """
+    The portal that logs C{directory}'s users in, their passwords checked
+    by C{verifier}, to shells over C{client} at their homes; and the
+    registry of their uploads.
+    """
     uploads = UploadRegistry()
     shells = ShellFactory(
         client,
@@ -284,21 +297,8 @@ def _portal(
         part_size=limits.upload_part_size,
         parts_in_flight=limits.upload_parts_in_flight,
     )
-    by_login = {user.login: user for user in users}
-
-    def make_shell(login: str) -> S3Shell:
-        return shells(by_login[login])
-
-    portal = Portal(S3Realm(make_shell))
-
-    # LEAD: a bridge until the login slice's UsersChecker(directory, verifier)
-    # lands: a checker of the plain passwords, replaced after each reload.
-    def check(users: tuple[User, ...]) -> None:
-        portal.registerChecker(UsersChecker(u for u in users if u.password is not None))
-
-    check(directory.users)
-    directory.on_change(check)
-    return portal, uploads
+    checker = UsersChecker(directory, verifier)
+    return Portal(S3Realm(directory, shells), [checker]), uploads
 
 
 def _timeouts(ftp: FTPSettings) -> Timeouts:
@@ -317,14 +317,23 @@ def _listeners(
     require_session_reuse: bool,
     reactor: Any,
     drain: Drain,
+    access: AccessSettings,
 ) -> list[tuple[int, FTPS3Factory, Any]]:
     """Each command port to serve, with its FTP factory and what listens on it."""
     ports = PassivePortPool(ftp.data_ports)
     addresses = PassiveAddressMap(ftp.cidr_to_domains)
     timeouts = _timeouts(ftp)
+    defence = LoginDefence(
+        reactor,
+        access.login_max_failures,
+        access.login_failure_window_seconds,
+        access.login_ban_seconds,
+    )
+    limits = SessionLimits(access.max_sessions, access.max_sessions_per_address)
 
     def factory(implicit: bool) -> FTPS3Factory:
-        # Both listeners draw on one pool of passive ports and one map.
+        # Both listeners draw on one pool of passive ports and one map, and
+        # count failed logins and sessions together.
         return FTPS3Factory(
             portal,
             tls=tls,
@@ -338,6 +347,8 @@ def _listeners(
             require_session_reuse=require_session_reuse,
             timeouts=timeouts,
             drain=drain,
+            defence=defence,
+            limits=limits,
         )
 
     listeners: list[tuple[int, FTPS3Factory, Any]] = []
@@ -389,10 +400,19 @@ def build_service(
     users_file = settings.access.users_file
     directory = UserDirectory(settings.users, users_file, places=user_places(environ))
     client, pool = _object_store(settings.s3, settings.limits, reactor, environ)
-    portal, uploads = _portal(client, settings.s3, settings.limits, directory)
+    verifiers = VerifierPool()
+    verifier = PasswordVerifier(reactor, verifiers.threadpool, directory.users)
+    directory.on_change(verifier.update)
+    portal, uploads = _portal(client, settings.s3, settings.limits, directory, verifier)
     drain = Drain(reactor)
     listeners = _listeners(
-        portal, settings.ftp, tls, settings.tls.require_session_reuse, reactor, drain
+        portal,
+        settings.ftp,
+        tls,
+        settings.tls.require_session_reuse,
+        reactor,
+        drain,
+        settings.access,
     )
     graceful = GracefulStop(
         drain,
@@ -402,6 +422,7 @@ def build_service(
     )
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client, graceful, reactor)
     service.directory = directory
+    verifiers.setServiceParent(service)
     if users_file is not None:
         reload = ReloadOnSignal(directory.reload, install_reload_signal or install_sighup(reactor))
         reload.setServiceParent(service)

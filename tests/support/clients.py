@@ -36,6 +36,7 @@ __all__ = [
     "lftp",
     "lftp_implicit_script",
     "lftp_quote",
+    "quit_session",
     "tls_certificate",
 ]
 
@@ -190,14 +191,17 @@ def connect_implicit(
     cafile: str | None = None,
     timeout: float = 30,
     kind: type[ImplicitFTPS] = ImplicitFTPS,
+    source_address: tuple[str, int] | None = None,
 ) -> ImplicitFTPS:
     """
     An L{ImplicitFTPS} that is connected, logged in and protecting data connections.
 
     Nearly every test wants exactly this; the socket is closed if any step fails, so a
     failing test does not leave a session open on the server under test.
+
+    @param source_address: where the client connects from, such as C{("127.0.0.2", 0)}.
     """
-    ftp = kind(cafile=cafile, timeout=timeout)
+    ftp = kind(cafile=cafile, timeout=timeout, source_address=source_address)
     try:
         ftp.connect(host, port)
         ftp.login(user, password)
@@ -206,6 +210,14 @@ def connect_implicit(
         ftp.close()
         raise
     return ftp
+
+
+def quit_session(ftp: ftplib.FTP) -> None:
+    """End a session with QUIT if it still answers, so that the server is done with it."""
+    try:
+        ftp.quit()
+    except (ftplib.Error, OSError, EOFError):
+        ftp.close()
 
 
 def curl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:

@@ -7,7 +7,6 @@ over loopback exactly as they would to a deployed server.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import socket
@@ -19,7 +18,7 @@ from twisted.internet.task import deferLater
 from twisted.logger import ILogObserver, formatEvent
 from zope.interface import implementer
 
-from twisted_ftps3.config import Settings, User, load_settings
+from twisted_ftps3.config import Settings, load_settings
 from twisted_ftps3.tap import FTPS3Service, build_service
 
 from .clients import tls_certificate
@@ -141,19 +140,14 @@ def start_server(
     s3: S3Server,
     bucket: str,
     directory: str,
-    users: tuple[User, ...] | None = None,
     **overrides: str | None,
 ) -> RunningServer:
     """
     Build and start a server; the caller must C{await server.stop()}.
-
-    @param users: instead of the users the environment gives, if given.
     """
     os.makedirs(directory, exist_ok=True)
     environ = loopback_environment(s3, bucket, directory, **overrides)
     settings = load_settings(environ)
-    if users is not None:
-        settings = dataclasses.replace(settings, users=users)
     service = build_service(settings, reactor, environ)
     service.startService()
     return RunningServer(settings, service, settings.tls.certificate_file)

@@ -35,13 +35,16 @@ from zope.interface import implementer
 from twisted_ftps3.auth import S3Realm, UsersChecker
 from twisted_ftps3.config import User
 from twisted_ftps3.data import DataChannel
+from twisted_ftps3.defence import LoginDefence
 from twisted_ftps3.interfaces import IDownload, IUpload
 from twisted_ftps3.passive import PassiveAddressMap
 from twisted_ftps3.ports import PassivePortPool
 from twisted_ftps3.protocol import FTPS3, FTPS3Factory
 from twisted_ftps3.replies import display_path
+from twisted_ftps3.sessions import SessionLimits
 
 from .transport import ControlTransport, DataTransport
+from .users import Directory, PlainVerifier
 
 SERVER = IPv4Address("TCP", "198.51.100.7", 990)
 CLIENT = IPv4Address("TCP", "203.0.113.9", 50123)
@@ -178,19 +181,37 @@ class FakeShell:
 
 
 class SessionTestCase(SynchronousTestCase):
-    """A connected session, and the means to talk to it."""
+    """
+    A connected session, and the means to talk to it.
+
+    @cvar failure_delay: the factory's delay before a failed login's 530;
+        none, unless a test is about it.
+    @ivar directory: the users, as the checker and the realm see them.
+    @ivar verifier: checks their passwords.
+    @ivar shells: the user each shell was made for, in order.
+    """
 
     addresses = PassiveAddressMap(())
+    failure_delay = 0.0
+    users: tuple[User, ...] = (User("alice", "pw"),)
+    max_sessions = 1000
+    max_sessions_per_address = 50
 
     def setUp(self) -> None:
         self.global_reactor = Clock()
         self.patch(twisted.internet, "reactor", self.global_reactor)
         self.shell = FakeShell()
+        self.shells: list[User] = []
         self.resolved: list[str] = []
-        portal = Portal(S3Realm(lambda user: self.shell), [UsersChecker([User("alice", "pw")])])
+        self.directory = Directory(self.users)
+        self.verifier = PlainVerifier()
+        self.realm = S3Realm(self.directory, self.make_shell)
+        portal = Portal(self.realm, [UsersChecker(self.directory, self.verifier)])
         self.reactor = MemoryReactor()
         self.clock = Clock()
         self.ports = PassivePortPool(range(40000, 40002))
+        self.defence = LoginDefence(self.clock, 5, 300, 900)
+        self.limits = SessionLimits(self.max_sessions, self.max_sessions_per_address)
         self.factory = FTPS3Factory(
             portal,
             tls=NoTLS(),  # type: ignore[arg-type]
@@ -199,20 +220,28 @@ class SessionTestCase(SynchronousTestCase):
             reactor=self.reactor,
             clock=self.clock,
             resolve=self.resolve,
+            defence=self.defence,
+            limits=self.limits,
+            failure_delay=self.failure_delay,
         )
         self.connect()
 
-    def connect(self, handshake: bool = True) -> None:
+    def make_shell(self, user: User) -> FakeShell:
+        """The one fake shell, for every login."""
+        self.shells.append(user)
+        return self.shell
+
+    def connect(self, handshake: bool = True, peer: IPv4Address = CLIENT) -> None:
         """
-        Open a new session (the one before it is left as it is); its TLS
-        handshake is over at once, as a real client's soon is, unless
-        C{handshake} is false.
+        Open a new session from C{peer} (the one before it is left as it
+        is); its TLS handshake is over at once, as a real client's soon is,
+        unless C{handshake} is false.
         """
         # Lenient, as the real control transport is: a TLS connection told
         # to close still reads until the client's close_notify comes, so the
         # session resumes reading after QUIT (see FTPS3.ftp_QUIT).
-        self.transport = ControlTransport(hostAddress=SERVER, peerAddress=CLIENT, lenient=True)
-        wrapper = self.factory.buildProtocol(CLIENT)
+        self.transport = ControlTransport(hostAddress=SERVER, peerAddress=peer, lenient=True)
+        wrapper = self.factory.buildProtocol(peer)
         self.protocol: FTPS3 = wrapper.wrappedProtocol
         self.wrapper = wrapper
         wrapper.makeConnection(self.transport)

@@ -47,6 +47,7 @@ MAX_USER_SESSIONS = 1_000_000
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+
 class FieldError(ValueError):
     """
     A value a field refuses.
