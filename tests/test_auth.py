@@ -18,7 +18,6 @@ from zope.interface.verify import verifyObject
 from twisted_ftps3.auth import ClientCredentials, S3Realm, UsersChecker
 from twisted_ftps3.config import User
 from twisted_ftps3.sessions import TooManySessions, UserSessions
-from twisted_ftps3.tap import _PlainPasswords
 
 from .support.users import Directory, PlainVerifier
 
@@ -40,8 +39,7 @@ class UsersCheckerTests(SynchronousTestCase):
     """L{UsersChecker} against the configured users."""
 
     def setUp(self) -> None:
-        # The verifier the server uses for passwords in the clear.
-        self.checker = UsersChecker(Directory(USERS), _PlainPasswords())
+        self.checker = UsersChecker(Directory(USERS), PlainVerifier())
 
     def login(self, username: str | bytes, password: str | bytes) -> object:
         """The avatar id the checker gives for these credentials."""

@@ -17,6 +17,7 @@ from typing import Any
 from twisted.application.service import IService
 from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
+from twisted.internet.defer import ensureDeferred
 from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger, formatEvent
@@ -26,6 +27,7 @@ from zope.interface.verify import verifyObject
 
 from twisted_ftps3.config import User, load_settings
 from twisted_ftps3.directory import ReloadOnSignal, UserDirectory, install_sighup
+from twisted_ftps3.passwords import VerifierPool
 from twisted_ftps3.tap import Options, build_service, makeService
 from twisted_ftps3.usersfile import UsersFileError
 
@@ -344,24 +346,6 @@ class ServiceTests(SynchronousTestCase):
         portal = service.factory.portal
         return portal.login(UsernamePassword(login.encode(), password.encode()), None, IFTPShell)
 
-    def test_reloadOnSignal(self) -> None:
-        """
-        With a users file, SIGHUP reloads it once the service runs: a user
-        added logs in, one removed no longer does, the environment's still does.
-        """
-        service = self.build(self.environ)
-        (reload,) = [child for child in service if isinstance(child, ReloadOnSignal)]
-        reload.startService()
-        self.addCleanup(reload.stopService)
-        self.successResultOf(self.login(service, "bob", "bob password"))
-        write_users_file(self.path, {"users": [{"login": "carol", "password": "carol pw"}]})
-        assert self.signals.handler is not None
-        self.signals.handler()
-        self.assertEqual([u.login for u in service.directory.users], [USER, "carol"])
-        self.successResultOf(self.login(service, "carol", "carol pw"))
-        self.successResultOf(self.login(service, USER, PASSWORD))
-        self.failureResultOf(self.login(service, "bob", "bob password"), UnauthorizedLogin)
-
     def test_noFileNoSignal(self) -> None:
         """
         Without a users file, SIGHUP is left alone.
@@ -400,6 +384,63 @@ class ServiceTests(SynchronousTestCase):
         self.patch(sys, "stderr", stderr)
         self.assertRaises(SystemExit, makeService, Options(), MemoryReactorClock(), self.environ)
         self.assertIn("is already the login of FTP_USERS__1__LOGIN", stderr.getvalue())
+
+
+class ServiceReloadTests(TestCase):
+    """
+    SIGHUP in the service L{build_service} makes, with logins checked as
+    the server checks them: in the password verifier's thread pool.
+    """
+
+    def setUp(self) -> None:
+        directory = os.path.abspath(self.mktemp())
+        certificate, key = tls_certificate(directory)
+        self.path = os.path.join(directory, "users.json")
+        write_users_file(self.path, {"users": [{"login": "bob", "password": "bob password"}]})
+        environ = environment(
+            MINIMAL,
+            FTP_TLS_CERTIFICATE_FILE=certificate,
+            FTP_TLS_KEY_FILE=key,
+            FTP_BIND_ADDRESS="127.0.0.1",
+            FTP_USERS_FILE=self.path,
+        )
+        from twisted.internet import reactor
+
+        self.signals = FakeSignals()
+        self.service = build_service(
+            load_settings(environ),
+            reactor,
+            environ,
+            install_signals=FakeSignals(),
+            install_reload_signal=self.signals,
+        )
+        # The reload and the verifier's threads, not the listeners: no port is needed.
+        for child in self.service:
+            if isinstance(child, (ReloadOnSignal, VerifierPool)):
+                child.startService()
+                self.addCleanup(child.stopService)
+
+    def login(self, login: str, password: str) -> Any:
+        portal = self.service.factory.portal
+        return portal.login(UsernamePassword(login.encode(), password.encode()), None, IFTPShell)
+
+    async def _reload(self) -> None:
+        await self.login("bob", "bob password")
+        write_users_file(self.path, {"users": [{"login": "carol", "password": "carol pw"}]})
+        assert self.signals.handler is not None
+        self.signals.handler()
+        self.assertEqual([u.login for u in self.service.directory.users], [USER, "carol"])
+        await self.login("carol", "carol pw")
+        await self.login(USER, PASSWORD)
+        with self.assertRaises(UnauthorizedLogin):
+            await self.login("bob", "bob password")
+
+    def test_reloadOnSignal(self) -> Any:
+        """
+        With a users file, SIGHUP reloads it once the service runs: a user
+        added logs in, one removed no longer does, the environment's still does.
+        """
+        return ensureDeferred(self._reload())
 
 
 class TwistdTests(TestCase):

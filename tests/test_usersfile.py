@@ -315,11 +315,12 @@ class BadEntryTests(UsersFileTestCase):
         line = self.refusedUser(password=None, password_hash="$1$salt$" + PASSWORD)
         self.assertTrue(
             line.startswith(
-                "PATH: users[0] (login 'acme'): password_hash: is not a password hash this"
-                " server can verify"
+                "PATH: users[0] (login 'acme'): password_hash: not a password hash this"
+                " server can verify; accepted formats: bcrypt"
             ),
             line,
         )
+        self.assertNotIn("salt", line)
 
     def test_passwordBad(self) -> None:
         """
