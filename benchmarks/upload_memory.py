@@ -19,22 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 
-import boto3
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from twisted_ftps3.quickstart import free_port, write_certificate  # noqa: E402
-
-HOST = "127.0.0.1"
+from harness import BUCKET, ftps3_server, memory_kib, moto_server
 
 
 def curl(certificate: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,26 +35,6 @@ def curl(certificate: str, url: str, *args: str) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
     )
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not come up") from None
-            time.sleep(0.2)
-
-
-def memory_kib(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
 
 
 def make_file(path: str, size: int) -> None:
@@ -78,67 +48,24 @@ def make_file(path: str, size: int) -> None:
 
 
 def run_once(size: int, directory: str, source: str) -> dict[str, float]:
-    s3_port = free_port()
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(s3_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = None
-    try:
-        endpoint = f"http://{HOST}:{s3_port}"
-        wait_for(endpoint + "/moto-api/", moto)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench-secret",
-        )
-        s3.create_bucket(Bucket="bench")
-        certificate, key = write_certificate(directory)
-        env = dict(
-            os.environ,
-            PYTHONPATH=ROOT,
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench-secret",
-            AWS_S3_BUCKET_REGION="us-east-1",
-            AWS_S3_BUCKET_NAME="bench",
-            AWS_ENDPOINT_URL_S3=endpoint,
-            FTP_USERS__1__LOGIN="bench",
-            FTP_USERS__1__PASSWORD="bench-password",
-            FTP_BIND_ADDRESS=HOST,
-            FTP_COMMAND_PORT=str(free_port()),
-            HEALTHCHECK_PORT=str(free_port()),
-            FTP_DATA_PORTS_FIRST=os.environ.get("FTP_DATA_PORTS_FIRST", "47001"),
-            FTP_TLS_CERTIFICATE_FILE=certificate,
-            FTP_TLS_KEY_FILE=key,
-        )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from twisted.scripts.twistd import run; run()",
-                "-n",
-                "--pidfile=",
-                "--logfile",
-                os.path.join(directory, "server.log"),
-                "ftps3",
-            ],
-            env=env,
-        )
-        wait_for(f"http://{HOST}:{env['HEALTHCHECK_PORT']}/health", server)
-        url = f"ftps://{HOST}:{env['FTP_COMMAND_PORT']}/big.bin"
-        before = memory_kib(server.pid, "VmRSS")
+    with (
+        moto_server() as s3,
+        ftps3_server(
+            s3, directory, FTP_USERS__1__LOGIN="bench", FTP_USERS__1__PASSWORD="bench-password"
+        ) as server,
+    ):
+        url = server.url("/big.bin")
+        pid = server.process.pid
+        before = memory_kib(pid, "VmRSS")
         started = time.monotonic()
-        curl(certificate, url, "-T", source)
+        curl(server.certificate, url, "-T", source)
         elapsed = time.monotonic() - started
-        peak = memory_kib(server.pid, "VmHWM")
-        stored = s3.head_object(Bucket="bench", Key="big.bin")["ContentLength"]
+        peak = memory_kib(pid, "VmHWM")
+        stored = s3.client().head_object(Bucket=BUCKET, Key="big.bin")["ContentLength"]
         if stored != size:
             raise SystemExit(f"S3 holds {stored} bytes, expected {size}")
         started = time.monotonic()
-        download = curl(certificate, url, "-o", "/dev/null", "-w", "%{size_download}")
+        download = curl(server.certificate, url, "-o", "/dev/null", "-w", "%{size_download}")
         download_seconds = time.monotonic() - started
         if int(download.stdout) != size:
             raise SystemExit(f"downloaded {download.stdout} bytes, expected {size}")
@@ -146,17 +73,9 @@ def run_once(size: int, directory: str, source: str) -> dict[str, float]:
             "before_mib": before / 1024,
             "peak_mib": peak / 1024,
             "seconds": elapsed,
-            "download_peak_mib": memory_kib(server.pid, "VmHWM") / 1024,
+            "download_peak_mib": memory_kib(pid, "VmHWM") / 1024,
             "download_seconds": download_seconds,
         }
-    finally:
-        for process in (server, moto):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
 
 
 def main() -> None:

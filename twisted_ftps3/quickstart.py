@@ -41,6 +41,16 @@ HOST = "127.0.0.1"
 BUCKET = "ftps3-demo"
 USER = "demo"
 
+#: The settings the quick start takes from its own environment as they are.
+_PASSED_ON = (
+    "FTP_USERS_FILE",
+    "FTP_LOGIN_MAX_FAILURES",
+    "FTP_LOGIN_FAILURE_WINDOW",
+    "FTP_LOGIN_BAN_SECONDS",
+    "FTP_MAX_SESSIONS",
+    "FTP_MAX_SESSIONS_PER_ADDRESS",
+)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -116,6 +126,8 @@ def demo_environment(directory: str, s3_url: str, password: str) -> dict[str, st
         "HEALTHCHECK_PORT": os.environ.get("HEALTHCHECK_PORT", "8022"),
         "FTP_TLS_CERTIFICATE_FILE": certificate,
         "FTP_TLS_KEY_FILE": key,
+        # Who else may log in, and how logins are defended, can be tried here too.
+        **{name: os.environ[name] for name in _PASSED_ON if os.environ.get(name)},
     }
 
 
@@ -171,10 +183,23 @@ def instructions(environ: Mapping[str, str], directory: str) -> str:
             "",
             f"  curl -sS --ssl-reqd --cacert {certificate} --user '{user}' {explicit}/",
             "",
+            *_users_file_lines(environ),
             f"Logs: {os.path.join(directory, 'server.log')} · Stop with Ctrl-C.",
             "",
         ]
     )
+
+
+def _users_file_lines(environ: Mapping[str, str]) -> list[str]:
+    """What to say about the users file, if one was given."""
+    users_file = environ.get("FTP_USERS_FILE")
+    if not users_file:
+        return []
+    return [
+        f"The users of {users_file} may log in too; after changing it, reload it with",
+        f"  kill -HUP {os.getpid()}",
+        "",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

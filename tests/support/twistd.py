@@ -11,16 +11,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from typing import IO
 
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 
 
-def serving(environ: dict[str, str]) -> subprocess.Popen[bytes]:
-    """C{twistd -n ftps3} started in its own process, its output in one pipe."""
+def serving(
+    environ: dict[str, str], output: IO[bytes] | int = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """
+    C{twistd -n ftps3} started in its own process, its output in one pipe,
+    or in the file C{output} for a process that logs more than a pipe holds
+    before it is read.
+    """
     return subprocess.Popen(
         [*TWISTD, "-n", "--pidfile=", "ftps3"],
         env=environ,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
 
