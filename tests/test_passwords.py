@@ -461,3 +461,14 @@ class VerifierPoolTests(SynchronousTestCase):
         self.assertTrue(done.is_set())
         self.assertFalse(service.threadpool.started)
         self.assertFalse(service.running)
+
+    def test_stopTwice(self) -> None:
+        """
+        Stopping it again does nothing: a MultiService stops every child
+        each time it is stopped, and a thread pool can stop only once.
+        """
+        service = VerifierPool(maxthreads=1)
+        service.startService()
+        service.stopService()
+        service.stopService()
+        self.assertFalse(service.running)

@@ -178,6 +178,10 @@ class VerifierPool(Service):
         self.threadpool.start()
 
     def stopService(self) -> None:
+        # A MultiService stops every child each time it is stopped, running
+        # or not; a thread pool can be stopped only once.
+        if not self.running:
+            return
         super().stopService()
         # Joins the threads once the verifications queued are done: a few at
         # shutdown, each well under a second, and their logins are answered.
