@@ -7,6 +7,7 @@ C{twistd ftps3} in its own process, and the quick start.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -29,7 +30,7 @@ from twisted_ftps3.s3.bounded import STOP_WAIT
 from twisted_ftps3.tap import FTPS3Service, Options, build_service, makeService
 
 from .support.clients import ImplicitFTPS, tls_certificate
-from .support.environment import MINIMAL, child_process, environment
+from .support.environment import MINIMAL, SOURCE_ROOT, child_process, environment
 from .support.s3server import s3_server
 from .support.server import free_port, free_port_range, loopback_environment
 from .support.signals import FakeSignals
@@ -416,10 +417,17 @@ class TwistdTests(TestCase):
 
 
 class QuickStartTests(TestCase):
-    """The quick start's printed curl commands work as printed, over both TLS modes."""
+    """
+    The quick start's printed curl commands work as printed, over both TLS
+    modes; and the README's bank layout works with it as the README says.
+    """
 
-    def test_printed_commands_work(self) -> Any:
-        """The upload, listing and download it prints succeed, and the file comes back."""
+    def quickstart(self, **settings: str) -> tuple[subprocess.Popen[str], str, str]:
+        """
+        Start the quick start in a directory of its own, with ports of its own
+        and C{settings}; return it, what it printed up to its last line, and
+        the directory. It is stopped with SIGINT at the end of the test.
+        """
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
         environ = environment(
@@ -429,49 +437,112 @@ class QuickStartTests(TestCase):
             FTP_EXPLICIT_COMMAND_PORT=str(free_port()),
             HEALTHCHECK_PORT=str(free_port()),
             FTP_DATA_PORTS_FIRST=str(free_port_range(30)),
+            **settings,
         )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "twisted_ftps3.quickstart"],
+            env=environ,
+            cwd=directory,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.addCleanup(self._stop, process)
+        printed = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            printed.append(line)
+            if "Stop with Ctrl-C" in line:
+                break
+        return process, "".join(printed), directory
+
+    def _stop(self, process: subprocess.Popen[str]) -> None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        self.assertEqual(process.returncode, 0)
+
+    def test_printed_commands_work(self) -> Any:
+        """The upload, listing and download it prints succeed, and the file comes back."""
 
         def run() -> None:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "twisted_ftps3.quickstart"],
-                env=environ,
-                cwd=directory,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            try:
-                printed = []
-                for line in process.stdout:
-                    printed.append(line)
-                    if "Stop with Ctrl-C" in line:
-                        break
-                text = "".join(printed)
-                self.assertIn("in memory", text)
-                commands = [
-                    line.strip() for line in printed if line.strip().startswith(("echo", "curl"))
-                ]
-                self.assertEqual(len(commands), 5, text)
-                outputs = [
-                    subprocess.run(
-                        command, shell=True, cwd=directory, capture_output=True, timeout=60
-                    )
-                    for command in commands
-                ]
-                for command, output in zip(commands, outputs, strict=True):
-                    self.assertEqual(output.returncode, 0, (command, output.stderr))
-                self.assertTrue(
-                    outputs[2].stdout.rstrip().endswith(b" hello.txt"), outputs[2].stdout
-                )
-                self.assertEqual(outputs[3].stdout, b"hello\n")
-                self.assertEqual(outputs[4].stdout, outputs[2].stdout)
-            finally:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.communicate(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.communicate()
-            self.assertEqual(process.returncode, 0)
+            _, text, directory = self.quickstart()
+            self.assertIn("in memory", text)
+            commands = [
+                line.strip()
+                for line in text.splitlines()
+                if line.strip().startswith(("echo", "curl"))
+            ]
+            self.assertEqual(len(commands), 5, text)
+            outputs = [
+                subprocess.run(command, shell=True, cwd=directory, capture_output=True, timeout=60)
+                for command in commands
+            ]
+            for command, output in zip(commands, outputs, strict=True):
+                self.assertEqual(output.returncode, 0, (command, output.stderr))
+            self.assertTrue(outputs[2].stdout.rstrip().endswith(b" hello.txt"), outputs[2].stdout)
+            self.assertEqual(outputs[3].stdout, b"hello\n")
+            self.assertEqual(outputs[4].stdout, outputs[2].stdout)
 
         return deferToThread(run)
+
+    def test_readme_bank_layout(self) -> Any:
+        """
+        As the README's "Trying it" says: its users file, with 127.0.0.1
+        added to acme's networks, given to the quick start; then its curl
+        and lftp commands, run as printed but for the port and the CA file,
+        each do what its comment says.
+        """
+        readme = _readme()
+        layout = json.loads(_block(readme, "The usual bank layout", "json"))
+        layout["users"][0]["allowed_cidrs"].append("127.0.0.1")
+        users_file = os.path.abspath(self.mktemp())
+        with open(users_file, "w", encoding="utf-8") as f:
+            json.dump(layout, f)
+        commands = _block(readme, "Then, with the CA file", "bash").splitlines()
+
+        def run() -> None:
+            _, text, directory = self.quickstart(FTP_USERS_FILE=users_file)
+            self.assertIn(f"The users of {users_file} may log in too", text)
+            port = re.search(r"ftps://127\.0\.0\.1:(\d+)", text)
+            assert port is not None
+            certificate = os.path.join(directory, "ssl.crt")
+            setup, *lines = [
+                line.replace(":8021", f":{port.group(1)}").replace(
+                    ".quickstart/ssl.crt", certificate
+                )
+                for line in commands
+            ]
+            outputs = [
+                subprocess.run(
+                    ["bash", "-c", f"{setup}\n{line}"],
+                    cwd=directory,
+                    capture_output=True,
+                    timeout=60,
+                )
+                for line in lines
+            ]
+            listing, _, upload, again, inbox, operator, lftp = outputs
+            self.assertEqual(listing.stdout.split(), [b"inbox", b"outbox"])
+            self.assertEqual(upload.returncode, 0, upload.stderr)
+            self.assertIn(b"550", again.stderr)
+            self.assertIn(b"550", inbox.stderr)
+            self.assertTrue(operator.stdout.rstrip().endswith(b" pay.xml"), operator.stdout)
+            self.assertEqual(lftp.returncode, 0, lftp.stderr)
+            self.assertEqual(lftp.stdout.split(), [b"/inbox/", b"/outbox/"])
+
+        return deferToThread(run)
+
+
+def _readme() -> str:
+    with open(os.path.join(SOURCE_ROOT, "README.md"), encoding="utf-8") as f:
+        return f.read()
+
+
+def _block(text: str, after: str, language: str) -> str:
+    """The first fenced block of C{language} after the words C{after}."""
+    start = text.index("```" + language + "\n", text.index(after)) + len(language) + 4
+    return text[start : text.index("```", start)]
