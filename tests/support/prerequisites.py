@@ -2,9 +2,10 @@
 Make sure the programs the integration tests drive are installed.
 
 tox runs this before the suite. curl, lftp and htpasswd (which makes bcrypt
-hashes the way operators do) come from Debian packages, not Python ones, so pip cannot bring them: as root on a Debian or Ubuntu machine
-this installs them with apt-get; anywhere else it names what to install and
-fails, rather than letting dozens of tests fail one by one.
+hashes the way operators do) come from Debian packages, not Python ones, so
+pip cannot bring them: as root on a Debian or Ubuntu machine this installs
+them with apt-get; anywhere else it names what to install and fails, rather
+than letting dozens of tests fail one by one.
 """
 
 from __future__ import annotations
