@@ -31,10 +31,10 @@ from twisted_ftps3.passwords import VerifierPool
 from twisted_ftps3.tap import Options, build_service, makeService
 from twisted_ftps3.usersfile import UsersFileError
 
-from .support.clients import connect_implicit, tls_certificate
-from .support.environment import MINIMAL, PASSWORD, USER, child_process, environment
+from .support.clients import connect_implicit
+from .support.environment import PASSWORD, USER, child_process, environment
 from .support.s3server import s3_server
-from .support.server import loopback_environment
+from .support.server import certified_environment, loopback_environment
 from .support.signals import FakeSignals
 from .support.twistd import TWISTD, Output, serving, wait_for_health
 from .support.users import BCRYPT_HASH, write_users_file
@@ -321,16 +321,9 @@ class ServiceTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         directory = os.path.abspath(self.mktemp())
-        certificate, key = tls_certificate(directory)
         self.path = os.path.join(directory, "users.json")
+        self.environ = certified_environment(directory, FTP_USERS_FILE=self.path)
         write_users_file(self.path, {"users": [{"login": "bob", "password": "bob password"}]})
-        self.environ = environment(
-            MINIMAL,
-            FTP_TLS_CERTIFICATE_FILE=certificate,
-            FTP_TLS_KEY_FILE=key,
-            FTP_BIND_ADDRESS="127.0.0.1",
-            FTP_USERS_FILE=self.path,
-        )
 
     def build(self, environ: dict[str, str]) -> Any:
         self.signals = FakeSignals()
@@ -394,16 +387,9 @@ class ServiceReloadTests(TestCase):
 
     def setUp(self) -> None:
         directory = os.path.abspath(self.mktemp())
-        certificate, key = tls_certificate(directory)
         self.path = os.path.join(directory, "users.json")
+        environ = certified_environment(directory, FTP_USERS_FILE=self.path)
         write_users_file(self.path, {"users": [{"login": "bob", "password": "bob password"}]})
-        environ = environment(
-            MINIMAL,
-            FTP_TLS_CERTIFICATE_FILE=certificate,
-            FTP_TLS_KEY_FILE=key,
-            FTP_BIND_ADDRESS="127.0.0.1",
-            FTP_USERS_FILE=self.path,
-        )
         from twisted.internet import reactor
 
         self.signals = FakeSignals()

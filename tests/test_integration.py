@@ -115,11 +115,16 @@ class ServerTestCase(TestCase):
         ftp.prot_p()
         return ftp
 
-    def session(self, scenario: Callable[[ftplib.FTP_TLS], Any]) -> Any:
-        """Run C{scenario} with a logged-in ftplib session, in a thread."""
+    def session(
+        self,
+        scenario: Callable[[ftplib.FTP_TLS], Any],
+        user: str = USER,
+        password: str = PASSWORD,
+    ) -> Any:
+        """Run C{scenario} with an ftplib session logged in as C{user}, in a thread."""
 
         def run() -> Any:
-            ftp = self.connect()
+            ftp = self.connect(user, password)
             try:
                 return scenario(ftp)
             finally:

@@ -25,10 +25,9 @@ from twisted_ftps3.sessions import SessionLimits, TooManySessions, UserSessions
 from twisted_ftps3.tap import build_service
 
 from .support.access import AccessTestCase
-from .support.clients import quit_session, tls_certificate
-from .support.environment import MINIMAL, environment
+from .support.clients import quit_session
 from .support.logs import capture_logs
-from .support.server import PASSWORD, USER
+from .support.server import PASSWORD, USER, certified_environment
 from .support.session import CLIENT, SessionTestCase
 from .support.signals import FakeSignals
 
@@ -44,12 +43,8 @@ class WiringTests(SynchronousTestCase):
 
     def test_shared(self) -> None:
         """Both listeners' factories share them, as the settings say."""
-        certificate, key = tls_certificate(os.path.abspath(self.mktemp()))
-        environ = environment(
-            MINIMAL,
-            FTP_TLS_CERTIFICATE_FILE=certificate,
-            FTP_TLS_KEY_FILE=key,
-            FTP_BIND_ADDRESS="127.0.0.1",
+        environ = certified_environment(
+            os.path.abspath(self.mktemp()),
             FTP_EXPLICIT_COMMAND_PORT="2121",
             FTP_LOGIN_MAX_FAILURES="7",
             FTP_LOGIN_FAILURE_WINDOW="70",

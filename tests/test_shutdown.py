@@ -26,19 +26,9 @@ from .support.environment import child_process, environment
 from .support.s3server import s3_server
 from .support.server import PASSWORD, USER, loopback_environment
 from .support.twistd import health_status, serving, wait_for_health
+from .support.waiting import until
 
 MiB = 1024 * 1024
-
-
-def _until(condition: Callable[[], Any], what: str, limit: float = 30) -> Any:
-    """Wait, in a client thread, until C{condition()} is true; fail after C{limit} seconds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _refused(port: int) -> bool:
@@ -152,11 +142,11 @@ class DrainTests(ShutdownTestCase):
             fresh = ImplicitFTPS(cafile=self.certificate, timeout=30)
             fresh.connect("127.0.0.1", self.port)
             curl, data = self.upload(14 * MiB, "3M")
-            _until(self.open_uploads, "the multipart upload to start")
+            until(self.open_uploads, "the multipart upload to start")
             signalled = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            _until(lambda: health_status(self.health) == 503, "the health check to say 503")
-            _until(lambda: _refused(self.port), "the command port to stop listening")
+            until(lambda: health_status(self.health) == 503, "the health check to say 503")
+            until(lambda: _refused(self.port), "the command port to stop listening")
             with self.assertRaises(ftplib.error_temp) as login:
                 fresh.login(USER, PASSWORD)
             self.assertTrue(str(login.exception).startswith("421"), login.exception)
@@ -236,9 +226,9 @@ class SecondSignalTests(ShutdownTestCase):
 
         def scenario(process: subprocess.Popen[bytes]) -> None:
             curl, _ = self.upload(60 * MiB, "1M")
-            _until(self.open_uploads, "the multipart upload to start")
+            until(self.open_uploads, "the multipart upload to start")
             process.send_signal(signal.SIGTERM)
-            _until(lambda: health_status(self.health) == 503, "the health check to say 503")
+            until(lambda: health_status(self.health) == 503, "the health check to say 503")
             again = time.monotonic()
             process.send_signal(signal.SIGTERM)
             output = self.stopped(process, within=30)

@@ -32,7 +32,7 @@ from twisted_ftps3.tap import FTPS3Service, Options, build_service, makeService
 from .support.clients import ImplicitFTPS, tls_certificate
 from .support.environment import MINIMAL, SOURCE_ROOT, child_process, environment
 from .support.s3server import s3_server
-from .support.server import free_port, free_port_range, loopback_environment
+from .support.server import certified_environment, free_port, free_port_range, loopback_environment
 from .support.signals import FakeSignals
 from .support.twistd import TWISTD, serving, wait_for_health
 
@@ -195,13 +195,8 @@ class StopTests(SynchronousTestCase):
     """Stopping the service tree drains first, over a memory reactor."""
 
     def setUp(self) -> None:
-        certificate, key = tls_certificate(os.path.abspath(self.mktemp()))
-        environ = environment(
-            MINIMAL,
-            FTP_TLS_CERTIFICATE_FILE=certificate,
-            FTP_TLS_KEY_FILE=key,
-            FTP_BIND_ADDRESS="127.0.0.1",
-            FTP_SHUTDOWN_GRACE_SECONDS="25",
+        environ = certified_environment(
+            os.path.abspath(self.mktemp()), FTP_SHUTDOWN_GRACE_SECONDS="25"
         )
         self.reactor = MemoryReactorClock()
         self.signals = FakeSignals()

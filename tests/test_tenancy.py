@@ -21,7 +21,7 @@ import argon2
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.threads import deferToThread
 
-from .support.clients import connect_implicit, curl, lftp, lftp_implicit_script, lftp_quote
+from .support.clients import curl, lftp, lftp_implicit_script, lftp_quote
 from .test_integration import ServerTestCase, _list, _retr
 
 ACME, ACME_PASSWORD = "acme", "acme: anvils & rockets"
@@ -53,28 +53,6 @@ def htpasswd_hash(login: str, password: str) -> str:
 
 class TenancyTestCase(ServerTestCase):
     """A server with partners in homes of their own, and helpers to log in as them."""
-
-    def as_user(self, login: str, password: str) -> ftplib.FTP_TLS:
-        return connect_implicit(
-            "127.0.0.1", self.server.port, login, password, cafile=self.server.certificate
-        )
-
-    def in_session(
-        self, login: str, password: str, scenario: Callable[[ftplib.FTP_TLS], Any]
-    ) -> Any:
-        """Run C{scenario} in a thread with a session logged in as C{login}."""
-
-        def run() -> Any:
-            ftp = self.as_user(login, password)
-            try:
-                return scenario(ftp)
-            finally:
-                try:
-                    ftp.quit()
-                except (ftplib.Error, OSError):
-                    ftp.close()
-
-        return deferToThread(run)
 
     def curl_as(self, login: str, password: str, *args: str) -> Any:
         return deferToThread(
@@ -163,7 +141,7 @@ class PartnerHomesTests(TenancyTestCase):
 
     async def _ftplib_escapes(self) -> None:
         before = self.bucket_contents()
-        await self.in_session(ACME, ACME_PASSWORD, self._escapes)
+        await self.session(self._escapes, ACME, ACME_PASSWORD)
         self.assertChangedOnlyUnder(before, "partners/acme/")
         self.assertEqual(self.object_bytes("partners/acme/mine.txt"), b"acme data")
         self.assertEqual(self.object_bytes("partners/acme/%2e%2e%2foutside.txt"), b"percent")
@@ -238,8 +216,8 @@ class PartnerHomesTests(TenancyTestCase):
         return ensureDeferred(self._lftp())
 
     async def _shared_read_only(self) -> None:
-        await self.in_session(
-            ACME, ACME_PASSWORD, lambda ftp: ftp.storbinary("STOR report.csv", io.BytesIO(b"1,2"))
+        await self.session(
+            lambda ftp: ftp.storbinary("STOR report.csv", io.BytesIO(b"1,2")), ACME, ACME_PASSWORD
         )
         before = self.bucket_contents()
 
@@ -260,7 +238,7 @@ class PartnerHomesTests(TenancyTestCase):
             perm = facts.split("perm=")[1].split(";")[0]
             self.assertEqual(perm, "r")
 
-        await self.in_session(AUDIT, AUDIT_PASSWORD, audit)
+        await self.session(audit, AUDIT, AUDIT_PASSWORD)
         self.assertEqual(self.bucket_contents(), before)
 
     def test_shared_home_read_only(self) -> Any:
@@ -272,8 +250,8 @@ class PartnerHomesTests(TenancyTestCase):
         return ensureDeferred(self._shared_read_only())
 
     async def _operator(self) -> None:
-        await self.in_session(
-            ACME, ACME_PASSWORD, lambda ftp: ftp.storbinary("STOR a.txt", io.BytesIO(b"a"))
+        await self.session(
+            lambda ftp: ftp.storbinary("STOR a.txt", io.BytesIO(b"a")), ACME, ACME_PASSWORD
         )
 
         def operator(ftp: ftplib.FTP_TLS) -> None:
@@ -324,7 +302,7 @@ class UploadOnlyTests(TenancyTestCase):
         ftp.storbinary("APPE second.xml", io.BytesIO(b"<second/>"))
 
     async def _all_clients(self) -> None:
-        await self.in_session(DROP, DROP_PASSWORD, self._scenario)
+        await self.session(self._scenario, DROP, DROP_PASSWORD)
         self.assertEqual(self.object_bytes("drop/first.xml"), b"<first/>")
         self.assertEqual(self.object_bytes("drop/second.xml"), b"<second/>")
         source = os.path.abspath(self.mktemp())
@@ -453,7 +431,7 @@ class BankLayoutTests(TenancyTestCase):
         return {name: facts["perm"] for name, facts in ftp.mlsd("/")}
 
     async def _facts(self) -> None:
-        perms = await self.in_session(BANK, BANK_PASSWORD, self._mlsd)
+        perms = await self.session(self._mlsd, BANK, BANK_PASSWORD)
         # The inbox may be entered and filled, not listed; the outbox
         # entered and listed; neither created, removed or renamed.
         self.assertEqual(set(perms["inbox"]), set("ec"))

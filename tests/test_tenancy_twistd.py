@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.threads import deferToThread
@@ -28,22 +27,12 @@ from .support.environment import child_process, environment
 from .support.s3server import s3_server
 from .support.server import loopback_environment
 from .support.twistd import serving, wait_for_health
+from .support.waiting import until
 from .test_tenancy import argon2id_hash, htpasswd_hash
 
 MiB = 1024 * 1024
 BANK, BANK_PASSWORD = "bank", "bank statements 4 you"
 NEWCOMER, NEWCOMER_PASSWORD = "newcomer", "first day at work"
-
-
-def _eventually(condition: Callable[[], Any], what: str, limit: float = 20) -> Any:
-    """Poll C{condition} from a client thread until it is true; fail after C{limit} s."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class TwistdUsersFileTests(TestCase):
@@ -143,7 +132,7 @@ class TwistdUsersFileTests(TestCase):
             ]
         )
         process.send_signal(signal.SIGHUP)
-        _eventually(lambda: self.can_login(NEWCOMER, NEWCOMER_PASSWORD), "the new user")
+        until(lambda: self.can_login(NEWCOMER, NEWCOMER_PASSWORD), "the new user", 20, 0.2)
         self.assertIsNone(upload.poll(), "the upload ended before the reload was seen")
 
         # A new login has the new permission; the session from before keeps its own.
@@ -163,7 +152,7 @@ class TwistdUsersFileTests(TestCase):
         with open(self.users_file, "w", encoding="utf-8") as f:
             f.write('{"users": [{"login": "x", "pasword": "typo"}]}')
         process.send_signal(signal.SIGHUP)
-        _eventually(lambda: self.users_file in self.server_log(), "the refused reload's line")
+        until(lambda: self.users_file in self.server_log(), "the refused reload's line", 20, 0.2)
         self.assertTrue(self.can_login(NEWCOMER, NEWCOMER_PASSWORD))
         refusals = [line for line in self.server_log().splitlines() if "pasword" in line]
         self.assertEqual(len(refusals), 1, refusals)
@@ -213,7 +202,7 @@ class TwistdUsersFileTests(TestCase):
                 {"users": [{"login": "bad", "password": plain_password, "max_sessions": 0}]}, f
             )
         process.send_signal(signal.SIGHUP)
-        _eventually(lambda: self.users_file in self.server_log(), "the refused reload's line")
+        until(lambda: self.users_file in self.server_log(), "the refused reload's line", 20, 0.2)
         self.stop(process)
 
         log = self.server_log()

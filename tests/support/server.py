@@ -66,6 +66,23 @@ def free_port_range(count: int) -> int:
     raise RuntimeError("no free port range")
 
 
+def certified_environment(directory: str, **overrides: str | None) -> dict[str, str]:
+    """
+    The minimal environment with a certificate in C{directory}, bound to
+    127.0.0.1: enough to build the whole service tree over a memory reactor.
+    """
+    certificate, key = tls_certificate(directory)
+    return environment(
+        MINIMAL,
+        {
+            "FTP_TLS_CERTIFICATE_FILE": certificate,
+            "FTP_TLS_KEY_FILE": key,
+            "FTP_BIND_ADDRESS": "127.0.0.1",
+        },
+        **overrides,
+    )
+
+
 def loopback_environment(
     s3: S3Server, bucket: str, directory: str, **overrides: str | None
 ) -> dict[str, str]:
