@@ -90,7 +90,12 @@ def ours(
 
 @contextmanager
 def rclone_ftp(
-    s3: S3, directory: str, tls: tuple[str, str], passive_ports: int, password: str
+    s3: S3,
+    directory: str,
+    tls: tuple[str, str],
+    passive_ports: int,
+    password: str,
+    flags: tuple[str, ...] = (),
 ) -> Iterator[Endpoint]:
     """
     C{rclone serve ftp} on C{s3}'s bucket: an S3 remote (provider Other, path
@@ -113,7 +118,7 @@ def rclone_ftp(
     log = open(os.path.join(directory, "rclone-ftp.log"), "ab")
     command = [rclone_binary(), "serve", "ftp", f"benchs3:{BUCKET}", "--addr", f"{HOST}:{port}"]
     command += ["--cert", tls[0], "--key", tls[1], "--user", USER]
-    command += ["--passive-port", f"{RCLONE_FIRST_PORT}-{last}"]
+    command += ["--passive-port", f"{RCLONE_FIRST_PORT}-{last}", *flags]
     process = subprocess.Popen(
         command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
     )
@@ -133,11 +138,18 @@ def certificate(directory: str) -> tuple[str, str]:
 
 
 @contextmanager
-def pair(s3: S3, directory: str, passive_ports: int = 30) -> Iterator[tuple[Endpoint, Endpoint]]:
-    """Both servers, freshly started (so that their peak RSS is their own), on C{s3}."""
+def pair(
+    s3: S3, directory: str, passive_ports: int = 30, rclone_flags: tuple[str, ...] = ()
+) -> Iterator[tuple[Endpoint, Endpoint]]:
+    """
+    Both servers, freshly started (so that their peak RSS is their own), on
+    C{s3}; C{rclone_flags} are added to rclone's command line.
+    """
     tls = certificate(directory)
     password = secrets.token_urlsafe(12)
     with ExitStack() as stack:
         a = stack.enter_context(ours(s3, directory, tls, passive_ports, password))
-        b = stack.enter_context(rclone_ftp(s3, directory, tls, passive_ports, password))
+        b = stack.enter_context(
+            rclone_ftp(s3, directory, tls, passive_ports, password, rclone_flags)
+        )
         yield a, b

@@ -32,6 +32,10 @@ def py_spy() -> str:
     return found
 
 
+#: Frames in which a thread waits, though py-spy samples it as active.
+WAITING = ("Condition.wait",)
+
+
 @dataclass
 class Profile:
     path: str
@@ -51,7 +55,9 @@ class Profile:
         return counts
 
     def summary(self, top: int = 15) -> str:
-        stacks = self.stacks()
+        everything = self.stacks()
+        # The reactor's idle thread-pool workers: py-spy does not see them as idle.
+        stacks = {s: n for s, n in everything.items() if s[-1].split(" (")[0] not in WAITING}
         total = sum(stacks.values())
         if not total:
             return f"(no samples in {self.path}: py-spy {self.status} {self.complaint})"
@@ -61,7 +67,11 @@ class Profile:
             own[stack[-1]] += count
             for frame in set(stack[1:]):  # the first is the thread
                 inclusive[frame] += count
-        lines = [f"{total} samples (active threads only); top {top} by own time:"]
+        waiting = sum(everything.values()) - total
+        lines = [
+            f"{total} samples ({waiting} more of threads waiting in {', '.join(WAITING)} left"
+            f" out); top {top} by own time:"
+        ]
         for frame, count in own.most_common(top):
             lines.append(
                 f"  {100 * count / total:5.1f}% own {100 * inclusive[frame] / total:5.1f}% "
