@@ -225,6 +225,17 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
                     f"{size / 1e6 / seconds:6.1f} MB/s"
                 )
             delete_all(s3, "big-")
+    for direction in ("up", "down"):
+        pairs = zip(speeds["this", direction], speeds["rclone", direction], strict=True)
+        ratios = [ours / theirs for ours, theirs in pairs]
+        cpu_pairs = zip(cpus["this", direction], cpus["rclone", direction], strict=True)
+        cpu_ratios = [ours / theirs for ours, theirs in cpu_pairs]
+        say(
+            f"{direction:>4}: this / rclone run by run: throughput "
+            f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}),"
+            f" CPU per GB {', '.join(f'{r:.2f}' for r in cpu_ratios)}"
+            f" (median {statistics.median(cpu_ratios):.2f})"
+        )
     m = {key: statistics.median(values) for key, values in speeds.items()}
     c = {key: statistics.median(values) for key, values in cpus.items()}
     what = f"{args.size_mib} MiB, median of {args.runs}, {s3.kind} S3"
@@ -335,15 +346,20 @@ def idle(ctx: Context) -> None:
 def rate(ctx: Context) -> None:
     args = ctx.args
     rates: dict[str, list[float]] = {"this": [], "rclone": []}
+    costs: dict[str, list[float]] = {"this": [], "rclone": []}
     with ctx.pair() as (a, b):
         for run in range(1, args.runs + 1):
             for name, endpoint in (("this", a), ("rclone", b)):
+                cpu = cpu_seconds(endpoint.pid)
                 result = visitors.rate(endpoint, args.rate_concurrency, args.rate_seconds)
+                cpu = cpu_seconds(endpoint.pid) - cpu
                 rates[name].append(result.per_second)
+                costs[name].append(cpu / max(1, result.sessions) * 1000)
                 say(
                     f"rate run {run} {endpoint.name:>16}: {result.sessions} sessions in "
                     f"{result.seconds:.1f} s = {result.per_second:.1f}/s, {result.failures} failed"
-                    f"{': ' + result.errors[0] if result.errors else ''}"
+                    f"{': ' + result.errors[0] if result.errors else ''}; server CPU {cpu:.1f} s"
+                    f" = {costs[name][-1]:.2f} ms a session"
                 )
     ctx.report.add(
         f"new sessions per second (TCP, TLS, login, QUIT; {args.rate_concurrency} at a time, "
@@ -351,6 +367,13 @@ def rate(ctx: Context) -> None:
         statistics.median(rates["this"]),
         statistics.median(rates["rclone"]),
         "/s",
+    )
+    ctx.report.add(
+        "server CPU per new session",
+        statistics.median(costs["this"]),
+        statistics.median(costs["rclone"]),
+        "ms",
+        2,
     )
 
 
