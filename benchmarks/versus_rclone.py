@@ -284,7 +284,8 @@ def describe_visit(result: visitors.VisitResult, peak_kib: int) -> str:
     if result.failures:
         failed = f"**{failed}**: " + "; ".join(f"`{e}`" for e in result.errors[:3])
     return (
-        f"{failed}; wall {result.wall:.1f} s, p50 {result.p50:.1f} s, p99 {result.p99:.1f} s, "
+        f"{failed}; wall {result.wall:.1f} s, first success {result.fastest:.2f} s, "
+        f"p50 {result.p50:.2f} s, p99 {result.p99:.2f} s, "
         f"peak RSS {mib(peak_kib):.0f} MiB"
     )
 

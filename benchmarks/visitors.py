@@ -103,6 +103,8 @@ class VisitResult:
     p50: float
     p99: float
     errors: list[str] = field(default_factory=list)
+    #: The first successful client's finishing time.
+    fastest: float = float("nan")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -169,6 +171,7 @@ def visit(
         percentile(durations, 0.5),
         percentile(durations, 0.99),
         distinct[:5],
+        min(durations, default=float("nan")),
     )
 
 
