@@ -431,17 +431,30 @@ def build_service(
     _S3Lifetime(uploads, pool, aborts).setServiceParent(service)
     for cleanup in _cleanup_services(client, settings.s3, uploads, aborts, reactor):
         cleanup.setServiceParent(service)
-    bind_address = settings.ftp.bind_address
+    _listen(service, settings.ftp, listeners, drain, reactor)
+    return service
+
+
+def _listen(
+    service: FTPS3Service,
+    ftp: FTPSettings,
+    listeners: list[tuple[int, FTPS3Factory, Any]],
+    drain: Drain,
+    reactor: Any,
+) -> None:
+    """
+    Listen on every command port and the health check's, on the bound
+    address or on every address of both families where the host has IPv6.
+    """
+    bind_address = ftp.bind_address
     ipv6 = bind_address is None and host_has_ipv6()
     if bind_address is None and not ipv6:
         log.info("this host has no IPv6: listening on IPv4 addresses only")
     for port, _, listening in listeners:
         for endpoint in server_endpoints(reactor, bind_address, port, ipv6=ipv6):
             StreamServerEndpointService(endpoint, listening).setServiceParent(service.listeners)
-    port = settings.ftp.healthcheck_port
-    for endpoint in server_endpoints(reactor, bind_address, port, ipv6=ipv6):
+    for endpoint in server_endpoints(reactor, bind_address, ftp.healthcheck_port, ipv6=ipv6):
         StreamServerEndpointService(endpoint, health_site(drain)).setServiceParent(service)
-    return service
 
 
 def warn_unknown(environ: Mapping[str, str]) -> None:
