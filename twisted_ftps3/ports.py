@@ -94,9 +94,7 @@ class PassivePortPool:
         it, after every request that came earlier and can take that port.
         Cancel the Deferred to stop waiting.
         """
-        number = next(
-            (n for n in self._rotation if self._ports[n].usable(route, interface)), None
-        )
+        number = next((n for n in self._rotation if self._ports[n].usable(route, interface)), None)
         if number is not None:
             return defer.succeed(self._give(number, route, interface, holder))
         waiter = _Waiter(route, interface, holder, defer.Deferred(self._cancel))
