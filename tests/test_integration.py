@@ -1676,7 +1676,7 @@ class OnePassivePortTests(ServerTestCase):
                 await deferToThread(
                     _upload_to, sessions[source], ports[source], name, data[source], source
                 )
-            for source, ftp in sessions.items():
+            for ftp in sessions.values():
                 for other, expected in data.items():
                     self.assertEqual(await deferToThread(_retr, ftp, f"from {other}.bin"), expected)
         finally:

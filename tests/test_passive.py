@@ -18,8 +18,7 @@ from twisted_ftps3.data import DataChannelFactory, DataTLSFactory
 from twisted_ftps3.passive import PORT_WAIT_SECONDS, PassiveAddressMap, PassiveRouter, ip_address
 from twisted_ftps3.ports import PassivePortPool
 
-from .support.session import CLIENT_DATA, SessionTestCase
-from .support.session import CLIENT
+from .support.session import CLIENT, CLIENT_DATA, SessionTestCase
 from .support.transport import ControlHandle, DataTransport
 
 
