@@ -60,9 +60,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: How long a PASV or EPSV waits for a passive port to come free before its
 #: 425. A port is held only from a PASV to its data connection, which comes
-#: within milliseconds, so a wait is short unless the server is swamped; the
-#: bound stays below the 20-second reply timeout of common clients (FileZilla).
-PORT_WAIT_SECONDS = 15.0
+#: within milliseconds, so a wait is short unless the server is swamped. A
+#: client that gives up sooner closes its connection, which takes it out of
+#: the queue at once, so the bound is generous: it is the server's, not the
+#: client's.
+PORT_WAIT_SECONDS = 60.0
 
 
 def ip_address(host: str) -> IPAddress:
