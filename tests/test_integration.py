@@ -81,9 +81,17 @@ class ServerTestCase(TestCase):
 
     # -- helpers ------------------------------------------------------------
 
-    def connect(self, user: str = USER, password: str = PASSWORD) -> ftplib.FTP_TLS:
+    def connect(
+        self, user: str = USER, password: str = PASSWORD, source: str | None = None
+    ) -> ftplib.FTP_TLS:
+        """An implicit-TLS session, logged in, from C{source} if given."""
         return connect_implicit(
-            "127.0.0.1", self.server.port, user, password, cafile=self.server.certificate
+            "127.0.0.1",
+            self.server.port,
+            user,
+            password,
+            cafile=self.server.certificate,
+            source_address=None if source is None else (source, 0),
         )
 
     def assertRefused(self, code: str, action: Callable[[], Any]) -> str:
@@ -1652,19 +1660,9 @@ class OnePassivePortTests(ServerTestCase):
 
     overrides = {"FTP_DATA_PORTS_COUNT": "1"}
 
-    def connect_from(self, source: str) -> ftplib.FTP_TLS:
-        return connect_implicit(
-            "127.0.0.1",
-            self.server.port,
-            USER,
-            PASSWORD,
-            cafile=self.server.certificate,
-            source_address=(source, 0),
-        )
-
     async def _shared(self) -> None:
         data = {"127.0.0.1": os.urandom(MiB + 1), "127.0.0.2": os.urandom(MiB + 2)}
-        sessions = {source: await deferToThread(self.connect_from, source) for source in data}
+        sessions = {source: await deferToThread(self.connect, source=source) for source in data}
         try:
             ports = {
                 source: await deferToThread(_pasv_port, ftp) for source, ftp in sessions.items()
