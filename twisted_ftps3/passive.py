@@ -175,6 +175,7 @@ class PassiveMode:
     dtpInstance: DataChannel | None
     dtpPort: IListeningPort | None
     setTimeout: Any
+    disconnected: bool
     dtpTimeout: int
     _epsvAll: bool
     _protected: bool
@@ -329,7 +330,7 @@ class PassiveMode:
             ) from None
         finally:
             self._port_wait = None
-            if self.transport is not None:
+            if not self.disconnected:
                 self.setTimeout(self.factory.timeOut)
 
     def _data_interface(self) -> str:
