@@ -728,6 +728,31 @@ class HandshakeBoundTests(DataLinkTestCase):
         link.clock.advance(100)
         self.assertEqual((link.tcp.aborted, link.channel.refusal), (False, None))
 
+    def test_server_busy(self) -> None:
+        """While the server prepares the transfer, the bound does not run."""
+        link = self.link()
+        link.channel.server_busy()
+        link.clock.advance(100)
+        self.assertFalse(link.tcp.aborted)
+
+    def test_server_ready(self) -> None:
+        """Once the server is ready, the bound runs again, from then."""
+        link = self.link()
+        link.channel.server_busy()
+        link.clock.advance(100)
+        link.channel.server_ready()
+        link.clock.advance(29.9)
+        self.assertFalse(link.tcp.aborted)
+        link.clock.advance(0.1)
+        self.assertTrue(link.tcp.aborted)
+
+    def test_ready_after_handshake(self) -> None:
+        """After the handshake, the server being ready starts no bound."""
+        link = self.link()
+        link.handshake()
+        link.channel.server_ready()
+        self.assertEqual(link.clock.getDelayedCalls(), [])
+
     def test_lost_before(self) -> None:
         """A connection lost before the bound leaves no timer behind."""
         link = self.link()

@@ -81,9 +81,17 @@ class ServerTestCase(TestCase):
 
     # -- helpers ------------------------------------------------------------
 
-    def connect(self, user: str = USER, password: str = PASSWORD) -> ftplib.FTP_TLS:
+    def connect(
+        self, user: str = USER, password: str = PASSWORD, source: str | None = None
+    ) -> ftplib.FTP_TLS:
+        """An implicit-TLS session, logged in, from C{source} if given."""
         return connect_implicit(
-            "127.0.0.1", self.server.port, user, password, cafile=self.server.certificate
+            "127.0.0.1",
+            self.server.port,
+            user,
+            password,
+            cafile=self.server.certificate,
+            source_address=None if source is None else (source, 0),
         )
 
     def assertRefused(self, code: str, action: Callable[[], Any]) -> str:
@@ -1622,3 +1630,90 @@ class PassiveWaitTests(ServerTestCase):
             self.assertTrue(ftp.voidresp().startswith("226"))
 
         return self.session(scenario)
+
+
+def _upload_to(ftp: ftplib.FTP_TLS, port: int, name: str, data: bytes, source: str) -> None:
+    """
+    Connect to the passive port C{port} by hand from C{source}, under TLS,
+    and store C{data} as C{name} over it.
+    """
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0))
+    reply = ftp.sendcmd(f"STOR {name}")
+    if not reply.startswith(("125", "150")):
+        raw.close()
+        raise AssertionError(reply)
+    conn = ftp.context.wrap_socket(raw, server_hostname=ftp.host)
+    conn.sendall(data)
+    conn.unwrap().close()
+    ftp.voidresp()
+
+
+def _pasv_port(ftp: ftplib.FTP_TLS) -> int:
+    return ftplib.parse227(ftp.sendcmd("PASV"))[1]
+
+
+class OnePassivePortTests(ServerTestCase):
+    """
+    FTP_DATA_PORTS_COUNT=1: sessions from two addresses share the one port
+    at once, and sessions from one address take turns at it.
+    """
+
+    overrides = {"FTP_DATA_PORTS_COUNT": "1"}
+
+    async def _shared(self) -> None:
+        data = {"127.0.0.1": os.urandom(MiB + 1), "127.0.0.2": os.urandom(MiB + 2)}
+        sessions = {source: await deferToThread(self.connect, source=source) for source in data}
+        try:
+            ports = {
+                source: await deferToThread(_pasv_port, ftp) for source, ftp in sessions.items()
+            }
+            self.assertEqual(len(set(ports.values())), 1, ports)
+            # The second session's connection comes first.
+            for source in reversed(list(data)):
+                name = f"from {source}.bin"
+                await deferToThread(
+                    _upload_to, sessions[source], ports[source], name, data[source], source
+                )
+            for ftp in sessions.values():
+                for other, expected in data.items():
+                    self.assertEqual(await deferToThread(_retr, ftp, f"from {other}.bin"), expected)
+        finally:
+            for ftp in sessions.values():
+                await deferToThread(ftp.quit)
+
+    def test_two_addresses_share_the_port(self) -> Any:
+        """
+        Sessions from 127.0.0.1 and 127.0.0.2 are offered the one port at
+        once, and each data connection lands in its own session: each
+        upload is stored under its own session's name, byte for byte.
+        """
+        return ensureDeferred(self._shared())
+
+    async def _turns(self) -> None:
+        ports = self.server.service.factory.ports
+        first_data, second_data = os.urandom(MiB + 3), os.urandom(MiB + 4)
+        first = await deferToThread(self.connect)
+        second = await deferToThread(self.connect)
+        try:
+            port = await deferToThread(_pasv_port, first)
+            stored = deferToThread(second.storbinary, "STOR second.bin", io.BytesIO(second_data))
+            await self._wait_for(lambda: ports.waiting == 1, "the second PASV to wait")
+            self.assertFalse(stored.called)
+            await deferToThread(_upload_to, first, port, "first.bin", first_data, "127.0.0.1")
+            self.assertTrue((await stored).startswith("226"))
+            self.assertEqual(await deferToThread(_retr, first, "second.bin"), second_data)
+            self.assertEqual(await deferToThread(_retr, second, "first.bin"), first_data)
+            self.assertEqual(self.object_bytes("first.bin"), first_data)
+            self.assertEqual(self.object_bytes("second.bin"), second_data)
+        finally:
+            for ftp in (first, second):
+                await deferToThread(ftp.quit)
+        self.assertEqual((ports.free, ports.waiting), (1, 0))
+
+    def test_one_address_takes_turns(self) -> Any:
+        """
+        Two sessions from one address: the second's PASV waits while the
+        first holds the one port, and is offered it once the first's data
+        connection is in; both transfers go through byte for byte.
+        """
+        return ensureDeferred(self._turns())

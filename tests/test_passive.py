@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_ftps3.config import CidrDomain
 from twisted_ftps3.data import DataChannelFactory, DataTLSFactory
-from twisted_ftps3.passive import PassiveAddressMap, ip_address
+from twisted_ftps3.passive import PORT_WAIT_SECONDS, PassiveAddressMap, PassiveRouter, ip_address
+from twisted_ftps3.ports import PassivePortPool
 
-from .support.session import SessionTestCase
-from .support.transport import ControlHandle
+from .support.session import CLIENT, CLIENT_DATA, SessionTestCase
+from .support.transport import ControlHandle, DataTransport
 
 
 class DataConnectionModeTests(SessionTestCase):
@@ -187,11 +191,24 @@ class PassiveTests(SessionTestCase):
         channel, in the control connection's TLS context.
         """
         self.send(b"PASV")
-        [(_, factory, _, _)] = self.reactor.tcpServers
+        [(_, router, _, _)] = self.reactor.tcpServers
+        self.assertIsInstance(router, PassiveRouter)
+        factory = router.route(CLIENT_DATA)
         self.assertIsInstance(factory, DataTLSFactory)
         self.assertIs(factory.session.context, ControlHandle.context)
         self.assertIsInstance(factory.wrappedFactory, DataChannelFactory)
         self.assertIs(factory.wrappedFactory, self.protocol.dtpFactory)
+
+    def test_port_free_once_connected(self) -> None:
+        """
+        The port is free again as soon as the data connection is in; with
+        no other session holding it, it stops listening.
+        """
+        self.send(b"PASV")
+        channel = self.connect_data()
+        self.assertEqual(self.ports.free, 2)
+        self.assertIsNone(self.ports.listening(40000))
+        self.assertIs(self.protocol.dtpInstance, channel)
 
     def test_takes_port(self) -> None:
         """The port PASV listens on is taken from the pool."""
@@ -263,3 +280,147 @@ class AnsweringWhileWaitingTests(SessionTestCase):
         """PASV takes no argument: one is refused with 501, and nothing listens."""
         self.assertEqual(self.send(b"PASV x"), ["501 PASV takes no argument."])
         self.assertEqual(self.reactor.tcpServers, [])
+
+
+OTHER = IPv4Address("TCP", "203.0.113.10", 50123)
+
+
+class OnePortTestCase(SessionTestCase):
+    """
+    Sessions sharing a pool of one passive port: C{self.sessions} holds
+    each session opened, and L{use} makes one of them the one commands go to.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.ports = self.factory.ports = PassivePortPool(range(40000, 40001))
+        self.sessions = [(self.transport, self.protocol, self.wrapper)]
+        self.login()
+
+    def open(self, peer: IPv4Address = CLIENT) -> int:
+        """Open and log in another session from C{peer}; its index."""
+        self.connect(peer=peer)
+        self.sessions.append((self.transport, self.protocol, self.wrapper))
+        self.login()
+        return len(self.sessions) - 1
+
+    def use(self, index: int) -> None:
+        self.transport, self.protocol, self.wrapper = self.sessions[index]
+
+    def arrive(self, peer: IPv4Address) -> object:
+        """A data connection from C{peer} to the port: the session it reached, if any."""
+        [(_, router, _, _)] = self.reactor.tcpServers
+        factory = router.route(peer)
+        if factory is None:
+            return None
+        factory.wrappedFactory.buildProtocol(peer).makeConnection(DataTransport())
+        return factory.wrappedFactory.pi
+
+
+class SharedPortTests(OnePortTestCase):
+    """Sessions from two addresses hold one port at once; each connection reaches its own."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.send(b"PASV")
+        self.other = self.open(OTHER)
+        self.other_reply = self.send(b"PASV")
+
+    def test_same_port(self) -> None:
+        """Both sessions are offered the one port, which listens once."""
+        self.assertEqual(self.other_reply, ["227 Entering Passive Mode (198,51,100,7,156,64)."])
+        self.assertEqual(len(self.reactor.tcpServers), 1)
+
+    def test_each_to_its_own(self) -> None:
+        """Each data connection reaches the session of its address, whatever the order."""
+        first, second = self.sessions[0][1], self.sessions[1][1]
+        self.assertIs(self.arrive(OTHER), second)
+        self.assertIs(self.arrive(CLIENT_DATA), first)
+        self.assertIsNotNone(first.dtpInstance)
+        self.assertIsNotNone(second.dtpInstance)
+        self.assertIsNot(first.dtpInstance, second.dtpInstance)
+
+    def test_stranger_refused(self) -> None:
+        """A connection from a third address reaches no session, and frees nothing."""
+        self.assertIsNone(self.arrive(IPv4Address("TCP", "203.0.113.11", 40000)))
+        self.assertEqual(self.ports.free, 0)
+        for _, protocol, _ in self.sessions:
+            self.assertIsNone(protocol.dtpInstance)
+
+    def test_second_connection_refused(self) -> None:
+        """A second connection from an address whose session took one is refused."""
+        self.arrive(OTHER)
+        self.assertIsNone(self.arrive(OTHER))
+
+
+class PortWaitTests(OnePortTestCase):
+    """
+    With the one port held by a session of the same address, PASV waits for
+    it, and gets it as soon as the first session's data connection is in.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        # The first session's client is slow to connect: slower than the wait.
+        self.protocol.dtpTimeout = 2 * PORT_WAIT_SECONDS
+        self.send(b"PASV")
+        # The session that waits would be idle after a second.
+        self.factory.timeOut = 1
+        self.waiter = self.open()
+        self.reply = self.send(b"PASV")
+
+    def test_waits(self) -> None:
+        """The second PASV is not answered yet; it is queued."""
+        self.assertEqual((self.reply, self.ports.waiting), ([], 1))
+
+    def test_given_when_connected(self) -> None:
+        """When the first session's connection is in, the second PASV is offered the port."""
+        self.arrive(CLIENT_DATA)
+        self.assertEqual(self.replies(), ["227 Entering Passive Mode (198,51,100,7,156,64)."])
+        self.assertIs(self.arrive(CLIENT_DATA), self.protocol)
+
+    def test_epsv_waits(self) -> None:
+        """EPSV waits likewise."""
+        self.arrive(CLIENT_DATA)
+        self.open()
+        self.assertEqual(self.send(b"EPSV"), [])
+        self.arrive(CLIENT_DATA)
+        self.assertEqual(self.replies(), ["229 Entering Extended Passive Mode (|||40000|)."])
+
+    def test_bounded(self) -> None:
+        """A port that does not come free in time is a 425, and the queue is left."""
+        self.clock.advance(PORT_WAIT_SECONDS)
+        [line] = self.replies()
+        self.assertTrue(line.startswith("425 no passive port came free"), line)
+        self.assertEqual(self.ports.waiting, 0)
+        self.assertIsNone(self.protocol.dtpFactory)
+
+    def test_session_goes_on_after_bound(self) -> None:
+        """After the 425 the session serves commands again."""
+        self.clock.advance(PORT_WAIT_SECONDS)
+        self.global_reactor.advance(0)
+        self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])
+
+    def test_not_idle(self) -> None:
+        """A session waiting for a port is not idle: the idle timeout does not end it."""
+        self.clock.advance(PORT_WAIT_SECONDS - 1)
+        self.assertFalse(self.transport.disconnecting)
+        self.arrive(CLIENT_DATA)
+        self.assertEqual(len(self.replies()), 1)
+
+    def test_reads_while_waiting(self) -> None:
+        """The control connection is read while the session waits, so its loss is noticed."""
+        self.assertEqual(self.transport.producerState, "producing")
+
+    def test_gone_leaves_queue(self) -> None:
+        """A session that goes away while waiting leaves the queue, and is given nothing."""
+        self.wrapper.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.ports.waiting, 0)
+        self.use(0)
+        self.arrive(CLIENT_DATA)
+        self.assertEqual(self.ports.free, 1)
+
+    def test_others_served(self) -> None:
+        """Other sessions are served while one waits."""
+        self.use(0)
+        self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])

@@ -163,7 +163,9 @@ class DataChannel(ftp.DTP):
     When the session requires it, a handshake that did not resume the
     control connection's TLS session ends the connection, and the transfer
     fails with a 425 reply; so does a handshake that has not ended within
-    the session's bound.
+    the session's bound (not counting the time the transfer spends getting
+    ready before its 150 reply, which clients wait for before they
+    handshake).
 
     Nothing may move for longer than the session's data-idle bound while
     the server waits on the client: for an upload, while the server is
@@ -190,6 +192,20 @@ class DataChannel(ftp.DTP):
         self._idle = Deadline(clock, timeouts.data_idle, self._idle_expired)
         self._handshake.start()
         super().connectionMade()
+
+    def server_busy(self) -> None:
+        """
+        The server is preparing the transfer (waiting on S3 before its 150
+        reply): the client, which handshakes after that reply, is not the
+        one waited on, so the handshake bound stops until L{server_ready}.
+        """
+        if not self._handshake_done:
+            self._handshake.stop()
+
+    def server_ready(self) -> None:
+        """The transfer's 150 reply is sent: the handshake bound runs again, from now."""
+        if not self._handshake_done and self.isConnected:
+            self._handshake.start()
 
     def _handshake_expired(self) -> None:
         seconds = self._handshake.seconds

@@ -2,10 +2,22 @@
 """
 Passive mode: how a session offers a data connection and which one it takes.
 
-PASV and EPSV take a port from the process's shared pool, listen on it for
-one TLS connection, and name it in the reply; which address PASV names comes
-from L{PassiveAddressMap}, by the client's address. The data connection that
-arrives is accepted only from the session's own client (or its CIDR group).
+PASV and EPSV take a port from the process's shared pool
+(L{twisted_ftps3.ports}) and name it in the reply; which address PASV names
+comes from L{PassiveAddressMap}, by the client's address. The data
+connection that arrives is accepted only from the session's own client (or
+its CIDR group).
+
+A port is the session's from its PASV until its data connection is
+accepted; then the next session may be offered it, while the transfer goes
+on over the accepted connection. What listens on a port is a
+L{PassiveRouter}, shared by every session: a connection goes to the session
+that holds the port for the connection's I{route} (its address, or its CIDR
+group), and two sessions of one route never hold one port at once, so a
+connection reaches only the session whose PASV named the port to a client
+at that address. When no port is free, PASV waits for one, first come first
+served, for at most L{PORT_WAIT_SECONDS}, and is refused with 425 after
+that; other sessions are served meanwhile.
 
 The reply goes out as soon as the port listens: the session goes on serving
 commands while the client connects. A transfer command that comes first waits
@@ -17,18 +29,21 @@ Active mode (PORT, EPRT) is not served.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IAddress, IListeningPort
+from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.protocols import ftp
 from twisted.python.failure import Failure
 
 from .config import CidrDomain
 from .data import DataChannel, DataChannelFactory, DataTLSFactory
+from .ports import PassivePortPool
 from .replies import (
     ArgumentSyntaxError,
     CannotOpenDataConnection,
@@ -42,6 +57,14 @@ if TYPE_CHECKING:
 log = Logger()
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: How long a PASV or EPSV waits for a passive port to come free before its
+#: 425. A port is held only from a PASV to its data connection, which comes
+#: within milliseconds, so a wait is short unless the server is swamped. A
+#: client that gives up sooner closes its connection, which takes it out of
+#: the queue at once, so the bound is generous: it is the server's, not the
+#: client's.
+PORT_WAIT_SECONDS = 60.0
 
 
 def ip_address(host: str) -> IPAddress:
@@ -77,16 +100,64 @@ class PassiveAddressMap:
         group = self.group(client)
         return None if group is None else self.entries[group].domain
 
+    def route(self, client: IPAddress) -> Hashable:
+        """
+        Which data connections may serve a session from C{client}: one
+        route for each CIDR group, and one for each address outside every
+        group. Connections from C{data} may serve C{control}'s session
+        exactly when both have one route.
+        """
+        group = self.group(client)
+        return ("address", client) if group is None else ("group", group)
+
     def same_group(self, control: IPAddress, data: IPAddress) -> bool:
         """
         Whether a data connection from C{data} may serve the session whose
         control connection comes from C{control}: from the same CIDR group,
         or, outside every group, from the same address.
         """
-        group = self.group(control)
-        if group is None:
-            return control == data
-        return self.group(data) == group
+        return self.route(control) == self.route(data)
+
+
+class PassiveRouter(ServerFactory):
+    """
+    What listens on a passive port, for every session that holds it: a
+    connection goes to the session holding the port for the connection's
+    route, which from then on no longer holds it; any other is refused.
+    """
+
+    noisy = False
+
+    def __init__(self, pool: PassivePortPool, port: int, addresses: PassiveAddressMap) -> None:
+        self.pool = pool
+        self.port = port
+        self.addresses = addresses
+
+    def route(self, addr: IAddress) -> DataTLSFactory | None:
+        """
+        The factory of the session a connection from C{addr} goes to, which
+        gives up the port for it; None if no session waits for it.
+        """
+        try:
+            route = self.addresses.route(ip_address(addr.host))  # type: ignore[attr-defined]
+        except ValueError:
+            route = None
+        holder = None if route is None else self.pool.holder(self.port, route)
+        if holder is None:
+            log.warn(
+                "refused a data connection from {peer} on port {port}: no session from there"
+                " waits for one",
+                peer=addr.host,  # type: ignore[attr-defined]
+                port=self.port,
+            )
+            return None
+        # The connection is in: the next session of this route may be offered the port.
+        self.pool.release(self.port, route, holder)
+        return holder
+
+    def buildProtocol(self, addr: IAddress) -> Any:
+        holder = self.route(addr)
+        return None if holder is None else holder.buildProtocol(addr)
 
 
 class PassiveMode:
@@ -103,10 +174,15 @@ class PassiveMode:
     dtpFactory: DataChannelFactory | None
     dtpInstance: DataChannel | None
     dtpPort: IListeningPort | None
+    setTimeout: Any
+    disconnected: bool
     dtpTimeout: int
     _epsvAll: bool
     _protected: bool
     _passive_port: int | None = None
+    _passive_route: Hashable = None
+    _passive_holder: DataTLSFactory | None = None
+    _port_wait: defer.Deferred[int] | None = None
     _data_waiters: tuple[defer.Deferred[DataChannel], ...] = ()
 
     client_address: str
@@ -162,8 +238,9 @@ class PassiveMode:
 
     async def _passive(self, *, extended: bool = False) -> None:
         """
-        Listen for the data connection and say where. Done once the reply is
-        sent: the connection itself is awaited by the transfer that needs it.
+        Take a port, waiting for one if need be, and say where to connect.
+        Done once the reply is sent: the connection itself is awaited by the
+        transfer that needs it.
         """
         # EPSV names only the port: the client reuses the control address.
         host = None if extended else await self._passive_host()
@@ -172,7 +249,10 @@ class PassiveMode:
         factory = DataChannelFactory(
             pi=self, reactor=self.factory.clock, timeouts=self.factory.timeouts
         )
-        self.dtpPort = self._listen_passive(factory)
+        tls = DataTLSFactory(SessionTLS.of(self.transport), factory)
+        route = self.factory.addresses.route(ip_address(self.client_address))
+        port = await self._take_port(route, tls)
+        self._passive_port, self._passive_route, self._passive_holder = port, route, tls
         self.dtpFactory = factory
         factory.setTimeout(self.dtpTimeout)
         factory.deferred.addCallbacks(
@@ -182,9 +262,9 @@ class PassiveMode:
             errbackArgs=(factory,),
         )
         if host is None:
-            self.reply(ftp.ENTERING_EPSV_MODE, self._passive_port)
+            self.reply(ftp.ENTERING_EPSV_MODE, port)
         else:
-            self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, self._passive_port))
+            self.reply(ftp.ENTERING_PASV_MODE, ftp.encodeHostPort(host, port))
 
     async def _passive_host(self) -> str:
         client = ip_address(self.client_address)
@@ -205,19 +285,53 @@ class PassiveMode:
             log.warn("cannot resolve passive address {domain}: {error}", domain=domain, error=e)
             raise CannotOpenDataConnection(f"cannot resolve the data address {domain}.") from e
 
-    def _listen_passive(self, factory: DataChannelFactory) -> IListeningPort:
-        tls = DataTLSFactory(SessionTLS.of(self.transport), factory)
-        for port in self.factory.ports.candidates():
+    async def _take_port(self, route: Hashable, holder: DataTLSFactory) -> int:
+        """
+        A port held for C{route} by C{holder}, listening: one that already
+        listens, or one that can be listened on (another program may hold
+        some of the range).
+        """
+        pool = self.factory.ports
+        interface = self._data_interface()
+        for _ in range(len(pool)):
+            port = await self._wait_for_port(pool.reserve(route, interface, holder))
+            if pool.listening(port) is not None:
+                return port
+            router = PassiveRouter(pool, port, self.factory.addresses)
             try:
-                listening = self.factory.reactor.listenTCP(
-                    port, tls, interface=self._data_interface()
-                )
+                listening = self.factory.reactor.listenTCP(port, router, interface=interface)
             except CannotListenError:
-                self.factory.ports.release(port)
+                pool.release(port, route, holder)
                 continue
-            self._passive_port = port
-            return listening
+            pool.listens(port, listening)
+            return port
         raise CannotOpenDataConnection("no passive port is free; try again shortly.")
+
+    async def _wait_for_port(self, reserved: defer.Deferred[int]) -> int:
+        """
+        The port C{reserved} gives, waited for if need be, for at most
+        L{PORT_WAIT_SECONDS}. Meanwhile the client, which waits for the
+        reply, is no idle one, and the control connection is read (its
+        lines kept for later) so that a client that goes away leaves the
+        queue at once.
+        """
+        if reserved.called:
+            return await reserved
+        self.setTimeout(None)
+        self.transport.resumeProducing()
+        reserved.addTimeout(PORT_WAIT_SECONDS, self.factory.clock)
+        self._port_wait = reserved
+        try:
+            return await reserved
+        except (defer.CancelledError, defer.TimeoutError):
+            raise CannotOpenDataConnection(
+                f"no passive port came free within {PORT_WAIT_SECONDS:g} seconds;"
+                " try again shortly."
+            ) from None
+        finally:
+            self._port_wait = None
+            if not self.disconnected:
+                self.setTimeout(self.factory.timeOut)
 
     def _data_interface(self) -> str:
         """
@@ -267,10 +381,23 @@ class PassiveMode:
         self.cleanupDTP()
 
     def cleanupDTP(self) -> None:
-        """Stop listening, drop the data connection, give the port back."""
+        """
+        Forget the data connection and its factory, and give the port back
+        if its connection never came. The port keeps listening while other
+        sessions hold it (see L{twisted_ftps3.ports}).
+        """
         port, self._passive_port = self._passive_port, None
-        if self.dtpFactory is not None:
-            super().cleanupDTP()  # type: ignore[misc]
+        holder, self._passive_holder = self._passive_holder, None
+        factory, self.dtpFactory = self.dtpFactory, None
+        self.dtpPort = self.dtpInstance = None
+        if factory is not None:
+            factory.stopFactory()
         if port is not None:
-            self.factory.ports.release(port)
+            self.factory.ports.release(port, self._passive_route, holder)
         self.stop_waiting(CannotOpenDataConnection("no data connection arrived in time."))
+
+    def connectionLost(self, reason: Failure) -> None:
+        # A session waiting for a port leaves the queue.
+        if self._port_wait is not None:
+            self._port_wait.cancel()
+        super().connectionLost(reason)  # type: ignore[misc]

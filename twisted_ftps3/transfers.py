@@ -128,6 +128,8 @@ class Transfers:
 
         async def start() -> tuple[str]:
             channel = await self.data_connection()
+            # Until the 150, the client waits on the server, not the other way round.
+            channel.server_busy()
             return await run(segments, channel)
 
         d = defer.ensureDeferred(start())
@@ -196,6 +198,7 @@ class Transfers:
             upload.abort(reason)
 
     def _start_reply(self, channel: DataChannel) -> None:
+        channel.server_ready()
         if channel.isConnected:
             self.reply(ftp.DATA_CNX_ALREADY_OPEN_START_XFR)
         else:

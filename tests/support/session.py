@@ -273,8 +273,9 @@ class SessionTestCase(SynchronousTestCase):
         Open the data connection the last PASV offered, from the client's
         own address, as its TCP connection arrives (no TLS handshake yet).
         """
-        _, factory, _, _ = self.reactor.tcpServers[-1]
-        channel = factory.wrappedFactory.buildProtocol(CLIENT_DATA)
+        port = self.protocol._passive_port
+        [router] = [factory for number, factory, _, _ in self.reactor.tcpServers if number == port]
+        channel = router.route(CLIENT_DATA).wrappedFactory.buildProtocol(CLIENT_DATA)
         channel.makeConnection(DataTransport())
         self.global_reactor.advance(0)
         self.clock.advance(0)
