@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .protocol import FTPS3Factory
 
 log = Logger()
+T = TypeVar("T")
 
 Run = Callable[[Sequence[str], DataChannel], Awaitable[tuple[str]]]
 
@@ -214,18 +215,10 @@ class Transfers:
                 f"REST {offset} is past the end of {display_path(segments)} ({source.size} bytes)."
             )
         self._start_reply(channel)
-        try:
-            # TYPE A is accepted but bytes go as stored, as vsftpd does by
-            # default: rewriting line ends would make SIZE and REST lie.
-            sent = await source.send_from(channel, offset) if offset < source.size else 0
-        except ftp.FTPCmdError:
-            if channel.lost is not None:
-                raise TransferAborted("data connection closed by the client.") from None
-            raise
-        try:
-            await channel.close()
-        except Exception:
-            self._data_connection_failed(Failure())
+        # TYPE A is accepted but bytes go as stored, as vsftpd does by
+        # default: rewriting line ends would make SIZE and REST lie.
+        sending = source.send_from(channel, offset) if offset < source.size else defer.succeed(0)
+        sent = await self._send_and_close(channel, sending)
         self._log_transfer("RETR", segments, sent, started)
         return (ftp.TXFR_COMPLETE_OK,)
 
@@ -333,17 +326,26 @@ class Transfers:
         async with aclosing(listing_pages(self.shell, segments, keys)) as pages:
             first = await anext(pages, [])
             self._start_reply(channel)
-            try:
-                await send_pages(channel, first, pages, render)
-            except ftp.FTPCmdError:
-                if channel.lost is not None:
-                    raise TransferAborted("data connection closed by the client.") from None
-                raise
+            await self._send_and_close(channel, send_pages(channel, first, pages, render))
+        return (ftp.TXFR_COMPLETE_OK,)
+
+    async def _send_and_close(self, channel: DataChannel, sending: Awaitable[T]) -> T:
+        """
+        Wait for C{sending} to write what goes out on C{channel}, then close
+        it: a failure once the client has gone is a 426, as is a close that
+        fails; any other failure is the reply.
+        """
+        try:
+            result = await sending
+        except ftp.FTPCmdError:
+            if channel.lost is not None:
+                raise TransferAborted("data connection closed by the client.") from None
+            raise
         try:
             await channel.close()
         except Exception:
             self._data_connection_failed(Failure())
-        return (ftp.TXFR_COMPLETE_OK,)
+        return result
 
     # -- telling what happened ----------------------------------------------------
 
