@@ -11,7 +11,8 @@ client is noticed; when it ends the passive port goes back to the pool.
 
 Files are driven only through L{IDownload} and L{IUpload}: where the bytes
 come from or go to, and what a storage failure means to the client, is the
-shell's business.
+shell's business. Listings go out a page of S3's listing at a time, at the
+client's pace (L{twisted_ftps3.paging}).
 """
 
 from __future__ import annotations
