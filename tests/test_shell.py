@@ -29,7 +29,7 @@ from zope.interface.verify import verifyObject
 from twisted_ftps3.interfaces import IDownload, IUpload
 from twisted_ftps3.locks import KeyLocks
 from twisted_ftps3.objectkeys import KeyMap
-from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed
+from twisted_ftps3.replies import ActionNotTaken, FileNameNotAllowed, LocalError
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.limits import MIN_PART_SIZE
 from twisted_ftps3.s3.upload import UploadRegistry
@@ -668,6 +668,62 @@ class SlashSuffixTests(SynchronousTestCase):
         )
         pages = [call for call in self.store.named("list_objects") if call[2] == "/"]
         self.assertGreater(len(pages), 3)
+
+    def next_page(self, pages: Any) -> Deferred[Any]:
+        """The next step of C{list_pages}' iterator C{pages}, as a Deferred."""
+
+        async def step() -> Any:
+            return await anext(pages)
+
+        return ensureDeferred(step())
+
+    def directory_pages(self) -> list[tuple[Any, ...]]:
+        """The pages of directory listings the store was asked for."""
+        return [call for call in self.store.named("list_objects") if call[2] == "/"]
+
+    def test_list_pages_as_asked(self) -> None:
+        """
+        C{list_pages} gives the entries a page of the store's listing at a
+        time, and asks the store for a page only when the next is asked for.
+        """
+        self.mkdir("a")
+        for n in range(7):
+            self.mkfile("a", f"f{n}")
+        pages = self.shell.list_pages(["a"], ("directory",))
+        self.assertEqual(self.directory_pages(), [])
+        # The first page holds the directory's own marker too.
+        self.assertEqual(
+            self.successResultOf(self.next_page(pages)), [("f0", [False]), ("f1", [False])]
+        )
+        self.assertEqual(len(self.directory_pages()), 1)
+        self.assertEqual(
+            [name for name, _ in self.successResultOf(self.next_page(pages))], ["f2", "f3", "f4"]
+        )
+        self.assertEqual(len(self.directory_pages()), 2)
+        self.assertEqual(
+            [name for name, _ in self.successResultOf(self.next_page(pages))], ["f5", "f6"]
+        )
+        self.failureResultOf(self.next_page(pages), StopAsyncIteration)
+        self.assertEqual(len(self.directory_pages()), 3)
+
+    def test_list_pages_storage_failure(self) -> None:
+        """
+        A page the store fails to give fails its own step with the FTP reply
+        for it (451), after the pages before it were given.
+        """
+        self.mkdir("a")
+        for n in range(7):
+            self.mkfile("a", f"f{n}")
+        pages = self.shell.list_pages(["a"], ())
+        self.successResultOf(self.next_page(pages))
+        self.store.fail("list_objects")
+        error = self.reply_failure(self.next_page(pages), LocalError)
+        self.assertEqual(error.response(), "451 /a: storage unavailable; try again later")
+
+    def test_list_pages_refusal_first(self) -> None:
+        """A missing directory is refused by the first step, before any page."""
+        pages = self.shell.list_pages(["missing"], ())
+        self.reply_failure(self.next_page(pages), ftp.FileNotFoundError)
 
     def test_list_file(self) -> None:
         """C{list} of a file gives that file alone, under its name."""

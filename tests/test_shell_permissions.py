@@ -345,6 +345,23 @@ class NamedDirectoryTests(UserShellTestCase):
         self.assertTrue(listed["inbox"][0])
         self.assertFalse(listed["inbox2"][0])
 
+    def test_listed_once_across_pages(self) -> None:
+        """
+        A named directory is listed once however the store's pages cut its
+        names: here the object at its key ends one page (of three) and its
+        marker's prefix starts the next.
+        """
+        self.put("a1")
+        self.put("a2")
+        self.put("inbox", data=b"stray")
+        self.put_directory("inbox")
+        self.put("inbox2")
+        listed = self.listed(self.shell(self.permissions), [])
+        self.assertEqual(set(listed), {"a1", "a2", "inbox", "inbox2", "deep"})
+        self.assertTrue(listed["inbox"][0])
+        calls = [call for call in self.store.named("list_objects") if call[2] == "/"]
+        self.assertEqual(len(calls), 2)
+
     def test_file_at_named_directory_hidden(self) -> None:
         """An object at a named directory's own key does not make it a file."""
         self.put("inbox", data=b"stray")

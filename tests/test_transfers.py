@@ -1,6 +1,7 @@
 """
 Tests for L{twisted_ftps3.transfers}: RETR, STOR and the listings from
-start to end, driven through a fake shell's L{IDownload} and L{IUpload}.
+start to end, driven through a fake shell's L{IDownload} and L{IUpload},
+and the listings through the real shell over an in-memory bucket.
 
 Data connections arrive when a test says so (L{SessionTestCase.connect_data}),
 as their TCP connection; no TLS handshake is made, so the transfers tested
@@ -19,12 +20,17 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from twisted_ftps3 import data
+from twisted_ftps3.config import User
 from twisted_ftps3.interfaces import IDownload
 from twisted_ftps3.replies import LocalError
+from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.timeouts import Timeouts
 
+from .support.memory_store import MemoryObjectStore
 from .support.producers import FakeProducer
 from .support.session import SessionTestCase
+from .support.shells import memory_shells
 
 
 class RestartTests(SessionTestCase):
@@ -334,3 +340,148 @@ class DataIdleTests(SessionTestCase):
         self.retrieve()
         self.clock.advance(3600)
         self.assertFalse(self.channel.transport.aborted)
+
+
+class VersionOnly:
+    """The TLS handle of a finished handshake, as far as a data channel asks: its version."""
+
+    def get_protocol_version_name(self) -> str:
+        return "TLSv1.2"
+
+
+class StreamedListingTests(SessionTestCase):
+    """
+    LIST, NLST and MLSD over the real shell and an in-memory bucket whose
+    listings come in pages of two entries, every store call held until the
+    test releases it: each page goes out as it arrives, the next is asked
+    for only while the data connection is not paused, and a page that
+    fails ends the transfer with its reply, never 226.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = MemoryObjectStore(page_size=2)
+        for n in range(6):
+            self.store.store(f"big/f{n}", b"x" * n)
+        self.shell = memory_shells(self.store)(User("alice", "pw"))  # type: ignore[assignment]
+        self.login()
+        self.send(b"PASV")
+        self.channel = self.connect_data()
+        self.store.hold("list_objects")
+
+    def start(self, command: bytes) -> None:
+        """Send C{command}; let the directory check through, and the first page."""
+        self.send(command)
+        self.give(0)
+
+    def give(self, index: int, error: Exception | None = None) -> list[str]:
+        """Let the C{index}th held listing call go on, or fail; the replies meanwhile."""
+        self.transport.clear()
+        self.store.release("list_objects", index, error)  # type: ignore[arg-type]
+        self.clock.advance(0)
+        return self.replies()
+
+    def asked(self) -> int:
+        """How many listing calls were made of the store so far."""
+        return len(self.store.named("list_objects"))
+
+    def data(self) -> list[str]:
+        """The lines sent on the data connection so far."""
+        return self.channel.transport.value().decode("utf-8").split("\r\n")[:-1]
+
+    def handshake(self) -> list[str]:
+        """The data connection's TLS handshake ends; the replies then."""
+        self.patch(data, "resumed", lambda handle: False)
+        self.channel.transport.getHandle = VersionOnly  # type: ignore[attr-defined]
+        self.transport.clear()
+        self.channel.handshakeCompleted()
+        self.clock.advance(0)
+        return self.replies()
+
+    def test_first_page_before_second_is_asked(self) -> None:
+        """
+        The 150 and the first page's lines go out as soon as that page is
+        here, while the second page is still on its way.
+        """
+        self.start(b"NLST big")
+        self.assertEqual(self.asked(), 2)
+        self.assertEqual(self.give(1), ["125 Data connection already open, starting transfer"])
+        self.assertEqual(self.data(), ["f0", "f1"])
+        self.assertEqual(self.asked(), 3)
+        self.assertEqual(self.give(2), [])
+        self.assertEqual(self.data(), ["f0", "f1", "f2", "f3"])
+        self.give(3)
+
+    def test_paused_connection_stops_fetching(self) -> None:
+        """
+        While the data connection's transport has the listing paused, the
+        page that arrives is sent but no further page is asked for; the
+        resume asks for it.
+        """
+        self.start(b"NLST big")
+        self.give(1)
+        self.channel.transport.producer.pauseProducing()
+        self.give(2)
+        self.assertEqual(self.data(), ["f0", "f1", "f2", "f3"])
+        self.assertEqual(self.asked(), 3)
+        self.channel.transport.producer.resumeProducing()
+        self.assertEqual(self.asked(), 4)
+        self.give(3)
+        self.assertEqual(self.data(), [f"f{n}" for n in range(6)])
+
+    def test_complete(self) -> None:
+        """Every page sent, the connection is closed cleanly and the reply is 226."""
+        self.start(b"NLST big")
+        for index in (1, 2, 3):
+            self.give(index)
+        self.assertEqual(self.handshake(), ["226 Transfer Complete."])
+        self.assertEqual(self.data(), [f"f{n}" for n in range(6)])
+        self.assertTrue(self.channel.transport.disconnecting)
+        self.assertFalse(self.channel.transport.aborted)
+
+    def test_failure_mid_listing(self) -> None:
+        """
+        S3 failing on the third page ends the transfer with 451, not 226,
+        and the data connection is aborted so that the client cannot take
+        what it has for the whole listing.
+        """
+        self.start(b"LIST big")
+        self.give(1)
+        self.give(2)
+        failure = S3Error("InternalError", 500, "We encountered an internal error.")
+        self.assertEqual(self.give(3, failure), ["451 /big: storage unavailable; try again later"])
+        self.assertEqual(len(self.data()), 4)
+        self.assertTrue(self.channel.transport.aborted)
+        self.assertEqual(self.handshake(), [])
+
+    def test_refused_before_150(self) -> None:
+        """A missing directory is a 550 with no 150 before it."""
+        self.send(b"NLST missing")
+        self.assertEqual(self.give(0), ["550 /missing: No such file or directory."])
+
+    def test_client_gone(self) -> None:
+        """A data connection lost mid-listing ends it with 426; no further page is asked for."""
+        self.start(b"NLST big")
+        self.give(1)
+        self.channel.transport.producer.stopProducing()
+        self.channel.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(self.give(2), ["426 data connection closed by the client."])
+        self.assertEqual(self.asked(), 3)
+
+    def test_long_and_machine_listings(self) -> None:
+        """LIST and MLSD lines are made a page at a time too, each entry once."""
+        self.start(b"LIST big")
+        for index in (1, 2, 3):
+            self.give(index)
+        lines = self.data()
+        self.assertEqual([line.split()[-1] for line in lines], [f"f{n}" for n in range(6)])
+        self.assertTrue(lines[5].startswith("-rw-r--r--"), lines[5])
+        self.assertEqual(self.handshake(), ["226 Transfer Complete."])
+        self.send(b"PASV")
+        self.channel = self.connect_data()
+        self.send(b"MLSD big")
+        for index in (4, 5, 6, 7, 8):
+            self.give(index)
+        entries = [line.split(" ", 1) for line in self.data()]
+        self.assertEqual([name for _, name in entries], [f"f{n}" for n in range(6)])
+        self.assertIn("type=file;size=5;", entries[5][0])

@@ -1,17 +1,22 @@
 # -*- test-case-name: tests.test_shell,tests.test_protocol -*-
 """
-What the FTP protocol asks of a file being transferred, without knowing
-where files live.
+What the FTP protocol asks of a file being transferred, and of a listing
+being sent, without knowing where files live.
 
-The protocol drives a transfer through these two interfaces only. The shell
+The protocol drives a transfer through these interfaces only. The shell
 implements them over the object store, and it alone turns a storage failure
 into the FTP reply the client sees, so the protocol never meets an S3 error.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.protocols.ftp import IReadFile, IWriteFile
-from zope.interface import Attribute
+from zope.interface import Attribute, Interface
+
+#: One entry of a listing: its name, and its attributes in the order asked.
+Entry = tuple[str, list[Any]]
 
 
 class IDownload(IReadFile):
@@ -51,4 +56,22 @@ class IUpload(IWriteFile):
         """
         Abandon the upload so that storage keeps nothing of it; C{reason} is
         logged. Fire with C{None} once storage has let go.
+        """
+
+
+class IListingShell(Interface):
+    """
+    A shell that lists a directory a page at a time, so that LIST, NLST
+    and MLSD send each page of the store's listing as it arrives and hold
+    no more of a large directory than a page or two.
+    """
+
+    def list_pages(path, keys):  # type: ignore[no-untyped-def]
+        """
+        What C{IFTPShell.list(path, keys)} gives, as an asynchronous
+        iterator of lists of C{(name, attributes)}: one list per page of
+        the store's listing, each asked of the store only when the caller
+        asks for it. A refusal (no such directory, not permitted) is raised
+        by the first step; a storage failure by the step that met it; each
+        as an C{ftp.FTPCmdError}.
         """

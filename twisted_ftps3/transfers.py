@@ -11,13 +11,15 @@ client is noticed; when it ends the passive port goes back to the pool.
 
 Files are driven only through L{IDownload} and L{IUpload}: where the bytes
 come from or go to, and what a storage failure means to the client, is the
-shell's business.
+shell's business. Listings go out a page of S3's listing at a time, at the
+client's pace (L{twisted_ftps3.paging}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -26,8 +28,9 @@ from twisted.python.failure import Failure
 
 from . import facts
 from .data import DataChannel
-from .interfaces import IDownload, IUpload
+from .interfaces import Entry, IDownload, IUpload
 from .listing import LIST_KEYS, list_line
+from .paging import listing_pages, send_pages
 from .replies import (
     ArgumentSyntaxError,
     CannotOpenDataConnection,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from .protocol import FTPS3Factory
 
 log = Logger()
+T = TypeVar("T")
 
 Run = Callable[[Sequence[str], DataChannel], Awaitable[tuple[str]]]
 
@@ -215,18 +219,10 @@ class Transfers:
                 f"REST {offset} is past the end of {display_path(segments)} ({source.size} bytes)."
             )
         self._start_reply(channel)
-        try:
-            # TYPE A is accepted but bytes go as stored, as vsftpd does by
-            # default: rewriting line ends would make SIZE and REST lie.
-            sent = await source.send_from(channel, offset) if offset < source.size else 0
-        except ftp.FTPCmdError:
-            if channel.lost is not None:
-                raise TransferAborted("data connection closed by the client.") from None
-            raise
-        try:
-            await channel.close()
-        except Exception:
-            self._data_connection_failed(Failure())
+        # TYPE A is accepted but bytes go as stored, as vsftpd does by
+        # default: rewriting line ends would make SIZE and REST lie.
+        sending = source.send_from(channel, offset) if offset < source.size else defer.succeed(0)
+        sent = await self._send_and_close(channel, sending)
         self._log_transfer("RETR", segments, sent, started)
         return (ftp.TXFR_COMPLETE_OK,)
 
@@ -290,35 +286,70 @@ class Transfers:
 
     async def _long_listing(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         now = self.factory.clock.seconds()
-        entries = await self.shell.list(segments, LIST_KEYS)
-        lines = (list_line(name, attributes, now) for name, attributes in entries)
-        return await self._send_lines(channel, lines)
+
+        def render(page: list[Entry]) -> Iterable[str]:
+            return (list_line(name, attributes, now) for name, attributes in page)
+
+        return await self._send_listing(segments, channel, LIST_KEYS, render)
 
     async def _name_listing(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
-        entries = await self.shell.list(segments, ())
-        return await self._send_lines(channel, (name for name, _ in entries))
+        return await self._send_listing(segments, channel, (), lambda page: (n for n, _ in page))
 
     async def _machine_listing(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         [directory] = await self.shell.stat(segments, ("directory",))
         # MLSD lists directories only (RFC 3659 7.1); a file is an error.
         if not directory:
             raise ftp.IsNotADirectoryError(display_path(segments))
-        entries = await self.shell.list(segments, facts.FACT_KEYS)
         base = display_path(segments).rstrip("/")
-        lines = (
-            facts.entry(name, f"{base}/{name}", attributes, self._facts)
-            for name, attributes in entries
-        )
-        return await self._send_lines(channel, lines)
 
-    def _send_lines(self, channel: DataChannel, lines: Iterable[str]) -> defer.Deferred[tuple[str]]:
-        """Send a listing's lines and close: 226 if the client took them, 426 if not."""
-        self._start_reply(channel)
-        for line in lines:
-            channel.sendLine(line.encode("utf-8"))
-        return channel.close().addCallbacks(
-            lambda _: (ftp.TXFR_COMPLETE_OK,), self._data_connection_failed
-        )
+        def render(page: list[Entry]) -> Iterable[str]:
+            return (
+                facts.entry(name, f"{base}/{name}", attributes, self._facts)
+                for name, attributes in page
+            )
+
+        return await self._send_listing(segments, channel, facts.FACT_KEYS, render)
+
+    async def _send_listing(
+        self,
+        segments: Sequence[str],
+        channel: DataChannel,
+        keys: Sequence[str],
+        render: Callable[[list[Entry]], Iterable[str]],
+    ) -> tuple[str]:
+        """
+        Send the listing of C{segments} a page at a time, as S3 gives them
+        and the client takes them (L{send_pages}).
+
+        A refusal, or a failure of the first page, is the reply, before
+        any 150. A failure of a later page is the reply too, and the data
+        connection is aborted, not closed, so that the client cannot take
+        what it received for the whole listing. Then 226 if the client took
+        it all, 426 if not.
+        """
+        async with aclosing(listing_pages(self.shell, segments, keys)) as pages:
+            first = await anext(pages, [])
+            self._start_reply(channel)
+            await self._send_and_close(channel, send_pages(channel, first, pages, render))
+        return (ftp.TXFR_COMPLETE_OK,)
+
+    async def _send_and_close(self, channel: DataChannel, sending: Awaitable[T]) -> T:
+        """
+        Wait for C{sending} to write what goes out on C{channel}, then close
+        it: a failure once the client has gone is a 426, as is a close that
+        fails; any other failure is the reply.
+        """
+        try:
+            result = await sending
+        except ftp.FTPCmdError:
+            if channel.lost is not None:
+                raise TransferAborted("data connection closed by the client.") from None
+            raise
+        try:
+            await channel.close()
+        except Exception:
+            self._data_connection_failed(Failure())
+        return result
 
     # -- telling what happened ----------------------------------------------------
 

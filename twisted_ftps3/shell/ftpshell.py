@@ -15,7 +15,7 @@ changes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.protocols import ftp
 from zope.interface import implementer
 
+from ..interfaces import Entry, IListingShell
 from ..locks import KeyLocks, ancestors
 from ..objectkeys import KeyMap
 from ..permissions import Permissions
@@ -33,7 +34,7 @@ from ..s3.objects import ObjectInfo
 from ..s3.upload import MultipartWriter, UploadRegistry
 from .attributes import directory_attributes, file_attributes
 from .errors import ftp_replies
-from .policy import Policy
+from .policy import Access, Policy
 from .transfers import S3ReadFile, S3WriteFile
 from .tree import Tree
 
@@ -60,7 +61,7 @@ def _replies(method: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
     return wrapper
 
 
-@implementer(ftp.IFTPShell)
+@implementer(ftp.IFTPShell, IListingShell)
 class S3Shell:
     """
     One logged-in user's view of the bucket: the tree under C{keys.root}
@@ -213,28 +214,53 @@ class S3Shell:
             return directory_attributes(keys, self._policy.directory_access(path))
         raise ftp.FileNotFoundError(display_path(path))
 
-    @_replies
-    async def list(self, path: Segments, keys: Sequence[str] = ()) -> list[tuple[str, list[Any]]]:
-        if not self._policy.may_look(path):
-            # Refused before S3 is asked, so that what is not listable is
-            # not found out to be a file, a directory or nothing.
+    def list(self, path: Segments, keys: Sequence[str] = ()) -> Deferred[list[Entry]]:
+        """Every entry of L{list_pages}, at once: for C{STAT path} and Twisted's interface."""
+
+        async def every_page() -> list[Entry]:
+            return [entry async for page in self.list_pages(path, keys) for entry in page]
+
+        return ensureDeferred(every_page())
+
+    async def list_pages(
+        self, path: Segments, keys: Sequence[str] = ()
+    ) -> AsyncIterator[list[Entry]]:
+        """
+        The entries of the directory C{path} (or the file C{path} alone),
+        with their attributes C{keys}, a page of the store's listing at a
+        time (L{IListingShell}).
+        """
+        with ftp_replies(path):
+            self.keys.check(path)
+            if not self._policy.may_look(path):
+                # Refused before S3 is asked, so that what is not listable is
+                # not found out to be a file, a directory or nothing.
+                self._policy.listing(path)
+            if not await self._tree.is_directory(path):
+                info = await self._tree.file(path)
+                if info is None:
+                    raise ftp.FileNotFoundError(display_path(path))
+                self._policy.looking(path)
+                yield [(path[-1], file_attributes(info, keys, self._policy.file_access(path[:-1])))]
+                return
             self._policy.listing(path)
-        if not await self._tree.is_directory(path):
-            info = await self._tree.file(path)
-            if info is None:
-                raise ftp.FileNotFoundError(display_path(path))
-            self._policy.looking(path)
-            return [(path[-1], file_attributes(info, keys, self._policy.file_access(path[:-1])))]
-        self._policy.listing(path)
-        file_access = self._policy.file_access(path)
-        entries: list[tuple[str, list[Any]]] = []
-        async for name, info in self._tree.children(path):
-            if info is None:
-                access = self._policy.directory_access([*path, name])
-                entries.append((name, directory_attributes(keys, access)))
-            else:
-                entries.append((name, file_attributes(info, keys, file_access)))
-        return entries
+            file_access = self._policy.file_access(path)
+            async for children in self._tree.children(path):
+                yield [self._entry(path, name, info, keys, file_access) for name, info in children]
+
+    def _entry(
+        self,
+        directory: Segments,
+        name: str,
+        info: ObjectInfo | None,
+        keys: Sequence[str],
+        file_access: Access,
+    ) -> Entry:
+        """The entry C{name} of C{directory}: a file if C{info} describes it, else a directory."""
+        if info is None:
+            access = self._policy.directory_access([*directory, name])
+            return name, directory_attributes(keys, access)
+        return name, file_attributes(info, keys, file_access)
 
     @_replies
     async def openForReading(self, path: Segments) -> S3ReadFile:

@@ -82,24 +82,33 @@ class Tree:
         own = self.keys.marker_key(path) if path else None
         return [self.keys.entry_of(key) for key in keys if key != own]
 
-    async def children(self, path: Segments) -> AsyncIterator[tuple[str, ObjectInfo | None]]:
+    async def children(self, path: Segments) -> AsyncIterator[list[tuple[str, ObjectInfo | None]]]:
         """
-        Each name in the directory C{path}, once, with its object if it is
-        a file and C{None} if it is a directory.
+        The names in the directory C{path}, a page of the store's listing
+        at a time, each page asked for only when the caller asks for the
+        next: each name once, with its object if it is a file and C{None}
+        if it is a directory.
+
+        The directories the permissions imply come last, after every page,
+        and are left out of the pages however many of them show the same
+        name (as a marker's common prefix, or an object at its key).
         """
         prefix = self.keys.prefix(path)
         own_marker = self.keys.marker_key(path) if path else None
         implied = self.permissions.implied_children(path)
         async for page in self.store.iter_pages(prefix, delimiter="/"):
+            names: list[tuple[str, ObjectInfo | None]] = []
             for directory in page.common_prefixes:
                 name = directory[len(prefix) : -1]
                 if name not in implied:
-                    yield name, None
+                    names.append((name, None))
             for entry in page.objects:
                 if entry.key == own_marker or self.keys.is_marker(entry.key):
                     continue
                 name = entry.key[len(prefix) :]
                 if name not in implied:
-                    yield name, entry
-        for name in implied:
-            yield name, None
+                    names.append((name, entry))
+            if names:
+                yield names
+        if implied:
+            yield [(name, None) for name in implied]
