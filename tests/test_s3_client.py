@@ -544,6 +544,16 @@ class PayloadTests(ClientTestCase):
         signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
         self.assertIn("content-md5", signed)
 
+    def test_corruptPartRefused(self) -> None:
+        """
+        A part whose bytes do not match its C{Content-MD5} is refused by S3
+        (C{BadDigest}), and the refusal fails the call with S3's code: what
+        S3 holds is never a corrupted part.
+        """
+        client = self.client(Answer(400, error_document("BadDigest")))
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "BadDigest")
+
     def test_noBodyNoMD5(self) -> None:
         """
         A request without a body carries the empty payload hash and no

@@ -3,8 +3,9 @@
 Stream one upload into S3 while it arrives, with bounded memory.
 
 L{MultipartWriter} is the consumer the data connection writes into. Bytes are
-cut into parts as they come and hashed on arrival; each full part goes out as
-an UploadPart call while the next fills. When the configured number of parts
+cut into parts as they come, each part's buffer growing with what it holds,
+and hashed once the part is full; each full part goes out as an UploadPart
+call while the next fills. When the configured number of parts
 is in flight, the data connection is paused, and it is resumed as soon as one
 finishes: a client faster than S3 waits, and never makes this process hold
 more than C{parts_in_flight + 1} parts. Nothing sleeps, nothing polls.
