@@ -6,6 +6,7 @@ producers.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.iweb import IBodyProducer
 from zope.interface.verify import verifyObject
 
-from twisted_ftps3.s3.bodies import _FIRST_CAPACITY, WRITE_SIZE, PartBody
+from twisted_ftps3.s3.bodies import WRITE_SIZE, PartBody
 
 from .support.producers import RecordingConsumer
 
@@ -26,9 +27,9 @@ LARGE = random.Random(0).randbytes(3 * WRITE_SIZE + 1000)
 PIECES = [LARGE[start : start + WRITE_SIZE] for start in range(0, len(LARGE), WRITE_SIZE)]
 
 
-def body_of(chunks: Sequence[bytes | memoryview], expected: int = 0) -> PartBody:
+def body_of(chunks: Sequence[bytes | memoryview]) -> PartBody:
     """A L{PartBody} built by appending C{chunks} one by one."""
-    body = PartBody(expected)
+    body = PartBody()
     for chunk in chunks:
         body.append(chunk)
     return body
@@ -86,7 +87,7 @@ class PartBodyTests(SynchronousTestCase):
         """
         A value already taken does not change when more is appended.
         """
-        body = body_of(CHUNKS, expected=1024)
+        body = body_of(CHUNKS)
         before = body.getvalue()
         body.append(b"more")
         self.assertEqual((before, body.getvalue()), (b"".join(CHUNKS), b"".join(CHUNKS) + b"more"))
@@ -109,60 +110,80 @@ class PartBodyTests(SynchronousTestCase):
         change the body.
         """
         chunk = bytearray(b"original")
-        body = PartBody(64)
+        body = PartBody()
         body.append(chunk)
         chunk[:] = b"changed!"
         self.assertEqual(body.getvalue(), b"original")
 
-    def test_growsPastFirstCapacity(self) -> None:
+    def test_holdsWhatItWasGiven(self) -> None:
         """
-        A body expected to be larger than its first capacity takes records
-        that cross that capacity and keeps every byte and the digest.
+        The buffer grows with what it holds: 1 MiB appended in TLS-sized
+        records takes about 1 MiB, not a whole part reserved up front.
         """
-        data = random.Random(1).randbytes(_FIRST_CAPACITY + 3 * WRITE_SIZE)
-        step = 10_000
-        body = body_of(
-            [data[start : start + step] for start in range(0, len(data), step)],
-            expected=len(data),
-        )
+        body = PartBody()
+        record = bytes(16 * 1024)
+        for _ in range(64):
+            body.append(record)
+        self.assertEqual(len(body), 1024 * 1024)
+        self.assertGreaterEqual(body.allocated, 1024 * 1024)
+        self.assertLess(body.allocated, 1.2 * 1024 * 1024)
+
+    def test_emptyHoldsNothing(self) -> None:
+        """
+        A body nothing was appended to reserves no buffer.
+        """
+        self.assertLess(PartBody().allocated, 1024)
+
+    def test_largeBodyIntact(self) -> None:
+        """
+        A body grown over many records of uneven sizes keeps every byte in
+        order, and its digests are those of the bytes.
+        """
+        data = random.Random(1).randbytes(3 * 1024 * 1024 + 17)
+        step = 16 * 1024 + 5
+        body = body_of([data[start : start + step] for start in range(0, len(data), step)])
         self.assertEqual(
-            (len(body), body.getvalue(), body.sha256_hex()),
-            (len(data), data, hashlib.sha256(data).hexdigest()),
+            (len(body), body.getvalue(), body.sha256_hex(), body.md5_digest()),
+            (len(data), data, hashlib.sha256(data).hexdigest(), hashlib.md5(data).digest()),
         )
 
-    def test_growsStraightToExpected(self) -> None:
+    def test_digestsFollowAppends(self) -> None:
         """
-        The buffer starts at the first capacity and, once that is exceeded,
-        grows in one step to the expected size rather than record by record.
+        A digest asked for, then more appended: the digests asked for next
+        are those of everything appended, not of the bytes seen the first
+        time.
         """
-        expected = 4 * _FIRST_CAPACITY
-        body = PartBody(expected)
-        capacities = [len(body._data)]
-        body.append(bytes(_FIRST_CAPACITY))
-        capacities.append(len(body._data))
-        body.append(b"x")
-        capacities.append(len(body._data))
-        body.append(bytes(WRITE_SIZE))
-        capacities.append(len(body._data))
-        self.assertEqual(capacities, [_FIRST_CAPACITY, _FIRST_CAPACITY, expected, expected])
-
-    def test_smallExpectedStartsSmall(self) -> None:
-        """
-        A body expected to be smaller than the first capacity reserves only
-        its expected size.
-        """
-        self.assertEqual(len(PartBody(100)._data), 100)
-
-    def test_growsBeyondExpected(self) -> None:
-        """
-        More than the expected size can still be appended, and all of it is
-        kept: the expected size is a hint, not a limit.
-        """
-        data = random.Random(2).randbytes(_FIRST_CAPACITY + 5)
-        body = body_of([data[:100], data[100:]], expected=50)
+        body = PartBody.of(b"first")
+        before = (body.md5_digest(), body.sha256_hex())
+        body.append(b" and more")
         self.assertEqual(
-            (body.getvalue(), body.sha256_hex()), (data, hashlib.sha256(data).hexdigest())
+            (before, body.md5_digest(), body.sha256_hex()),
+            (
+                (hashlib.md5(b"first").digest(), hashlib.sha256(b"first").hexdigest()),
+                hashlib.md5(b"first and more").digest(),
+                hashlib.sha256(b"first and more").hexdigest(),
+            ),
         )
+
+    def test_contentMD5(self) -> None:
+        """
+        L{PartBody.content_md5} is the C{Content-MD5} header of the bytes:
+        their binary MD5 in base64, which S3 checks.
+        """
+        self.assertEqual(
+            body_of(CHUNKS).content_md5(),
+            base64.b64encode(hashlib.md5(b"".join(CHUNKS)).digest()).decode(),
+        )
+
+    def test_notChangedWhileSent(self) -> None:
+        """
+        A body whose producer has not yet written it cannot be grown: what
+        is sent is what was hashed.
+        """
+        body = large_body()
+        producer = body.producer()
+        producer.startProducing(RecordingConsumer(lambda consumer: producer.pauseProducing()))
+        self.assertRaises(BufferError, body.append, b"more")
 
     def test_of(self) -> None:
         """
@@ -348,16 +369,6 @@ class ProducerTests(SynchronousTestCase):
         consumer = RecordingConsumer()
         d = PartBody().producer().startProducing(consumer)
         self.assertEqual((self.successResultOf(d), consumer.written), (None, []))
-
-    def test_onlyAppendedBytesWritten(self) -> None:
-        """
-        Only the bytes appended are written, not the rest of the buffer
-        reserved for the expected size.
-        """
-        consumer = RecordingConsumer()
-        body = body_of(CHUNKS, expected=10 * WRITE_SIZE)
-        d = body.producer().startProducing(consumer)
-        self.assertEqual((consumer.written, self.successResultOf(d)), ([b"".join(CHUNKS)], None))
 
     def test_eachProducerIsFresh(self) -> None:
         """

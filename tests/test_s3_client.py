@@ -44,7 +44,7 @@ from twisted_ftps3.s3.interfaces import IObjectStore
 from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, MIN_PART_SIZE, copy_ranges
 from twisted_ftps3.s3.objects import ListPage, ObjectInfo
 from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
-from twisted_ftps3.s3.signing import EMPTY_SHA256, sign
+from twisted_ftps3.s3.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD, sign
 from twisted_ftps3.s3.upload import MultipartWriter
 
 from .support.producers import FakeProducer, RecordingConsumer
@@ -63,6 +63,11 @@ ODD_KEY = "dir one/\u00a3 & +plus/cake \U0001f370.bin"
 ODD_PATH = "/my-bucket/dir%20one/%C2%A3%20%26%20%2Bplus/cake%20%F0%9F%8D%B0.bin"
 #: The seed of the retry policies' jitter.
 SEED = 1234
+
+
+def content_md5(data: bytes) -> str:
+    """The C{Content-MD5} header of C{data}, as S3 checks it."""
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 @dataclass
@@ -187,6 +192,7 @@ class ClientTestCase(SynchronousTestCase):
         *answers: Answer,
         agent: Any = None,
         retry: IRetryPolicy | None = None,
+        scheme: str = "https",
         **kw: Any,
     ) -> S3Client:
         self.s3 = FakeS3(*answers)
@@ -197,7 +203,7 @@ class ClientTestCase(SynchronousTestCase):
             S3Requester(
                 agent=agent if agent is not None else self.agent,
                 credentials=StaticCredentialsProvider(CREDENTIALS),
-                endpoint=("https", HOST),
+                endpoint=(scheme, HOST),
                 bucket=BUCKET,
                 region=REGION,
                 clock=self.clock,
@@ -266,7 +272,7 @@ class ObjectTests(ClientTestCase):
     def test_putObjectRequest(self) -> None:
         """
         PutObject is a PUT of the body to C{/bucket/key}, the key encoded
-        once, with the body's SHA-256 in C{x-amz-content-sha256}.
+        once, with the body's MD5 in C{Content-MD5}.
         """
         client = self.client()
         self.successResultOf(self.call(client.put_object(ODD_KEY, b"some bytes")))
@@ -277,9 +283,9 @@ class ObjectTests(ClientTestCase):
                 received.path,
                 received.query,
                 received.body,
-                received.header("x-amz-content-sha256"),
+                received.header("content-md5"),
             ),
-            ("PUT", ODD_PATH, [], b"some bytes", hashlib.sha256(b"some bytes").hexdigest()),
+            ("PUT", ODD_PATH, [], b"some bytes", content_md5(b"some bytes")),
         )
 
     def test_putObjectSigned(self) -> None:
@@ -299,7 +305,8 @@ class ObjectTests(ClientTestCase):
 
     def test_putObjectEmpty(self) -> None:
         """
-        An empty object is sent with C{Content-Length: 0} and the empty hash.
+        An empty object is sent with C{Content-Length: 0} and the MD5 of no
+        bytes.
         """
         client = self.client()
         self.successResultOf(self.call(client.put_object("empty")))
@@ -308,9 +315,9 @@ class ObjectTests(ClientTestCase):
             (
                 received.body,
                 received.header("content-length"),
-                received.header("x-amz-content-sha256"),
+                received.header("content-md5"),
             ),
-            (b"", "0", EMPTY_SHA256),
+            (b"", "0", content_md5(b"")),
         )
 
     def test_putObjectETag(self) -> None:
@@ -468,6 +475,97 @@ class ObjectTests(ClientTestCase):
         self.successResultOf(self.call(client.delete_object(ODD_KEY)))
         received = self.only_request()
         self.assertEqual((received.method, received.path), ("DELETE", ODD_PATH))
+
+
+class PayloadTests(ClientTestCase):
+    """
+    A body goes with its MD5 for S3 to check; its SHA-256 is signed only
+    over plain HTTP, where nothing else protects it.
+    """
+
+    def test_httpsUnsignedPayload(self) -> None:
+        """
+        Over HTTPS a body is sent as C{UNSIGNED-PAYLOAD}, with its MD5 in
+        C{Content-MD5}, and the request is signed as it arrives.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("x-amz-content-sha256"), received.header("content-md5")),
+            (UNSIGNED_PAYLOAD, content_md5(b"some bytes")),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_httpSignedPayload(self) -> None:
+        """
+        Over plain HTTP a body's SHA-256 is signed, and its MD5 is sent too.
+        """
+        client = self.client(scheme="http")
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("x-amz-content-sha256"), received.header("content-md5")),
+            (hashlib.sha256(b"some bytes").hexdigest(), content_md5(b"some bytes")),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_httpPart(self) -> None:
+        """
+        Over plain HTTP a part appended in pieces is signed with the SHA-256
+        of all its bytes.
+        """
+        body = PartBody()
+        for chunk in (b"part ", b"in ", b"chunks"):
+            body.append(chunk)
+        client = self.client(Answer(headers={"etag": '"e"'}), scheme="http")
+        self.successResultOf(self.call(client.upload_part("k", "up", 1, body)))
+        self.assertEqual(
+            self.only_request().header("x-amz-content-sha256"),
+            hashlib.sha256(b"part in chunks").hexdigest(),
+        )
+
+    def test_httpEmptyBody(self) -> None:
+        """
+        Over plain HTTP an empty body is signed with the hash of no bytes.
+        """
+        client = self.client(scheme="http")
+        self.successResultOf(self.call(client.put_object("empty")))
+        self.assertEqual(self.only_request().header("x-amz-content-sha256"), EMPTY_SHA256)
+
+    def test_contentMD5Signed(self) -> None:
+        """
+        C{Content-MD5} is one of the signed headers: it cannot be changed on
+        the way without the signature failing.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("k", b"x")))
+        authorization = self.only_request().header("authorization") or ""
+        signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
+        self.assertIn("content-md5", signed)
+
+    def test_corruptPartRefused(self) -> None:
+        """
+        A part whose bytes do not match its C{Content-MD5} is refused by S3
+        (C{BadDigest}), and the refusal fails the call with S3's code: what
+        S3 holds is never a corrupted part.
+        """
+        client = self.client(Answer(400, error_document("BadDigest")))
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "BadDigest")
+
+    def test_noBodyNoMD5(self) -> None:
+        """
+        A request without a body carries the empty payload hash and no
+        C{Content-MD5}, over HTTPS too.
+        """
+        client = self.client(Answer(headers={"content-length": "0"}))
+        self.successResultOf(self.call(client.head_object("k")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("x-amz-content-sha256"), received.header("content-md5")),
+            (EMPTY_SHA256, None),
+        )
 
 
 class ErrorTests(ClientTestCase):
@@ -866,18 +964,14 @@ class DeleteObjectsTests(ClientTestCase):
 
     def test_digests(self) -> None:
         """
-        The document is sent with its MD5 in C{content-md5} (which S3
-        requires here) and its SHA-256 in C{x-amz-content-sha256}.
+        The document is sent with its MD5 in C{content-md5}, which S3
+        requires here, once.
         """
         client = self.client(Answer(body=b"<DeleteResult/>"))
         self.successResultOf(self.call(client.delete_objects(self.KEYS)))
         received = self.only_request()
         self.assertEqual(
-            (received.header("content-md5"), received.header("x-amz-content-sha256")),
-            (
-                base64.b64encode(hashlib.md5(received.body).digest()).decode(),
-                hashlib.sha256(received.body).hexdigest(),
-            ),
+            received.headers.getRawHeaders("content-md5"), [content_md5(received.body)]
         )
 
     def test_perKeyError(self) -> None:
@@ -929,8 +1023,8 @@ class MultipartTests(ClientTestCase):
 
     def test_uploadPart(self) -> None:
         """
-        UploadPart is a PUT of the part with its number and upload id, hashed,
-        and returns the ETag as S3 sent it.
+        UploadPart is a PUT of the part with its number and upload id and its
+        C{Content-MD5}, and returns the ETag as S3 sent it.
         """
         body = PartBody()
         for chunk in (b"part ", b"in ", b"chunks"):
@@ -944,14 +1038,14 @@ class MultipartTests(ClientTestCase):
                 received.method,
                 received.params,
                 received.body,
-                received.header("x-amz-content-sha256"),
+                received.header("content-md5"),
             ),
             (
                 '"etag-3"',
                 "PUT",
                 {"partNumber": "3", "uploadId": "up/1+"},
                 b"part in chunks",
-                hashlib.sha256(b"part in chunks").hexdigest(),
+                content_md5(b"part in chunks"),
             ),
         )
         self.assertSignedAsReceived(received)
@@ -967,7 +1061,7 @@ class MultipartTests(ClientTestCase):
     def test_completeRequest(self) -> None:
         """
         CompleteMultipartUpload POSTs the parts, in the order given, to
-        C{/bucket/key?uploadId=}, with the document's SHA-256.
+        C{/bucket/key?uploadId=}, with the document's MD5.
         """
         client = self.client(Answer(body=b"<CompleteMultipartUploadResult/>"))
         parts = [(1, '"e1"'), (2, '"e2"')]
@@ -983,14 +1077,14 @@ class MultipartTests(ClientTestCase):
                     (part.findtext("PartNumber"), part.findtext("ETag"))
                     for part in document.iter("Part")
                 ],
-                received.header("x-amz-content-sha256"),
+                received.header("content-md5"),
             ),
             (
                 "POST",
                 "/my-bucket/k",
                 [("uploadId", "up")],
                 [("1", '"e1"'), ("2", '"e2"')],
-                hashlib.sha256(received.body).hexdigest(),
+                content_md5(received.body),
             ),
         )
 

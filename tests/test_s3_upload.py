@@ -188,7 +188,7 @@ class SmallFileTests(WriterTestCase):
     def test_smallFileSentAsBody(self) -> None:
         """
         The writer hands PutObject the body it filled, not a joined copy of
-        it, carrying the SHA-256 of the whole file, computed as it arrived.
+        it, carrying the SHA-256 of the whole file.
         """
         store = MemoryObjectStore()
         writer = self.writer(store)
@@ -233,6 +233,49 @@ class SmallFileTests(WriterTestCase):
         store.release("put_object", error=S3Error("AccessDenied", 403))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "AccessDenied")
         self.assertEqual(store.keys(), [])
+
+
+class MemoryTests(WriterTestCase):
+    """
+    The part being filled costs what it holds, not a whole part.
+    """
+
+    def test_smallUploadHoldsItsSize(self) -> None:
+        """
+        A 1 MiB upload, written in TLS-record-sized pieces, holds about
+        1 MiB while it is in flight, not the 5 MiB of a part.
+        """
+        writer = self.writer(MemoryObjectStore())
+        record = filler(16 * 1024)
+        for _ in range(64):
+            writer.write(record)
+        self.assertGreaterEqual(writer.buffer_allocated, MiB)
+        self.assertLess(writer.buffer_allocated, 1.2 * MiB)
+
+    def test_nextPartStartsEmpty(self) -> None:
+        """
+        Once a part is full and sent, the next one starts with what it was
+        given, not with a part's worth of memory.
+        """
+        writer = self.writer(MemoryObjectStore())
+        writer.write(filler(PART + 100))
+        self.assertLess(writer.buffer_allocated, 64 * 1024)
+
+    def test_bytesStoredAcrossRecords(self) -> None:
+        """
+        Records of every size, crossing part boundaries, are stored byte for
+        byte.
+        """
+        store = MemoryObjectStore()
+        writer = self.writer(store)
+        data = data_of(2 * PART + 777)
+        sizes, position = Random(3), 0
+        while position < len(data):
+            step = sizes.choice([1, 100, 16 * 1024, 16 * 1024 + 29, MiB, 3 * MiB])
+            writer.write(data[position : position + step])
+            position += step
+        self.successResultOf(writer.finish())
+        self.assertEqual(store.data(KEY), data)
 
 
 class MultipartTests(WriterTestCase):

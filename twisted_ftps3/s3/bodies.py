@@ -3,16 +3,23 @@
 Request bodies held in memory, sent with backpressure.
 
 A multipart part arrives from the data connection as thousands of small
-TLS records. They are copied, as they arrive, into one buffer the size of
-the part, and hashed then (SHA-256 for the signature, MD5 to know S3's
-ETag of the part): keeping the records themselves would leave
-thousands of small blocks for the allocator to fragment, and the process
-would keep growing long after each part was freed. The buffer is written to
-the HTTP connection only as fast as the connection drains.
+TLS records. They are copied, as they arrive, onto the end of one buffer
+that grows with what it holds (a C{bytearray}, which grows geometrically,
+in place where the allocator can): a 1 MiB file costs about 1 MiB, not a
+whole part reserved up front, and the records themselves are not kept, which
+would leave thousands of small blocks for the allocator to fragment.
+
+Nothing is hashed record by record. The digests a request needs are computed
+once, over the whole body, when they are first asked for (the MD5 when the
+part is complete, the SHA-256 only where the signature covers the payload):
+one call into C{hashlib} per part instead of one per record, and no hash
+computed that no request uses. The buffer is written to the HTTP connection
+only as fast as the connection drains.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 from twisted.internet.defer import Deferred, succeed
@@ -21,68 +28,74 @@ from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
 #: Bytes handed to the transport at a time.
-WRITE_SIZE = 64 * 1024
-#: What a body starts with before it grows to its expected size: enough for
-#: a small file, without reserving a whole part for every upload.
-_FIRST_CAPACITY = 256 * 1024
+WRITE_SIZE = 256 * 1024
 
 
 class PartBody:
     """
-    Bytes in memory with the digests they need, filled by L{append}: the
-    SHA-256 SigV4 signs, and the MD5 from which S3's ETag of a part or of a
-    whole multipart object follows, so that the writer can check what S3
-    holds against what it sent.
+    Bytes in memory, filled by L{append}, with the digests requests need:
+    the MD5 from which S3's ETag of a part or of a whole multipart object
+    follows (so that the writer can check what S3 holds against what it
+    sent) and which goes in C{Content-MD5} for S3 to check, and the SHA-256
+    that SigV4 signs where the payload is signed.
 
-    @param expected: how large the body is expected to grow; its buffer
-        grows once, straight to that size, rather than step by step.
+    A body is not appended to while it is being sent: a producer holds a
+    view of the buffer until it has written it, and growing the buffer
+    meanwhile raises L{BufferError} rather than change what is sent.
     """
 
-    def __init__(self, expected: int = 0) -> None:
-        self._expected = expected
-        self._data = bytearray(min(expected, _FIRST_CAPACITY))
-        self._length = 0
-        self._sha256 = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._md5: bytes | None = None
+        self._sha256: str | None = None
 
     @classmethod
     def of(cls, data: bytes) -> PartBody:
         """A body holding C{data}."""
-        body = cls(len(data))
+        body = cls()
         body.append(data)
         return body
 
     def append(self, chunk: bytes | memoryview) -> None:
-        """Copy C{chunk} in at the end, and hash it."""
-        size = len(chunk)
-        if not size:
-            return
-        end = self._length + size
-        if end > len(self._data):
-            self._data.extend(bytes(max(end, self._expected) - len(self._data)))
-        self._data[self._length : end] = chunk
-        self._length = end
-        self._sha256.update(chunk)
-        self._md5.update(chunk)
+        """Copy C{chunk} in at the end."""
+        if chunk:
+            self._data += chunk
+            self._md5 = self._sha256 = None
 
     def __len__(self) -> int:
-        return self._length
+        return len(self._data)
+
+    @property
+    def allocated(self) -> int:
+        """
+        The bytes of memory the buffer takes now: what it holds, and the
+        room it has grown into beyond that.
+        """
+        return self._data.__sizeof__()
 
     def getvalue(self) -> bytes:
         """A copy of the bytes appended so far."""
-        return bytes(self._data[: self._length])
+        return bytes(self._data)
 
     def sha256_hex(self) -> str:
         """The hex SHA-256 of everything appended so far."""
-        return self._sha256.hexdigest()
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self._data).hexdigest()
+        return self._sha256
 
     def md5_digest(self) -> bytes:
         """The binary MD5 of everything appended so far."""
-        return self._md5.digest()
+        if self._md5 is None:
+            self._md5 = hashlib.md5(self._data, usedforsecurity=False).digest()
+        return self._md5
+
+    def content_md5(self) -> str:
+        """The C{Content-MD5} header of these bytes, which S3 verifies."""
+        return base64.b64encode(self.md5_digest()).decode("ascii")
 
     def producer(self) -> IBodyProducer:
         """A fresh producer of these bytes; each retry of a request takes a new one."""
-        return _BufferProducer(memoryview(self._data)[: self._length])
+        return _BufferProducer(memoryview(self._data))
 
 
 @implementer(IBodyProducer)

@@ -11,9 +11,7 @@ into L{S3Error}) is L{twisted_ftps3.s3.http}'s concern, not this module's.
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
 from collections.abc import AsyncIterator, Sequence
 from email.utils import parsedate_to_datetime
 from xml.sax.saxutils import escape
@@ -160,13 +158,13 @@ class S3Client:
             raise ValueError(f"DeleteObjects takes at most {MAX_DELETE_KEYS:,} keys")
         entries = "".join(f"<Object><Key>{escape(key)}</Key></Object>" for key in keys)
         document = f"<Delete><Quiet>true</Quiet>{entries}</Delete>".encode()
-        md5 = base64.b64encode(hashlib.md5(document).digest()).decode()
         answer = await self._http.request(
             "DeleteObjects",
             "POST",
             None,
             query=[("delete", "")],
-            headers={"content-md5": md5, "content-type": "application/xml"},
+            # The requester adds the Content-MD5 S3 requires here.
+            headers={"content-type": "application/xml"},
             body=PartBody.of(document),
         )
         failures = parse_delete_result(answer.body)

@@ -49,8 +49,9 @@ __all__ = [
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 
-# Sent as x-amz-content-sha256 when the body is not hashed (S3 accepts this over TLS);
-# it lets a large upload start streaming before its hash is known.
+# Sent as x-amz-content-sha256 when the body is not hashed into the signature, which S3
+# accepts only over TLS: TLS protects the body on the way, and the requester sends its
+# Content-MD5 for S3 to check, so that hashing every byte with SHA-256 is not needed.
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 # The payload hash of every body-less request (GET, HEAD, DELETE).

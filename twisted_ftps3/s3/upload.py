@@ -3,8 +3,9 @@
 Stream one upload into S3 while it arrives, with bounded memory.
 
 L{MultipartWriter} is the consumer the data connection writes into. Bytes are
-cut into parts as they come and hashed on arrival; each full part goes out as
-an UploadPart call while the next fills. When the configured number of parts
+cut into parts as they come, each part's buffer growing with what it holds,
+and hashed once the part is full; each full part goes out as an UploadPart
+call while the next fills. When the configured number of parts
 is in flight, the data connection is paused, and it is resumed as soon as one
 finishes: a client faster than S3 waits, and never makes this process hold
 more than C{parts_in_flight + 1} parts. Nothing sleeps, nothing polls.
@@ -97,9 +98,11 @@ class MultipartWriter:
 
         self._producer: IPushProducer | None = None
         self._paused = False
-        self._buffer = PartBody(part_size)
+        self._buffer = PartBody()
         self._upload_id: Deferred[str] | None = None
         self._next_part = 1
+        #: The size of part C{_next_part}, at which the buffer is sent.
+        self._part_size = part_size_for(1, part_size)
         self._in_flight: dict[int, Deferred[None]] = {}
         self._etags: dict[int, str] = {}
         #: The MD5 of each part's bytes, by number: computed as they arrived
@@ -132,13 +135,18 @@ class MultipartWriter:
         if self._failure is not None or self._closed:
             return
         self.bytes_received += len(data)
+        room = self._part_size - len(self._buffer)
+        if len(data) < room:
+            # Nearly every write: a TLS record that leaves the part unfilled.
+            self._buffer.append(data)
+            return
         view = memoryview(data)
         # A part that fails (or one past the 10,000th) drops the rest of the write.
         while view and self._failure is None:
-            room = self._current_part_size() - len(self._buffer)
+            room = self._part_size - len(self._buffer)
             piece, view = view[:room], view[room:]
             self._buffer.append(piece)
-            if len(self._buffer) >= self._current_part_size():
+            if len(self._buffer) >= self._part_size:
                 self._start_part()
         self._apply_backpressure()
 
@@ -167,7 +175,7 @@ class MultipartWriter:
         copied = await copy_parts(self._store, self.key, upload_id, key, size, self._next_part)
         self._etags.update(copied)
         self._digests.update((number, md5_of_etag(etag)) for number, etag in copied.items())
-        self._next_part += len(copied)
+        self._advance(len(copied))
 
     # -- outcome ------------------------------------------------------------
 
@@ -180,6 +188,14 @@ class MultipartWriter:
     def memory_parts(self) -> int:
         """Parts held in memory now: those in flight plus the one filling."""
         return len(self._in_flight) + (1 if len(self._buffer) else 0)
+
+    @property
+    def buffer_allocated(self) -> int:
+        """
+        The bytes of memory the part being filled takes now, which grows
+        with what it holds: a small file costs its size, not a part's.
+        """
+        return self._buffer.allocated
 
     def finish(self) -> Deferred[None]:
         """
@@ -199,8 +215,10 @@ class MultipartWriter:
 
     # -- internals ----------------------------------------------------------
 
-    def _current_part_size(self) -> int:
-        return part_size_for(self._next_part, self._base_part_size)
+    def _advance(self, parts: int) -> None:
+        """Count C{parts} more parts as begun."""
+        self._next_part += parts
+        self._part_size = part_size_for(self._next_part, self._base_part_size)
 
     def _apply_backpressure(self) -> None:
         if self._producer is None:
@@ -236,9 +254,9 @@ class MultipartWriter:
                 )
             )
             return
-        self._next_part += 1
+        self._advance(1)
         self._digests[number] = body.md5_digest()
-        self._buffer = PartBody(self._current_part_size())
+        self._buffer = PartBody()
         if self._upload_id is None:
             self._begin_upload()
         d = ensureDeferred(self._send_part(number, body))
