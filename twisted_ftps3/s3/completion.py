@@ -8,7 +8,7 @@ finds the upload gone: S3 answers C{NoSuchUpload}. Whether the object is
 there, and is the one this server sent, follows from its ETag, which S3
 makes from the parts: the MD5 of the parts' binary MD5s joined, then C{-}
 and the number of parts. The writer knows the MD5 of every part it sent
-(L{twisted_ftps3.s3.bodies.PartBody} computes it as the bytes arrive), so
+(L{twisted_ftps3.s3.bodies.PartBody} computes it once per part), so
 the object counts as stored only when its ETag is exactly the ETag of
 those parts; anything else is a failure, and nothing claims success. The
 same holds when the first attempt finds the upload gone: the ETag says
