@@ -858,6 +858,58 @@ class RetryTests(ClientTestCase):
         self.assertEqual(DEFAULT_RETRY.patience, 30.0)
 
 
+class ConcurrencyTests(ClientTestCase):
+    """
+    At most C{concurrency} attempts wait on S3 at once; the others queue,
+    in order, and their timeout starts only when they are sent.
+    """
+
+    def test_queued(self) -> None:
+        """
+        With two places, a third call is sent only when one of the first
+        two has its answer, and the queue keeps the calls' order.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=0), timeout=30, concurrency=2)
+        calls = [self.call(client.head_object(key)) for key in ("a", "b", "c", "d")]
+        self.assertEqual(len(agent.requests), 2)
+        agent.requests[0].errback(ConnectionRefusedError("refused"))
+        self.failureResultOf(calls[0], S3Error)
+        self.assertEqual(len(agent.requests), 3)
+        self.assertNoResult(calls[2])
+        self.assertNoResult(calls[3])
+
+    def test_timeoutFromSending(self) -> None:
+        """
+        A call that queued is not timed out for its time in the queue.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=0), timeout=30, concurrency=1)
+        first = self.call(client.head_object("a"))
+        second = self.call(client.head_object("b"))
+        self.clock.advance(30)
+        self.failureResultOf(first, S3Error)
+        self.assertEqual(len(agent.requests), 2)
+        self.clock.advance(29)
+        self.assertNoResult(second)
+        self.clock.advance(1)
+        self.failureResultOf(second, S3Error)
+
+    def test_cancelQueued(self) -> None:
+        """
+        A queued call its caller cancels leaves the queue without being sent.
+        """
+        agent = SilentAgent()
+        client = self.client(agent=agent, retry=self.policy(patience=0), timeout=30, concurrency=1)
+        first = self.call(client.head_object("a"))
+        queued = self.call(client.head_object("b"))
+        queued.cancel()
+        self.failureResultOf(queued, CancelledError)
+        self.clock.advance(30)
+        self.failureResultOf(first, S3Error)
+        self.assertEqual(len(agent.requests), 1)
+
+
 class InterfaceTests(ClientTestCase):
     """
     L{S3Client} is an L{IObjectStore}.

@@ -271,6 +271,7 @@ def _object_store(
             region=s3.region,
             clock=reactor,
             retry=RetryPolicy(patience=s3.retry_seconds),
+            concurrency=s3.max_concurrent_requests,
         )
     )
     return client, pool

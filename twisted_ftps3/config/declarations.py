@@ -144,6 +144,14 @@ SETTINGS: tuple[Setting, ...] = (
         default=30,
     ),
     Setting(
+        "AWS_S3_MAX_CONCURRENT_REQUESTS",
+        "s3.max_concurrent_requests",
+        parsers.integer(1, 10000),
+        "How many requests the server may have waiting on S3 at once; the others queue, "
+        "in order (default {default}).",
+        default=64,
+    ),
+    Setting(
         "FTP_BIND_ADDRESS",
         "ftp.bind_address",
         parsers.ip_address,

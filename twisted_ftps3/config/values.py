@@ -92,6 +92,8 @@ class S3Settings:
     #: Seconds from a request's first attempt during which S3's transient
     #: failures are retried.
     retry_seconds: int
+    #: How many requests may wait on S3 at once; the others queue.
+    max_concurrent_requests: int = 64
 
     @property
     def endpoint(self) -> tuple[str, str]:

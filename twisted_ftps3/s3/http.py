@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import treq
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, DeferredSemaphore, ensureDeferred
 from twisted.internet.defer import TimeoutError as AttemptTimedOut
 from twisted.internet.interfaces import IConsumer, IReactorTime
 from twisted.internet.protocol import Protocol
@@ -61,6 +61,14 @@ class S3Requester:
     @param timeout: seconds an attempt may wait for S3's answer before it
         counts as a dropped connection (and is retried, if the policy's
         patience allows).
+    @param concurrency: how many attempts may be waiting on S3 at once;
+        the others queue, first come first served. A thousand sessions
+        uploading at once would otherwise open a thousand connections, and
+        an S3-compatible server that stops answering under them turns a
+        burst into failures. An attempt holds its place until its answer's
+        headers (or, when the body is read whole, the body) have come; a
+        download streams its body after giving its place up. The attempt's
+        timeout runs from when it is sent, not while it queues.
     """
 
     def __init__(
@@ -74,6 +82,7 @@ class S3Requester:
         clock: IReactorTime,
         retry: IRetryPolicy = DEFAULT_RETRY,
         timeout: float = 120.0,
+        concurrency: int = 64,
     ) -> None:
         self._agent = agent
         self._credentials = credentials
@@ -83,6 +92,7 @@ class S3Requester:
         self._clock = clock
         self._retry = retry
         self._timeout = timeout
+        self._slots = DeferredSemaphore(concurrency)
 
     def path(self, key: str | None) -> str:
         """The path of C{key}, or of the bucket itself for C{None}, unencoded."""
@@ -129,7 +139,7 @@ class S3Requester:
             embedded_errors,
         )
         return await retrying(
-            lambda: self._attempt(call),
+            lambda: self._slots.run(lambda: ensureDeferred(self._attempt(call))),
             policy=retry if retry is not None else self._retry,
             clock=self._clock,
             operation=operation,
