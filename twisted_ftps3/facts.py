@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 #: The attributes MLSD and MLST ask the shell for, in the order L{entry}
@@ -61,3 +61,10 @@ def entry(
     }
     rendered = "".join(f"{fact}={values[fact]};" for fact in facts if fact in values)
     return f"{rendered} {name}"
+
+
+def entries(
+    page: Iterable[tuple[str, Sequence[Any]]], base: str, facts: Sequence[str] = FACTS
+) -> Iterator[str]:
+    """The MLSD line of each entry of C{page}, in the directory C{base}."""
+    return (entry(name, f"{base}/{name}", attributes, facts) for name, attributes in page)

@@ -10,7 +10,7 @@ future), and exact sizes however large.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 #: The attributes LIST asks the shell for, in the order L{list_line} takes them.
@@ -39,3 +39,8 @@ def list_line(name: str, attributes: Sequence[Any], now: float) -> str:
         f"{kind}{permissions.shorthand()} {hardlinks:>3} {owner:<8} {group:<8} "
         f"{size:>13} {_date(modified, now)} {name}"
     )
+
+
+def list_lines(page: Iterable[tuple[str, Sequence[Any]]], now: float) -> Iterator[str]:
+    """The C{ls -l} line of each entry of C{page}, in its order."""
+    return (list_line(name, attributes, now) for name, attributes in page)

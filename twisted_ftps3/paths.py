@@ -26,7 +26,7 @@ from twisted.internet import defer
 from twisted.protocols import ftp
 
 from . import facts
-from .listing import LIST_KEYS, list_line
+from .listing import LIST_KEYS, list_lines
 from .objectkeys import NameNotAllowed, check_names, control_character
 from .replies import ActionNotTaken, ArgumentSyntaxError, FileNameNotAllowed, display_path
 
@@ -62,6 +62,12 @@ class PathCommands:
     sendLine: Callable[[str], None]
 
     # -- paths ------------------------------------------------------------------
+
+    def _listed_directory(self, path: str) -> list[str]:
+        """The directory of "LIST -la dir": flags are accepted and ignored."""
+        arguments = [word for word in path.split(" ") if word] if path.startswith("-") else [path]
+        target = " ".join(word for word in arguments if not word.startswith("-"))
+        return self._segments(target, required=False)
 
     def _segments(self, path: str, *, required: bool = True) -> list[str]:
         """
@@ -198,8 +204,8 @@ class PathCommands:
         def send(entries: list[tuple[str, list[Any]]]) -> None:
             now = self.factory.clock.seconds()
             self.sendLine(f"213-Status of {display_path(segments)}:")
-            for name, attributes in entries:
-                self.sendLine(" " + list_line(name, attributes, now))
+            for line in list_lines(entries, now):
+                self.sendLine(" " + line)
             self.sendLine("213 End of status")
 
         return d.addCallback(send)

@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 from . import facts
 from .data import DataChannel
 from .interfaces import Entry, IDownload, IUpload
-from .listing import LIST_KEYS, list_line
+from .listing import LIST_KEYS, list_lines
 from .paging import listing_pages, send_pages
 from .replies import (
     ArgumentSyntaxError,
@@ -79,6 +79,7 @@ class Transfers:
     data_connection: Callable[[], defer.Deferred[DataChannel]]
     stop_waiting: Callable[[Exception], None]
     _segments: Callable[..., list[str]]
+    _listed_directory: Callable[[str], list[str]]
 
     # -- commands that set a transfer up ------------------------------------------
 
@@ -107,10 +108,10 @@ class Transfers:
         return self._transfer(self._segments(path), self._append)
 
     def ftp_LIST(self, path: str = "") -> defer.Deferred[Any]:
-        return self._transfer(self._listed(path), self._long_listing)
+        return self._transfer(self._listed_directory(path), self._long_listing)
 
     def ftp_NLST(self, path: str = "") -> defer.Deferred[Any]:
-        return self._transfer(self._listed(path), self._name_listing)
+        return self._transfer(self._listed_directory(path), self._name_listing)
 
     def ftp_MLSD(self, path: str = "") -> defer.Deferred[Any]:
         return self._transfer(self._segments(path, required=False), self._machine_listing)
@@ -278,19 +279,11 @@ class Transfers:
 
     # -- listings -------------------------------------------------------------------
 
-    def _listed(self, path: str) -> list[str]:
-        """The directory of "LIST -la dir": flags are accepted and ignored."""
-        arguments = [word for word in path.split(" ") if word] if path.startswith("-") else [path]
-        target = " ".join(word for word in arguments if not word.startswith("-"))
-        return self._segments(target, required=False)
-
     async def _long_listing(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         now = self.factory.clock.seconds()
-
-        def render(page: list[Entry]) -> Iterable[str]:
-            return (list_line(name, attributes, now) for name, attributes in page)
-
-        return await self._send_listing(segments, channel, LIST_KEYS, render)
+        return await self._send_listing(
+            segments, channel, LIST_KEYS, lambda page: list_lines(page, now)
+        )
 
     async def _name_listing(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         return await self._send_listing(segments, channel, (), lambda page: (n for n, _ in page))
@@ -301,14 +294,9 @@ class Transfers:
         if not directory:
             raise ftp.IsNotADirectoryError(display_path(segments))
         base = display_path(segments).rstrip("/")
-
-        def render(page: list[Entry]) -> Iterable[str]:
-            return (
-                facts.entry(name, f"{base}/{name}", attributes, self._facts)
-                for name, attributes in page
-            )
-
-        return await self._send_listing(segments, channel, facts.FACT_KEYS, render)
+        return await self._send_listing(
+            segments, channel, facts.FACT_KEYS, lambda page: facts.entries(page, base, self._facts)
+        )
 
     async def _send_listing(
         self,
