@@ -11,10 +11,12 @@ once, directories as directories, and the directory's marker never.
 from __future__ import annotations
 
 import ftplib
+import io
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from twisted.internet.defer import ensureDeferred
+from twisted.internet.defer import ensureDeferred, gatherResults
 from twisted.internet.threads import deferToThread
 
 from .support.clients import lftp, lftp_implicit_script
@@ -88,3 +90,38 @@ class TwoPageListingTests(ServerTestCase):
         names of a two-page directory exactly once, with the right types.
         """
         return ensureDeferred(self._every_client())
+
+
+class QueuedListingTests(ServerTestCase):
+    """
+    With one request to S3 at a time, sessions that list together queue, and
+    identical listings waiting in the queue are sent once
+    (L{twisted_ftps3.s3.sharing}). Real clients must still get whole, right
+    listings, and each session its own writes. (That a shared answer is
+    never older than its question is proven with a fake S3, in
+    L{tests.test_s3_client.SharedReadTests}: here the timing that would
+    show it cannot be arranged.)
+    """
+
+    overrides = {"AWS_S3_MAX_CONCURRENT_REQUESTS": "1"}
+
+    async def test_readOwnWrites(self) -> None:
+        stored: set[str] = set()
+
+        def visit(index: int) -> Callable[[ftplib.FTP_TLS], None]:
+            def scenario(ftp: ftplib.FTP_TLS) -> None:
+                name = f"visitor-{index}.txt"
+                ftp.storbinary(f"STOR {name}", io.BytesIO(name.encode()))
+                stored.add(name)
+                before = set(stored)
+                listed = set(ftp.nlst())
+                self.assertLessEqual(before, listed, f"{name}: missing {before - listed}")
+                lines: list[str] = []
+                ftp.retrlines("LIST", lines.append)
+                self.assertIn(name, "\n".join(lines))
+
+            return scenario
+
+        await gatherResults([self.session(visit(index)) for index in range(8)])
+        self.assertEqual(set(self.keys()), stored)
+        self.assertEqual(len(stored), 8)

@@ -910,6 +910,147 @@ class ConcurrencyTests(ClientTestCase):
         self.assertEqual(len(agent.requests), 1)
 
 
+class SharedReadTests(ClientTestCase):
+    """
+    A read that finds the same read still queued joins it; one that comes
+    after it was sent, or that asks anything else, is sent on its own.
+    """
+
+    def held(self, client: S3Client) -> Deferred[Any]:
+        """A listing that holds the only place until L{finish}."""
+        return self.call(client.list_objects("held/"))
+
+    def finish(self, index: int = 0) -> None:
+        """End the answer S3 left open, and let the bytes through."""
+        self.s3.open[index].finish()
+        self.agent.flush()
+
+    def test_queuedListingsJoin(self) -> None:
+        """
+        Two identical listings queued behind a third call are sent once,
+        after both asked, and both get the page.
+        """
+        page = listing(["in/a.bin", "in/b.bin"])
+        client = self.client(
+            Answer(body=listing(), finished=False), Answer(body=page), concurrency=1
+        )
+        held = self.held(client)
+        calls = [self.call(client.list_objects("in/", "/")) for _ in range(2)]
+        self.assertEqual(len(self.s3.requests), 1)
+        self.finish()
+        self.successResultOf(held)
+        first, second = (self.successResultOf(call) for call in calls)
+        self.assertEqual([o.key for o in first.objects], ["in/a.bin", "in/b.bin"])
+        self.assertIs(first, second)
+        self.assertEqual(len(self.s3.requests), 2)
+        self.assertEqual(self.s3.requests[1].params["prefix"], "in/")
+
+    def test_sentReadIsNotJoined(self) -> None:
+        """
+        A listing asked while an identical one is already at S3 gets an
+        answer of its own, made after it asked: it must see a write that
+        finished before it.
+        """
+        client = self.client(
+            Answer(body=listing(), finished=False),
+            Answer(body=listing(["in/new.bin"])),
+            concurrency=2,
+        )
+        sent = self.call(client.list_objects("in/", "/"))
+        later = self.call(client.list_objects("in/", "/"))
+        self.assertEqual(len(self.s3.requests), 2)
+        self.assertEqual([o.key for o in self.successResultOf(later).objects], ["in/new.bin"])
+        self.finish()
+        self.assertEqual(self.successResultOf(sent).objects, ())
+
+    def test_differentReadsNotJoined(self) -> None:
+        """Listings of other prefixes or delimiters, and HEADs of other keys, queue apart."""
+        pages = [Answer(body=listing()) for _ in range(3)]
+        client = self.client(Answer(body=listing(), finished=False), *pages, concurrency=1)
+        held = self.held(client)
+        calls = [
+            self.call(client.list_objects("in/", "/")),
+            self.call(client.list_objects("in/")),
+            self.call(client.list_objects("out/", "/")),
+            self.call(client.head_object("in/a")),
+            self.call(client.head_object("in/b")),
+        ]
+        self.finish()
+        self.successResultOf(held)
+        for call in calls:
+            self.successResultOf(call)
+        self.assertEqual(len(self.s3.requests), 6)
+
+    def test_writesNotJoined(self) -> None:
+        """Two identical deletes queued together are both sent."""
+        client = self.client(
+            Answer(body=listing(), finished=False), Answer(status=204), Answer(status=204),
+            concurrency=1,
+        )  # fmt: skip
+        held = self.held(client)
+        deletes = [self.call(client.delete_object("in/a")) for _ in range(2)]
+        self.finish()
+        self.successResultOf(held)
+        for call in deletes:
+            self.successResultOf(call)
+        self.assertEqual([r.method for r in self.s3.requests], ["GET", "DELETE", "DELETE"])
+
+    def test_oneCallerCancels(self) -> None:
+        """
+        A caller that gives up leaves the shared read to the others; the read
+        leaves the queue only when every caller has given up.
+        """
+        client = self.client(
+            Answer(body=listing(), finished=False), Answer(body=listing()), concurrency=1
+        )
+        held = self.held(client)
+        gone, staying = (self.call(client.list_objects("in/", "/")) for _ in range(2))
+        gone.cancel()
+        self.failureResultOf(gone, CancelledError)
+        self.finish()
+        self.successResultOf(held)
+        self.successResultOf(staying)
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_allCallersCancel(self) -> None:
+        """When every caller gives up, the queued read is never sent."""
+        client = self.client(
+            Answer(body=listing(), finished=False), Answer(body=listing()), concurrency=1
+        )
+        held = self.held(client)
+        calls = [self.call(client.list_objects("in/", "/")) for _ in range(2)]
+        for call in calls:
+            call.cancel()
+            self.failureResultOf(call, CancelledError)
+        self.finish()
+        self.successResultOf(held)
+        self.assertEqual(len(self.s3.requests), 1)
+        # Nothing is left to join: the same listing now is sent anew.
+        self.successResultOf(self.call(client.list_objects("in/", "/")))
+        self.assertEqual(len(self.s3.requests), 2)
+
+    def test_sharedFailure(self) -> None:
+        """Every caller of a shared read that fails gets the error, logged once."""
+        events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        client = self.client(
+            Answer(body=listing(), finished=False),
+            Answer(403, error_document("AccessDenied", "no")),
+            retry=self.policy(patience=0),
+            concurrency=1,
+        )
+        held = self.held(client)
+        calls = [self.call(client.list_objects("in/", "/")) for _ in range(3)]
+        self.finish()
+        self.successResultOf(held)
+        for call in calls:
+            self.assertEqual(self.failureResultOf(call, S3Error).value.code, "AccessDenied")
+        denied = [e for e in events if "AccessDenied" in formatEvent(e)]
+        self.assertEqual(len(denied), 1)
+        self.assertEqual(len(self.s3.requests), 2)
+
+
 class InterfaceTests(ClientTestCase):
     """
     L{S3Client} is an L{IObjectStore}.

@@ -17,8 +17,8 @@ also logs every failure handed back exactly once. The operations themselves
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import treq
@@ -37,6 +37,7 @@ from .credentials import ICredentialsProvider
 from .errors import S3Error
 from .responses import MalformedResponse, is_error, parse_error
 from .retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy, logged, retrying
+from .sharing import QueuedReads
 from .signing import EMPTY_SHA256, UNSIGNED_PAYLOAD, canonical_query_string, sign, uri_encode
 
 __all__ = ["Answer", "IRetryPolicy", "RetryPolicy", "S3Requester", "logged"]
@@ -68,7 +69,9 @@ class S3Requester:
         burst into failures. An attempt holds its place until its answer's
         headers (or, when the body is read whole, the body) have come; a
         download streams its body after giving its place up. The attempt's
-        timeout runs from when it is sent, not while it queues.
+        timeout runs from when it is sent, not while it queues. A read
+        (C{GET} or C{HEAD}, its body read whole) that finds the same read
+        still queued joins it (L{twisted_ftps3.s3.sharing}).
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class S3Requester:
         self._retry = retry
         self._timeout = timeout
         self._slots = DeferredSemaphore(concurrency)
+        self._queued_reads: QueuedReads[Answer] = QueuedReads()
 
     def path(self, key: str | None) -> str:
         """The path of C{key}, or of the bucket itself for C{None}, unencoded."""
@@ -138,13 +142,24 @@ class S3Requester:
             read_body,
             embedded_errors,
         )
-        return await retrying(
-            lambda: self._slots.run(lambda: ensureDeferred(self._attempt(call))),
-            policy=retry if retry is not None else self._retry,
-            clock=self._clock,
-            operation=operation,
-            key=key,
-        )
+        policy = retry if retry is not None else self._retry
+
+        def start(sent: Callable[[], None]) -> Deferred[Answer]:
+            def attempt() -> Deferred[Answer]:
+                def granted() -> Deferred[Answer]:
+                    sent()
+                    return ensureDeferred(self._attempt(call))
+
+                return self._slots.run(granted)
+
+            return ensureDeferred(
+                retrying(attempt, policy=policy, clock=self._clock, operation=operation, key=key)
+            )
+
+        if body is not None or not read_body or method not in ("GET", "HEAD"):
+            return await start(lambda: None)
+        identity = (call.identity(), id(policy))
+        return await self._queued_reads.read(identity, start)
 
     async def _attempt(self, call: _Call) -> Answer:
         operation, key = call.operation, call.key
@@ -249,6 +264,19 @@ class _Call:
     read_body: bool
     embedded_errors: bool
 
+    def identity(self) -> Hashable:
+        """What the call asks, equal for calls that would get the same answer."""
+        return (
+            self.operation,
+            self.method,
+            self.key,
+            self.query,
+            tuple(sorted(self.headers.items())),
+            self.expect,
+            self.read_body,
+            self.embedded_errors,
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -258,6 +286,11 @@ class Answer:
     body: bytes
     operation: str
     key: str | None
+    #: What L{parsed} made of the body, by parser: a shared read's callers
+    #: parse a large listing once between them.
+    _parsed: dict[Callable[[bytes], Any], Any] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def code(self) -> int:
@@ -286,12 +319,15 @@ class Answer:
 
     def parsed(self, parser: Callable[[bytes], _T]) -> _T:
         """The body through C{parser}; XML it cannot read is an L{S3Error}."""
+        if parser in self._parsed:
+            return self._parsed[parser]  # type: ignore[no-any-return]
         try:
-            return parser(self.body)
+            result = self._parsed[parser] = parser(self.body)
         except MalformedResponse as e:
             raise logged(
                 S3Error("MalformedResponse", 200, str(e), operation=self.operation, key=self.key)
             ) from e
+        return result
 
     async def stream_into(self, consumer: IConsumer) -> int:
         """
