@@ -176,7 +176,11 @@ class PassiveMode:
     dtpPort: IListeningPort | None
     setTimeout: Any
     disconnected: bool
-    dtpTimeout: int
+    #: Seconds a client has to open its data connection after the 227 or
+    #: 229 (Twisted's default is 10; vsftpd waits 60). A client under load
+    #: (one process running hundreds of sessions) was seen to take more than
+    #: 10 s, and its transfer then failed with a 425.
+    dtpTimeout: int = 30
     _epsvAll: bool
     _protected: bool
     _passive_port: int | None = None
@@ -300,7 +304,10 @@ class PassiveMode:
             router = PassiveRouter(pool, port, self.factory.addresses)
             try:
                 listening = self.factory.reactor.listenTCP(port, router, interface=interface)
-            except CannotListenError:
+            except CannotListenError as e:
+                log.warn(
+                    "cannot listen on passive port {port}: {error}", port=port, error=e.socketError
+                )
                 pool.release(port, route, holder)
                 continue
             pool.listens(port, listening)
