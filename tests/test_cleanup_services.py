@@ -15,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_ftps3.s3.aborts import AbortRetrier
 from twisted_ftps3.s3.lifecycle import LifecycleCheck
 from twisted_ftps3.s3.sweeper import AbandonedUploadSweeper
-from twisted_ftps3.tap import FTPS3Service, Options, makeService
+from twisted_ftps3.tap import FTPS3Service, Options, _S3Lifetime, makeService
 
 from .support.clients import tls_certificate
 from .support.environment import MINIMAL, environment
@@ -55,6 +55,17 @@ class ServiceTreeTests(SynchronousTestCase):
             (sweeper._older_than, sweeper._interval, sweeper._prefix, check._prefix),
             (5, 60, "", ""),
         )
+
+    def test_poolKeepsEveryConnection(self) -> None:
+        """
+        The connection pool keeps as many connections to S3 as requests may
+        be in flight, so that a burst does not open one per request; at
+        least as many as uploads in flight use (four per part, and eight).
+        """
+        for bound, kept in (("64", 64), ("500", 500), ("1", 4 * 3 + 8)):
+            service, _ = self.build(AWS_S3_MAX_CONCURRENT_REQUESTS=bound)
+            (lifetime,) = [c for c in service if isinstance(c, _S3Lifetime)]
+            self.assertEqual(lifetime._pool.maxPersistentPerHost, kept)
 
     def test_startsAndStops(self) -> None:
         """

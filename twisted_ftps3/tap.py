@@ -249,7 +249,12 @@ def _object_store(
 ) -> tuple[S3Client, HTTPConnectionPool]:
     """The S3 client for C{s3}, and the connection pool it sends over."""
     pool = HTTPConnectionPool(reactor, persistent=True)
-    pool.maxPersistentPerHost = 4 * limits.upload_parts_in_flight + 8
+    # Every request S3 may have in flight keeps its connection for the next:
+    # a pool smaller than the bound closed the surplus after each answer, and
+    # a burst opened (over HTTPS, and handshook) a connection per request.
+    pool.maxPersistentPerHost = max(
+        4 * limits.upload_parts_in_flight + 8, s3.max_concurrent_requests
+    )
     # Below S3's idle timeout, so that a pooled connection is never one S3
     # has already closed.
     pool.cachedConnectionTimeout = 15
