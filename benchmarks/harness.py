@@ -226,7 +226,7 @@ def ftps3_server(
         FTP_BIND_ADDRESS=HOST,
         FTP_COMMAND_PORT=str(free_port()),
         HEALTHCHECK_PORT=str(free_port()),
-        FTP_DATA_PORTS_FIRST=os.environ.get("FTP_DATA_PORTS_FIRST", "47001"),
+        FTP_DATA_PORTS_FIRST=os.environ.get("FTP_DATA_PORTS_FIRST", "28001"),
         FTP_TLS_CERTIFICATE_FILE=certificate,
         FTP_TLS_KEY_FILE=key,
     )

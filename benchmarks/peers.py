@@ -35,10 +35,11 @@ from harness import (
 
 USER = "bench"
 OURS, RCLONE = "this server", "rclone serve ftp"
-#: The first passive port of each server; their ranges never overlap.
-#: BENCH_PASSIVE_BASE moves both, for two benchmarks run at once on one
-#: machine: a port another program listens on is one a server cannot offer.
-_BASE = int(os.environ.get("BENCH_PASSIVE_BASE", "47001"))
+#: The first passive port of each server; their ranges never overlap, and
+#: lie below Linux's ephemeral ports (32768-60999), which outgoing
+#: connections take: a port one of them holds cannot be listened on.
+#: BENCH_PASSIVE_BASE moves both, for two benchmarks run at once.
+_BASE = int(os.environ.get("BENCH_PASSIVE_BASE", "24001"))
 OURS_FIRST_PORT, RCLONE_FIRST_PORT = _BASE, _BASE + 2000
 #: Session limits (FTP_MAX_SESSIONS*) far above anything a figure opens.
 UNLIMITED = "100000"
