@@ -33,14 +33,38 @@ def list_line(name: str, attributes: Sequence[Any], now: float) -> str:
     One LIST line for C{name}, given the shell's attributes in
     L{LIST_KEYS} order and the current time.
     """
-    size, directory, permissions, hardlinks, modified, owner, group = attributes
-    kind = "d" if directory else "-"
-    return (
-        f"{kind}{permissions.shorthand()} {hardlinks:>3} {owner:<8} {group:<8} "
-        f"{size:>13} {_date(modified, now)} {name}"
-    )
+    return _Lines(now).line(name, attributes)
 
 
 def list_lines(page: Iterable[tuple[str, Sequence[Any]]], now: float) -> Iterator[str]:
     """The C{ls -l} line of each entry of C{page}, in its order."""
-    return (list_line(name, attributes, now) for name, attributes in page)
+    lines = _Lines(now)
+    return (lines.line(name, attributes) for name, attributes in page)
+
+
+class _Lines:
+    """
+    The lines of one listing. Entries of a directory mostly share their mode
+    bits, and many their time (a batch uploaded in one second): each is
+    rendered once per listing, since a burst of sessions listing a large
+    directory spends most of its CPU here.
+    """
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+        self._modes: dict[int, tuple[Any, str]] = {}
+        self._dates: dict[float, str] = {}
+
+    def line(self, name: str, attributes: Sequence[Any]) -> str:
+        size, directory, permissions, hardlinks, modified, owner, group = attributes
+        # By identity, as Permissions is unhashable; the entry keeps the
+        # object alive, so that its id is not another's while this lasts.
+        known = self._modes.get(id(permissions))
+        if known is None:
+            known = self._modes[id(permissions)] = (permissions, permissions.shorthand())
+        mode = known[1]
+        date = self._dates.get(modified)
+        if date is None:
+            date = self._dates[modified] = _date(modified, self._now)
+        kind = "d" if directory else "-"
+        return f"{kind}{mode} {hardlinks:>3} {owner:<8} {group:<8} {size:>13} {date} {name}"

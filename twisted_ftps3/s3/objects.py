@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,13 @@ class ObjectInfo:
     size: int
     last_modified: datetime.datetime
     etag: str
+
+    @cached_property
+    def modified(self) -> float:
+        """C{last_modified} as a POSIX time, worked out once: every listing
+        that shows the entry (sessions that share one S3 answer share its
+        entries) asks for it."""
+        return self.last_modified.timestamp()
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def file_attributes(info: ObjectInfo, keys: Sequence[str], access: Access = FULL
             "permissions": access.mode,
             "perm": access.perm,
             "hardlinks": 1,
-            "modified": info.last_modified.timestamp(),
+            "modified": info.modified,
             "owner": "ftp",
             "group": "ftp",
         },
