@@ -33,6 +33,8 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
 
+from twisted_ftps3.passive import PassiveMode
+
 from .support.clients import (
     ImplicitFTPS,
     ResumingFTPS,
@@ -55,6 +57,8 @@ from .support.server import (
 EMOJI_NAME = "my £ 👨‍👩‍👧‍👦 🍰.bin"
 QUOTED_NAME = 'a "quoted" 🍰 dir'
 MiB = 1024 * 1024
+#: Seconds a test gives a client to open its data connection.
+WAIT_FOR_DATA = 3
 
 
 def _sleep(seconds: float) -> Any:
@@ -782,7 +786,7 @@ class DataConnectionTests(ServerTestCase):
 
         def abandon(ftp: ftplib.FTP_TLS) -> None:
             ftp.sendcmd("PASV")
-            time.sleep(11)
+            time.sleep(WAIT_FOR_DATA + 1)
             self.assertTrue(ftp.sendcmd("NOOP").startswith("200"))
 
         await self.session(abandon)
@@ -791,8 +795,9 @@ class DataConnectionTests(ServerTestCase):
     def test_ports_return_to_pool(self) -> Any:
         """
         A passive port goes back to the pool after its transfer, and when the
-        client does not connect within 10 seconds.
+        client does not connect in time (shortened here from 30 seconds).
         """
+        self.patch(PassiveMode, "dtpTimeout", WAIT_FOR_DATA)
         return ensureDeferred(self._ports_come_back())
 
     async def _health(self) -> None:
