@@ -226,6 +226,9 @@ class StreamingDownload:
         self.producer.stopProducing = stopped  # type: ignore[method-assign]
         return self.done
 
+    def close(self) -> None:
+        pass
+
 
 class DataIdleTests(SessionTestCase):
     """
@@ -251,7 +254,7 @@ class DataIdleTests(SessionTestCase):
 
     def retrieve(self) -> StreamingDownload:
         download = StreamingDownload()
-        self.shell.openForReading = lambda path: defer.succeed(download)  # type: ignore[method-assign]
+        self.shell.openForReading = lambda path, offset: defer.succeed(download)  # type: ignore[method-assign]
         self.assertEqual(
             self.send(b"RETR big"), ["125 Data connection already open, starting transfer"]
         )

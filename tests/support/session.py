@@ -75,6 +75,9 @@ class FakeDownload:
         consumer.write(self.data[offset:])
         return defer.succeed(self.size - offset)
 
+    def close(self) -> None:
+        pass
+
 
 @implementer(IUpload, IConsumer)
 class FakeUpload:
@@ -163,7 +166,7 @@ class FakeShell:
         self.calls.append(("list", path, keys))
         return defer.succeed([])
 
-    def openForReading(self, path: list[str]) -> defer.Deferred[IDownload]:
+    def openForReading(self, path: list[str], offset: int = 0) -> defer.Deferred[IDownload]:
         self.calls.append(("openForReading", path))
         if "/".join(path) in self.files:
             return defer.succeed(FakeDownload(self.files["/".join(path)]))
