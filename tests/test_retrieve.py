@@ -12,13 +12,11 @@ from __future__ import annotations
 from twisted.internet.error import ConnectionAborted, ConnectionLost
 from twisted.python.failure import Failure
 
-from twisted_ftps3 import data
 from twisted_ftps3.config import User
 
 from .support.memory_store import MemoryObjectStore
 from .support.session import SessionTestCase
 from .support.shells import memory_shells
-from .test_transfers import VersionOnly
 
 DATA = bytes(range(256)) * 1024
 
@@ -39,12 +37,7 @@ class RetrieveTests(SessionTestCase):
 
     def handshake(self) -> list[str]:
         """The data connection's TLS handshake ends; the replies then."""
-        self.patch(data, "resumed", lambda handle: False)
-        self.channel.transport.getHandle = VersionOnly  # type: ignore[attr-defined]
-        self.transport.clear()
-        self.channel.handshakeCompleted()
-        self.clock.advance(0)
-        return self.replies()
+        return self.data_handshake(self.channel)
 
     def sent(self) -> bytes:
         """What went out on the data connection."""

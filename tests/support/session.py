@@ -32,6 +32,7 @@ from twisted.protocols import ftp
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
+from twisted_ftps3 import data
 from twisted_ftps3.auth import S3Realm, UsersChecker
 from twisted_ftps3.config import User
 from twisted_ftps3.data import DataChannel
@@ -58,6 +59,13 @@ class NoTLS:
 
     def serverConnectionForTLS(self, tlsProtocol: object) -> Any:
         raise AssertionError("no TLS connection is made in these tests")
+
+
+class VersionOnly:
+    """The TLS handle of a finished handshake, as far as a data channel asks: its version."""
+
+    def get_protocol_version_name(self) -> str:
+        return "TLSv1.2"
 
 
 @implementer(IDownload)
@@ -283,6 +291,18 @@ class SessionTestCase(SynchronousTestCase):
         self.global_reactor.advance(0)
         self.clock.advance(0)
         return channel
+
+    def data_handshake(self, channel: DataChannel) -> list[str]:
+        """
+        The TLS handshake of C{channel}, a data connection, ends (a TLS 1.2
+        one, which resumed no session); the replies then.
+        """
+        self.patch(data, "resumed", lambda handle: False)
+        channel.transport.getHandle = VersionOnly  # type: ignore[attr-defined]
+        self.transport.clear()
+        channel.handshakeCompleted()
+        self.clock.advance(0)
+        return self.replies()
 
     def login(self) -> None:
         """Log in as alice, checking both replies."""
