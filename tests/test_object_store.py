@@ -32,7 +32,7 @@ from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.client import S3Client
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import RetryPolicy
-from twisted_ftps3.s3.interfaces import IObjectStore
+from twisted_ftps3.s3.interfaces import IObjectBody, IObjectStore
 from twisted_ftps3.s3.limits import MAX_PARTS, MIN_PART_SIZE
 from twisted_ftps3.s3.objects import LifecycleRule, ListPage, MultipartUploadEntry, ObjectInfo
 
@@ -166,46 +166,82 @@ class ObjectContract(StoreFixture):
         info = await self.store.head_object("empty")
         self.assertEqual((info.size, info.etag), (0, md5_hex(b"")))  # type: ignore[attr-defined]
 
-    async def test_get(self) -> None:
+    async def test_open(self) -> None:
         """
-        GetObject streams the body into the consumer, registered as a
-        streaming producer and unregistered at the end, and returns its size.
+        Opening an object answers what a HEAD would (its size and ETag)
+        before any of its body is read; the body then streams into the
+        consumer, registered as a streaming producer and unregistered at
+        the end, and the size is returned.
         """
         data = bytes(range(256)) * 1024
         await self.put("k", data)
+        body = await self.store.open_object("k")
+        self.assertTrue(verifyObject(IObjectBody, body))  # type: ignore[attr-defined]
+        self.assertEqual(  # type: ignore[attr-defined]
+            (body.info, body.first_byte), (await self.store.head_object("k"), 0)
+        )
         consumer = RecordingConsumer()
-        count = await self.store.get_object("k", consumer)
+        count = await body.stream_into(consumer)
         self.assertEqual(  # type: ignore[attr-defined]
             (count, consumer.data, consumer.events[0], consumer.events[-1]),
             (len(data), data, ("register", True), ("unregister", None)),
         )
 
-    async def test_getFromOffset(self) -> None:
+    async def test_openFromOffset(self) -> None:
         """
-        GetObject from a first byte streams the rest of the object.
-        """
-        await self.put("k", b"0123456789")
-        consumer = RecordingConsumer()
-        count = await self.store.get_object("k", consumer, first_byte=6)
-        self.assertEqual((count, consumer.data), (4, b"6789"))  # type: ignore[attr-defined]
-
-    async def test_getFromOffsetPastEnd(self) -> None:
-        """
-        A first byte at or past the end is a 416 C{InvalidRange}.
+        Opened from a first byte, an object still gives its whole size, and
+        its body is the rest of it.
         """
         await self.put("k", b"0123456789")
-        error = await self.error_of(self.store.get_object("k", RecordingConsumer(), first_byte=10))
-        self.assertEqual((error.status, error.code), (416, "InvalidRange"))  # type: ignore[attr-defined]
-
-    async def test_getMissing(self) -> None:
-        """
-        GetObject of a missing key is a 404 C{NoSuchKey}, and the consumer
-        is never given a producer.
-        """
+        body = await self.store.open_object("k", first_byte=6)
         consumer = RecordingConsumer()
-        error = await self.error_of(self.store.get_object("missing", consumer))
+        count = await body.stream_into(consumer)
         self.assertEqual(  # type: ignore[attr-defined]
-            (error.not_found, error.code, consumer.events), (True, "NoSuchKey", [])
+            (body.info.size, body.first_byte, count, consumer.data), (10, 6, 4, b"6789")
+        )
+
+    async def test_openAtOrPastEnd(self) -> None:
+        """
+        A first byte at or past the end is no error: the object's size is
+        given, and its body is empty.
+        """
+        await self.put("k", b"0123456789")
+        for first in (10, 11):
+            body = await self.store.open_object("k", first_byte=first)
+            consumer = RecordingConsumer()
+            self.assertEqual(  # type: ignore[attr-defined]
+                (body.info.size, await body.stream_into(consumer), consumer.data),
+                (10, 0, b""),
+            )
+
+    async def test_openEmpty(self) -> None:
+        """An empty object opens (no range is asked for), with size 0 and an empty body."""
+        await self.put("empty")
+        body = await self.store.open_object("empty")
+        consumer = RecordingConsumer()
+        self.assertEqual(  # type: ignore[attr-defined]
+            (body.info.size, await body.stream_into(consumer), consumer.data), (0, 0, b"")
+        )
+
+    async def test_openDiscarded(self) -> None:
+        """
+        A body discarded unread leaves the store able to serve the next
+        request; discarding twice, or after streaming, is harmless.
+        """
+        await self.put("k", bytes(3 * 1024 * 1024))
+        body = await self.store.open_object("k", first_byte=1)
+        body.discard()
+        body.discard()
+        self.assertEqual(await self.store.get_object_bytes("k"), bytes(3 * 1024 * 1024))  # type: ignore[attr-defined]
+        streamed = await self.store.open_object("k")
+        await streamed.stream_into(RecordingConsumer())
+        streamed.discard()
+
+    async def test_openMissing(self) -> None:
+        """Opening a missing key is a 404 C{NoSuchKey}."""
+        error = await self.error_of(self.store.open_object("missing"))
+        self.assertEqual(  # type: ignore[attr-defined]
+            (error.not_found, error.code), (True, "NoSuchKey")
         )
 
     async def test_getBytesMissing(self) -> None:

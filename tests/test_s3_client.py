@@ -47,7 +47,7 @@ from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
 from twisted_ftps3.s3.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD, sign
 from twisted_ftps3.s3.upload import MultipartWriter
 
-from .support.producers import FakeProducer, RecordingConsumer
+from .support.producers import FakeProducer
 from .support.s3xml import error_document, initiate_result, listing
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -386,86 +386,6 @@ class ObjectTests(ClientTestCase):
         client = self.client(Answer(404))
         self.failureResultOf(self.call(client.head_object("missing")), S3Error)
         self.assertEqual(len(self.s3.requests), 1)
-
-    def test_getObjectStreamsIntoConsumer(self) -> None:
-        """
-        GetObject registers a streaming producer on the consumer, writes the
-        body into it, unregisters, and returns the number of bytes.
-        """
-        client = self.client(Answer(body=b"0123456789" * 100))
-        consumer = RecordingConsumer()
-        count = self.successResultOf(self.call(client.get_object("k", consumer)))
-        events = consumer.events
-        self.assertEqual(
-            (
-                count,
-                events[0],
-                b"".join(data for kind, data in events if kind == "write"),
-                events[-1],
-            ),
-            (1000, ("register", True), b"0123456789" * 100, ("unregister", None)),
-        )
-
-    def test_getObjectInterrupted(self) -> None:
-        """
-        A body cut off before its end fails with C{ConnectionError}, once the
-        consumer has been given back its producer slot.
-        """
-        client = self.client(
-            Answer(body=b"partial", headers={"content-length": "100"}, finished=False)
-        )
-        consumer = RecordingConsumer()
-        d = self.call(client.get_object("k", consumer))
-        self.assertNoResult(d)
-        self.s3.open[0].loseConnection()
-        self.agent.flush()
-        error = self.failureResultOf(d, S3Error).value
-        self.assertEqual(
-            (error.code, error.status, consumer.events),
-            (
-                "ConnectionError",
-                None,
-                [("register", True), ("write", b"partial"), ("unregister", None)],
-            ),
-        )
-
-    def test_getObjectRequest(self) -> None:
-        """
-        GetObject is a GET of C{/bucket/key} without a Range header.
-        """
-        client = self.client(Answer(body=b"x"))
-        self.successResultOf(self.call(client.get_object(ODD_KEY, RecordingConsumer())))
-        received = self.only_request()
-        self.assertEqual(
-            (received.method, received.path, received.header("range")), ("GET", ODD_PATH, None)
-        )
-
-    def test_getObjectFromOffset(self) -> None:
-        """
-        GetObject from a first byte (an FTP REST) asks for the rest of the
-        object with a signed Range header, and accepts the 206 answer.
-        """
-        client = self.client(Answer(206, body=b"6789"))
-        consumer = RecordingConsumer()
-        count = self.successResultOf(self.call(client.get_object("k", consumer, first_byte=6)))
-        received = self.only_request()
-        self.assertEqual((count, received.header("range")), (4, "bytes=6-"))
-        self.assertIn("range", (received.header("authorization") or "").split("SignedHeaders=")[1])
-
-    def test_getObjectNotFound(self) -> None:
-        """
-        A 404 with S3's C{NoSuchKey} document fails with that code, and the
-        consumer is never given a producer.
-        """
-        client = self.client(
-            Answer(404, error_document("NoSuchKey", "The specified key does not exist."))
-        )
-        consumer = RecordingConsumer()
-        error = self.failureResultOf(self.call(client.get_object("k", consumer)), S3Error).value
-        self.assertEqual(
-            (error.code, error.message, consumer.events),
-            ("NoSuchKey", "The specified key does not exist.", []),
-        )
 
     def test_deleteObject(self) -> None:
         """

@@ -751,8 +751,12 @@ class SlashSuffixTests(SynchronousTestCase):
     # -- openForReading -----------------------------------------------------
 
     def test_open_for_reading_missing(self) -> None:
-        """Opening a missing file for reading fails with C{FileNotFoundError}."""
+        """
+        Opening a missing file for reading fails with C{FileNotFoundError},
+        after its GET and a look for a directory of that name.
+        """
         self.reply_failure(self.shell.openForReading(["missing"]), ftp.FileNotFoundError)
+        self.assertEqual([call[0] for call in self.store.calls], ["open_object", "list_objects"])
 
     def test_open_for_reading_directory(self) -> None:
         """Opening a directory for reading fails with C{IsADirectoryError}."""
@@ -894,14 +898,71 @@ class SlashSuffixTests(SynchronousTestCase):
         self.assertTrue(verifyObject(IDownload, reader))
         self.assertEqual(reader.size, 5)
 
-    def test_read_file_from_offset(self) -> None:
-        """C{send_from} sends the bytes from the offset on and fires with their count."""
+    def test_read_file_one_request(self) -> None:
+        """
+        Opening a file for reading asks the store once, and sending it asks
+        nothing more: the body opened is the one sent.
+        """
         self.mkfile("f", data=b"0123456789")
         reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.successResultOf(reader.send(RecordingConsumer()))
+        self.assertEqual([call[0] for call in self.store.calls], ["open_object"], self.store.calls)
+        self.assertEqual(self.store.held(), [])
+
+    def test_read_file_from_offset(self) -> None:
+        """
+        Opened from an offset, the file knows its whole size, and
+        C{send_from} that offset sends the bytes from there on, from the one
+        request made, and fires with their count.
+        """
+        self.mkfile("f", data=b"0123456789")
+        reader = self.successResultOf(self.shell.openForReading(["f"], 4))
+        self.assertEqual(reader.size, 10)
         consumer = RecordingConsumer()
         self.assertEqual(self.successResultOf(reader.send_from(consumer, 4)), 6)
         self.assertEqual(consumer.data, b"456789")
-        self.assertEqual(self.store.named("get_object"), [("get_object", "f", 4)])
+        self.assertEqual(self.store.named("open_object"), [("open_object", "f", 4)])
+
+    def test_read_file_at_end(self) -> None:
+        """Opened at or past its end, a file still says how long it is, and sends nothing."""
+        self.mkfile("f", data=b"abc")
+        for offset in (3, 5):
+            reader = self.successResultOf(self.shell.openForReading(["f"], offset))
+            self.assertEqual(reader.size, 3)
+            reader.close()
+        self.assertEqual(self.store.held(), [])
+
+    def test_read_file_other_offset(self) -> None:
+        """
+        Sent from another offset than it was opened at, the file lets the
+        opened body go and asks the store again, from that offset.
+        """
+        self.mkfile("f", data=b"0123456789")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        consumer = RecordingConsumer()
+        self.assertEqual(self.successResultOf(reader.send_from(consumer, 7)), 3)
+        self.assertEqual(consumer.data, b"789")
+        self.assertEqual(
+            self.store.named("open_object"), [("open_object", "f", 0), ("open_object", "f", 7)]
+        )
+        self.assertEqual(self.store.held(), [])
+
+    def test_read_file_closed_unsent(self) -> None:
+        """A file closed without being sent lets its body go, unread."""
+        self.mkfile("f")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.assertEqual(len(self.store.held()), 1)
+        reader.close()
+        self.assertEqual(self.store.held(), [])
+        self.assertTrue(self.store.opened[0].discarded)
+
+    def test_read_file_closed_after_sending(self) -> None:
+        """Closing a file that was sent changes nothing."""
+        self.mkfile("f")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.successResultOf(reader.send(RecordingConsumer()))
+        reader.close()
+        self.assertFalse(self.store.opened[0].discarded)
 
     def test_read_file_streams(self) -> None:
         """
@@ -916,21 +977,44 @@ class SlashSuffixTests(SynchronousTestCase):
             consumer.events, [("register", True), ("write", b"bytes"), ("unregister", None)]
         )
 
-    def test_read_file_storage_failure(self) -> None:
-        """S3 failing during a download is a 451 about the path, not an S3 error."""
+    def test_open_for_reading_storage_failure(self) -> None:
+        """S3 failing to answer the GET is a 451 about the path, not an S3 error."""
         self.mkdir("d")
         self.mkfile("d", "f")
-        reader = self.successResultOf(self.shell.openForReading(["d", "f"]))
-        self.store.fail("get_object")
-        error = self.reply_failure(reader.send(RecordingConsumer()), ftp.FTPCmdError)
+        self.store.fail("open_object")
+        error = self.reply_failure(self.shell.openForReading(["d", "f"]), ftp.FTPCmdError)
         self.assertTrue(error.response().startswith("451 /d/f: "), error.response())
 
+    def test_open_for_reading_access_denied(self) -> None:
+        """S3 refusing the server's credentials (403) is a 451 that says so."""
+        self.mkfile("f")
+        self.store.fail("open_object", S3Error("AccessDenied", 403, "Access Denied"))
+        error = self.reply_failure(self.shell.openForReading(["f"]), ftp.FTPCmdError)
+        self.assertEqual(
+            error.response(), "451 /f: storage refused the server's credentials; try again later"
+        )
+
+    def test_read_file_kept_after_removal(self) -> None:
+        """
+        A file removed between opening and sending is sent as it was
+        opened: S3 had answered its GET already.
+        """
+        self.mkfile("f", data=b"kept")
+        reader = self.successResultOf(self.shell.openForReading(["f"]))
+        self.successResultOf(self.shell.removeFile(["f"]))
+        consumer = RecordingConsumer()
+        self.assertEqual(self.successResultOf(reader.send(consumer)), 4)
+        self.assertEqual(consumer.data, b"kept")
+
     def test_read_file_vanished(self) -> None:
-        """A file deleted between opening and sending is a 550 "no such file"."""
+        """
+        A file removed after it was opened, then asked for from another
+        offset, is a 550 "no such file".
+        """
         self.mkfile("f")
         reader = self.successResultOf(self.shell.openForReading(["f"]))
         self.successResultOf(self.shell.removeFile(["f"]))
-        error = self.reply_failure(reader.send(RecordingConsumer()), ftp.FileNotFoundError)
+        error = self.reply_failure(reader.send_from(RecordingConsumer(), 1), ftp.FileNotFoundError)
         self.assertEqual(error.args, ("/f",))
 
     def test_write_file_provides_upload(self) -> None:

@@ -112,7 +112,7 @@ class ShellContractMixin:
 
     async def read(self, path: Sequence[str], offset: int = 0) -> bytes:
         """The bytes of the file at C{path} from C{offset}, read through the shell."""
-        source = await self.shell.openForReading(path)
+        source = await self.shell.openForReading(path, offset)
         consumer = RecordingConsumer()
         sent = await source.send_from(consumer, offset)
         self.assertEqual(sent, len(consumer.data))
@@ -350,12 +350,34 @@ class ShellContractMixin:
         await self.refused(self.shell.openForReading([]), ftp.IsADirectoryError)
         await self.refused(self.shell.openForReading(["no"]), ftp.FileNotFoundError)
 
-    async def test_read_vanished(self) -> None:
-        """A file removed after it was opened fails the send with C{FileNotFoundError}."""
-        await self.write(["f"], b"x")
+    async def test_read_after_removal(self) -> None:
+        """
+        A file removed after it was opened is still sent as it was opened
+        (S3 answered its GET already); asked for from another offset, it is
+        asked for again, and gone: C{FileNotFoundError}.
+        """
+        await self.write(["f"], b"xy")
         source = await self.shell.openForReading(["f"])
+        other = await self.shell.openForReading(["f"])
         await self.shell.removeFile(["f"])
-        await self.refused(source.send(RecordingConsumer()), ftp.FileNotFoundError)
+        consumer = RecordingConsumer()
+        self.assertEqual(await source.send(consumer), 2)
+        self.assertEqual(consumer.data, b"xy")
+        await self.refused(other.send_from(RecordingConsumer(), 1), ftp.FileNotFoundError)
+
+    async def test_read_at_end(self) -> None:
+        """
+        Opened at its end, or past it, a file says how long it is and
+        sends nothing; so does an empty file opened at 0.
+        """
+        await self.write(["f"], b"abc")
+        await self.write(["empty"], b"")
+        for path, offset in ((["f"], 3), (["f"], 4), (["empty"], 0)):
+            source = await self.shell.openForReading(path, offset)
+            self.assertEqual(source.size, len(await self.read(path)), (path, offset))
+            consumer = RecordingConsumer()
+            self.assertEqual(await source.send_from(consumer, offset), 0)
+            self.assertEqual(consumer.data, b"")
 
     # -- openForWriting and openForAppending --------------------------------
 

@@ -20,7 +20,6 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from twisted_ftps3 import data
 from twisted_ftps3.config import User
 from twisted_ftps3.interfaces import IDownload
 from twisted_ftps3.replies import LocalError
@@ -226,6 +225,9 @@ class StreamingDownload:
         self.producer.stopProducing = stopped  # type: ignore[method-assign]
         return self.done
 
+    def close(self) -> None:
+        pass
+
 
 class DataIdleTests(SessionTestCase):
     """
@@ -251,7 +253,7 @@ class DataIdleTests(SessionTestCase):
 
     def retrieve(self) -> StreamingDownload:
         download = StreamingDownload()
-        self.shell.openForReading = lambda path: defer.succeed(download)  # type: ignore[method-assign]
+        self.shell.openForReading = lambda path, offset: defer.succeed(download)  # type: ignore[method-assign]
         self.assertEqual(
             self.send(b"RETR big"), ["125 Data connection already open, starting transfer"]
         )
@@ -342,13 +344,6 @@ class DataIdleTests(SessionTestCase):
         self.assertFalse(self.channel.transport.aborted)
 
 
-class VersionOnly:
-    """The TLS handle of a finished handshake, as far as a data channel asks: its version."""
-
-    def get_protocol_version_name(self) -> str:
-        return "TLSv1.2"
-
-
 class StreamedListingTests(SessionTestCase):
     """
     LIST, NLST and MLSD over the real shell and an in-memory bucket whose
@@ -391,12 +386,7 @@ class StreamedListingTests(SessionTestCase):
 
     def handshake(self) -> list[str]:
         """The data connection's TLS handshake ends; the replies then."""
-        self.patch(data, "resumed", lambda handle: False)
-        self.channel.transport.getHandle = VersionOnly  # type: ignore[attr-defined]
-        self.transport.clear()
-        self.channel.handshakeCompleted()
-        self.clock.advance(0)
-        return self.replies()
+        return self.data_handshake(self.channel)
 
     def test_first_page_before_second_is_asked(self) -> None:
         """

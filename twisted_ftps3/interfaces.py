@@ -20,7 +20,11 @@ Entry = tuple[str, list[Any]]
 
 
 class IDownload(IReadFile):
-    """A file to send over a data connection (RETR), from any byte on."""
+    """
+    A file to send over a data connection (RETR), from any byte on: the
+    one C{openForReading(path, offset)} opened at that offset, which is
+    sent from it, or closed unsent.
+    """
 
     size = Attribute("The file's length in bytes, as an int.")
 
@@ -29,6 +33,13 @@ class IDownload(IReadFile):
         Write the file from byte C{offset} into C{consumer}, as a streaming
         producer. Fire with the number of bytes written, or fail with an
         C{ftp.FTPCmdError} that says what went wrong in the client's terms.
+        """
+
+    def close():  # type: ignore[no-untyped-def]
+        """
+        Let go of what storage holds for the file (the answer that came
+        with its size) if it was never sent: the transfer ended before it
+        could start. Harmless once the file was sent.
         """
 
 

@@ -213,17 +213,28 @@ class Transfers:
 
     async def _retrieve(self, segments: Sequence[str], channel: DataChannel) -> tuple[str]:
         started = self.factory.clock.seconds()
-        source: IDownload = await self.shell.openForReading(segments)
         offset = self._restart
-        if offset > source.size:
-            raise InvalidRestart(
-                f"REST {offset} is past the end of {display_path(segments)} ({source.size} bytes)."
+        # One request to S3: the file is opened from the offset, and what
+        # S3 answered waits for the data connection; closed unsent if the
+        # transfer ends first.
+        source: IDownload = await self.shell.openForReading(segments, offset)
+        try:
+            if offset > source.size:
+                raise InvalidRestart(
+                    f"REST {offset} is past the end of {display_path(segments)}"
+                    f" ({source.size} bytes)."
+                )
+            if channel.lost is not None:
+                raise TransferAborted("data connection closed before the transfer began.")
+            self._start_reply(channel)
+            # TYPE A is accepted but bytes go as stored, as vsftpd does by
+            # default: rewriting line ends would make SIZE and REST lie.
+            sending = (
+                source.send_from(channel, offset) if offset < source.size else defer.succeed(0)
             )
-        self._start_reply(channel)
-        # TYPE A is accepted but bytes go as stored, as vsftpd does by
-        # default: rewriting line ends would make SIZE and REST lie.
-        sending = source.send_from(channel, offset) if offset < source.size else defer.succeed(0)
-        sent = await self._send_and_close(channel, sending)
+            sent = await self._send_and_close(channel, sending)
+        finally:
+            source.close()
         self._log_transfer("RETR", segments, sent, started)
         return (ftp.TXFR_COMPLETE_OK,)
 

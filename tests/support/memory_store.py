@@ -39,7 +39,7 @@ from zope.interface import implementer
 
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.errors import S3Error
-from twisted_ftps3.s3.interfaces import IAbortRetrier, IObjectStore
+from twisted_ftps3.s3.interfaces import IAbortRetrier, IObjectBody, IObjectStore
 from twisted_ftps3.s3.limits import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PARTS, MIN_PART_SIZE
 from twisted_ftps3.s3.objects import (
     LifecycleRule,
@@ -58,7 +58,7 @@ STORED_AT = datetime.datetime(2026, 11, 26, 10, 19, 42, tzinfo=UTC)
 CHUNK = 64 * 1024
 #: The calls that change nothing, for L{MemoryObjectStore.changes}.
 READS = frozenset(
-    {"head_object", "get_object", "get_object_bytes", "list_objects", "iter_pages",
+    {"head_object", "open_object", "get_object_bytes", "list_objects", "iter_pages",
      "list_multipart_uploads", "list_multipart_upload_page", "get_bucket_lifecycle"}
 )  # fmt: skip
 
@@ -135,6 +135,45 @@ class _BodyProducer:
             self.done.errback(
                 S3Error("ConnectionError", None, "download stopped", operation="GetObject")
             )
+
+
+@implementer(IObjectBody)
+class MemoryBody:
+    """
+    An object opened for reading: its bytes from C{first_byte} on, held
+    until they are streamed or discarded, as the real client holds a GET's
+    answer.
+
+    @ivar held: whether it still waits for its end: neither streamed to the
+        end, stopped by its consumer, nor discarded.
+    @ivar discarded: whether L{discard} let it go unread.
+    """
+
+    discarded = False
+
+    def __init__(self, info: ObjectInfo, first_byte: int, data: bytes) -> None:
+        self.info = info
+        self.first_byte = first_byte
+        self._data = data
+        self._producer: _BodyProducer | None = None
+
+    @property
+    def held(self) -> bool:
+        if self.discarded:
+            return False
+        return self._producer is None or not self._producer.done.called
+
+    async def stream_into(self, consumer: IConsumer) -> int:
+        if self._producer is not None or self.discarded:
+            raise RuntimeError(f"the body of {self.info.key!r} was streamed or discarded already")
+        self._producer = _BodyProducer(consumer, self._data)
+        self._producer.start()
+        await self._producer.done
+        return len(self._data)
+
+    def discard(self) -> None:
+        if self._producer is None:
+            self.discarded = True
 
 
 class CallRecorder:
@@ -296,6 +335,7 @@ class MemoryObjectStore(CallRecorder):
         self.bodies: list[bytes | PartBody] = []
         self.lifecycle: tuple[LifecycleRule, ...] = ()
         self.aborts: IAbortRetrier | None = None
+        self.opened: list[MemoryBody] = []
 
     # -- for the tests ------------------------------------------------------
 
@@ -310,6 +350,10 @@ class MemoryObjectStore(CallRecorder):
     def etag(self, key: str) -> str:
         """The ETag of C{key}, unquoted; C{KeyError} if there is none."""
         return self._objects[key].etag
+
+    def held(self) -> list[MemoryBody]:
+        """The bodies opened that were neither streamed to their end, stopped nor discarded."""
+        return [body for body in self.opened if body.held]
 
     def keys(self) -> list[str]:
         """Every key in the bucket, in S3's order."""
@@ -351,18 +395,12 @@ class MemoryObjectStore(CallRecorder):
         # HEAD answers have no body, so S3's code is the status's.
         return self._info(key, self._object("HeadObject", key, code="NotFound"))
 
-    async def get_object(self, key: str, consumer: IConsumer, first_byte: int = 0) -> int:
-        await self._enter("get_object", "GetObject", key, key, first_byte)
-        data = self._object("GetObject", key).data
-        if first_byte and first_byte >= len(data):
-            raise S3Error(
-                "InvalidRange", 416, "The requested range is not satisfiable",
-                operation="GetObject", key=key,
-            )  # fmt: skip
-        producer = _BodyProducer(consumer, data[first_byte:])
-        producer.start()
-        await producer.done
-        return len(data) - first_byte
+    async def open_object(self, key: str, first_byte: int = 0) -> MemoryBody:
+        await self._enter("open_object", "GetObject", key, key, first_byte)
+        stored = self._object("GetObject", key)
+        body = MemoryBody(self._info(key, stored), first_byte, stored.data[first_byte:])
+        self.opened.append(body)
+        return body
 
     async def get_object_bytes(self, key: str) -> bytes:
         await self._enter("get_object_bytes", "GetObject", key, key)

@@ -32,6 +32,7 @@ from twisted.protocols import ftp
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
+from twisted_ftps3 import data
 from twisted_ftps3.auth import S3Realm, UsersChecker
 from twisted_ftps3.config import User
 from twisted_ftps3.data import DataChannel
@@ -60,6 +61,13 @@ class NoTLS:
         raise AssertionError("no TLS connection is made in these tests")
 
 
+class VersionOnly:
+    """The TLS handle of a finished handshake, as far as a data channel asks: its version."""
+
+    def get_protocol_version_name(self) -> str:
+        return "TLSv1.2"
+
+
 @implementer(IDownload)
 class FakeDownload:
     """A file of C{data} to download, sent whole at once."""
@@ -74,6 +82,9 @@ class FakeDownload:
     def send_from(self, consumer: Any, offset: int) -> defer.Deferred[int]:
         consumer.write(self.data[offset:])
         return defer.succeed(self.size - offset)
+
+    def close(self) -> None:
+        pass
 
 
 @implementer(IUpload, IConsumer)
@@ -163,7 +174,7 @@ class FakeShell:
         self.calls.append(("list", path, keys))
         return defer.succeed([])
 
-    def openForReading(self, path: list[str]) -> defer.Deferred[IDownload]:
+    def openForReading(self, path: list[str], offset: int = 0) -> defer.Deferred[IDownload]:
         self.calls.append(("openForReading", path))
         if "/".join(path) in self.files:
             return defer.succeed(FakeDownload(self.files["/".join(path)]))
@@ -280,6 +291,18 @@ class SessionTestCase(SynchronousTestCase):
         self.global_reactor.advance(0)
         self.clock.advance(0)
         return channel
+
+    def data_handshake(self, channel: DataChannel) -> list[str]:
+        """
+        The TLS handshake of C{channel}, a data connection, ends (a TLS 1.2
+        one, which resumed no session); the replies then.
+        """
+        self.patch(data, "resumed", lambda handle: False)
+        channel.transport.getHandle = VersionOnly  # type: ignore[attr-defined]
+        self.transport.clear()
+        channel.handshakeCompleted()
+        self.clock.advance(0)
+        return self.replies()
 
     def login(self) -> None:
         """Log in as alice, checking both replies."""

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator, Sequence
 from email.utils import parsedate_to_datetime
 from xml.sax.saxutils import escape
 
-from twisted.internet.interfaces import IConsumer
 from zope.interface import implementer
 
 from .bodies import PartBody
+from .download import HeldBody, whole_size
 from .errors import S3Error
-from .http import S3Requester, logged
+from .http import Answer, S3Requester, logged
 from .interfaces import IAbortRetrier, IObjectStore
 from .limits import MAX_DELETE_KEYS, MAX_SINGLE_COPY
 from .multipart import copy_in_parts
@@ -96,30 +96,46 @@ class S3Client:
     async def head_object(self, key: str) -> ObjectInfo:
         """Size, time and ETag of C{key}; L{S3Error} with status 404 if absent."""
         answer = await self._http.request("HeadObject", "HEAD", key)
-        return ObjectInfo(
-            key=key,
-            size=int(answer.header("content-length") or 0),
-            last_modified=_http_date(answer.header("last-modified")),
-            etag=(answer.header("etag") or "").strip('"'),
-        )
+        return _info(key, answer, int(answer.header("content-length") or 0))
 
     async def get_object_bytes(self, key: str) -> bytes:
         """The whole body of a small object, in memory (an append's first part)."""
         answer = await self._http.request("GetObject", "GET", key)
         return answer.body
 
-    async def get_object(self, key: str, consumer: IConsumer, first_byte: int = 0) -> int:
+    async def open_object(self, key: str, first_byte: int = 0) -> HeldBody:
         """
-        Stream C{key}'s body into C{consumer} and return the number of bytes.
+        GET C{key} from C{first_byte} on (the whole object from 0, with no
+        Range header, so that an empty object is no 416), and return once
+        the headers have come: the body is held, unread, for the caller to
+        stream or discard. A GET that fails before its headers is retried
+        as any request is; once the body flows, it is the consumer's.
 
-        The response is registered as a streaming producer on the consumer,
-        so a slow consumer pauses the HTTP connection and nothing piles up.
+        A range that starts at or past the end is S3's 416, which does not
+        say how long the object is: a HEAD does, and the body is empty.
         """
-        headers = {"range": f"bytes={first_byte}-"} if first_byte else {}
+        ranged = {"range": f"bytes={first_byte}-"} if first_byte else {}
         answer = await self._http.request(
-            "GetObject", "GET", key, headers=headers, expect=(200, 206), read_body=False
+            "GetObject",
+            "GET",
+            key,
+            headers=ranged,
+            expect=(200, 206, 416) if first_byte else (200,),
+            read_body=False,
         )
-        return await answer.stream_into(consumer)
+        if answer.code == 416:
+            answer.discard()
+            info = await self.head_object(key)
+            if info.size > first_byte:
+                # Replaced by a longer object between the two requests.
+                raise answer.refuse("InvalidRange", "the object changed while it was opened")
+            return HeldBody(info, first_byte, None)
+        try:
+            size = whole_size(answer, first_byte)
+        except S3Error:
+            answer.discard()
+            raise
+        return HeldBody(_info(key, answer, size), first_byte, answer)
 
     async def put_object(self, key: str, data: bytes | PartBody = b"") -> str:
         """Store a small object (a marker, a small file) whole; return its ETag."""
@@ -320,6 +336,16 @@ class S3Client:
     def _source(self, key: str) -> str:
         """The C{x-amz-copy-source} of C{key}: its path, encoded."""
         return uri_encode(self._http.path(key), encode_slash=False)
+
+
+def _info(key: str, answer: Answer, size: int) -> ObjectInfo:
+    """What the headers of a HEAD or a GET say of C{key}, whose size is C{size}."""
+    return ObjectInfo(
+        key=key,
+        size=size,
+        last_modified=_http_date(answer.header("last-modified")),
+        etag=(answer.header("etag") or "").strip('"'),
+    )
 
 
 def _http_date(value: str | None) -> datetime.datetime:

@@ -348,6 +348,24 @@ class Answer:
                 key=self.key,
             ) from e
 
+    def discard(self) -> None:
+        """
+        Let the unread body go: its connection is closed, unless the whole
+        body has come already, in which case the connection is back in the
+        pool and stays there.
+        """
+        self.response.deliverBody(_Discard())
+
+
+class _Discard(Protocol):
+    """Takes a body only to stop it (Twisted's way to let a response go unread)."""
+
+    def connectionMade(self) -> None:
+        self.transport.stopProducing()
+
+    def connectionLost(self, reason: Failure) -> None:
+        pass
+
 
 class _BodyToConsumer(Protocol):
     """

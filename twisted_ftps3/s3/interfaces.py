@@ -4,8 +4,9 @@ The boundary between the FTP side of the server and the bucket.
 
 L{IObjectStore} names every S3 operation the shell, the multipart writer and
 the clean-up services (the abandoned-upload sweeper, the lifecycle check)
-use, and nothing else, and where an abort that failed is handed so that it
-is tried again (L{IAbortRetrier}). L{twisted_ftps3.s3.client.S3Client} implements it over
+use, and nothing else, what a download holds between S3's answer and the
+data connection (L{IObjectBody}), and where an abort that failed is handed
+so that it is tried again (L{IAbortRetrier}). L{twisted_ftps3.s3.client.S3Client} implements it over
 HTTP; the tests' in-memory store implements it too, and one contract suite
 runs against both, so the fake cannot drift from a real S3 server.
 
@@ -39,11 +40,16 @@ class IObjectStore(Interface):
         whose C{not_found} is true.
         """
 
-    async def get_object(key: str, consumer, first_byte: int = 0):  # type: ignore[no-untyped-def]
+    async def open_object(key: str, first_byte: int = 0):  # type: ignore[no-untyped-def]
         """
-        Stream C{key}'s body from byte C{first_byte} into C{consumer} (an
-        C{IConsumer}), registering a streaming producer on it so that a slow
-        consumer pauses the store. Return the number of bytes written.
+        Ask for C{key}'s body from byte C{first_byte} on, and return once the
+        store has answered, before any of the body is read: an
+        L{IObjectBody}, which says how long the whole object is and holds
+        the body back until it is streamed or discarded. This is the one
+        request a download makes: what the object is, and whether it exists
+        (a missing key raises L{S3Error} whose C{not_found} is true), come
+        with its bytes. A C{first_byte} at or past the end is no error: the
+        body is then empty, and the object's size tells the caller so.
         """
 
     async def get_object_bytes(key: str):  # type: ignore[no-untyped-def]
@@ -121,6 +127,39 @@ class IObjectStore(Interface):
         """
         The bucket's lifecycle rules, a tuple of L{LifecycleRule}; a bucket
         without a lifecycle configuration has none.
+        """
+
+
+class IObjectBody(Interface):
+    """
+    An object whose GET the store has answered, its body not read yet.
+
+    The body waits, paused, for L{stream_into}; whoever opened it must
+    either stream it or L{discard} it, or the connection it waits on is
+    never given back.
+    """
+
+    info = Attribute(
+        "What the answer said of the object: an ObjectInfo whose size is the whole"
+        " object's, wherever the body starts."
+    )
+
+    first_byte = Attribute("Where in the object the body starts, as an int.")
+
+    async def stream_into(consumer):  # type: ignore[no-untyped-def]
+        """
+        Write the body into C{consumer} (an C{IConsumer}), registering a
+        streaming producer on it so that a slow consumer pauses the store;
+        return the number of bytes written. Called at most once; a body cut
+        off raises L{S3Error}.
+        """
+
+    def discard() -> None:
+        """
+        Let the body go unread: what holds it (an HTTP connection) is
+        closed or given back. Harmless when the body has been streamed, or
+        is being streamed: a stream is stopped by its consumer, through the
+        producer it was given.
         """
 
 

@@ -263,14 +263,19 @@ class S3Shell:
         return name, file_attributes(info, keys, file_access)
 
     @_replies
-    async def openForReading(self, path: Segments) -> S3ReadFile:
+    async def openForReading(self, path: Segments, offset: int = 0) -> S3ReadFile:
+        """
+        Open C{path} to be sent from byte C{offset} on (a REST before RETR):
+        one GET, whose answer says whether the file is there and how long it
+        is, and whose body waits for the data connection.
+        """
         self._policy.reading(path)
-        info = await self._tree.file(path)
-        if info is None:
+        body = await self._tree.open_file(path, offset)
+        if body is None:
             if await self._tree.is_directory(path):
                 raise ftp.IsADirectoryError(display_path(path))
             raise ftp.FileNotFoundError(display_path(path))
-        return S3ReadFile(self.store, info, path)
+        return S3ReadFile(self.store, body, path)
 
     # -- IFTPShell: uploads -------------------------------------------------
 

@@ -20,8 +20,7 @@ from zope.interface import implementer
 
 from ..interfaces import IDownload, IUpload
 from ..s3.errors import S3Error
-from ..s3.interfaces import IObjectStore
-from ..s3.objects import ObjectInfo
+from ..s3.interfaces import IObjectBody, IObjectStore
 from ..s3.upload import MultipartWriter, UploadRegistry
 from .errors import for_s3_error, ftp_replies
 
@@ -29,17 +28,23 @@ from .errors import for_s3_error, ftp_replies
 @implementer(IDownload)
 class S3ReadFile:
     """
-    One object, to be streamed to a data connection.
+    One object, opened: S3 has answered its GET, and the body waits,
+    paused, for the data connection.
 
-    @ivar size: the object's length in bytes, as HEAD gave it when the file
-        was opened.
+    It is sent from the byte it was opened at; asked for another, it lets
+    that body go and asks S3 again.
+
+    @ivar size: the whole object's length in bytes, as the GET's answer
+        gave it.
     """
 
-    def __init__(self, store: IObjectStore, info: ObjectInfo, path: Sequence[str]) -> None:
+    _sent = False
+
+    def __init__(self, store: IObjectStore, body: IObjectBody, path: Sequence[str]) -> None:
         self._store = store
-        self._key = info.key
+        self._body = body
         self._path = tuple(path)
-        self.size = info.size
+        self.size = body.info.size
 
     def send(self, consumer: IConsumer) -> Deferred[int]:
         """Stream the object into C{consumer}; fire with the byte count."""
@@ -50,9 +55,17 @@ class S3ReadFile:
 
         async def run() -> int:
             with ftp_replies(self._path):
-                return await self._store.get_object(self._key, consumer, first_byte=offset)
+                if self._sent or self._body.first_byte != offset:
+                    self._body.discard()
+                    self._body = await self._store.open_object(self._body.info.key, offset)
+                self._sent = True
+                return await self._body.stream_into(consumer)
 
         return ensureDeferred(run())
+
+    def close(self) -> None:
+        """Let the body go if it was never sent, so that its connection is given back."""
+        self._body.discard()
 
 
 @implementer(IUpload)

@@ -20,7 +20,7 @@ from ..objectkeys import KeyMap
 from ..permissions import Permissions
 from ..replies import display_path
 from ..s3.errors import S3Error
-from ..s3.interfaces import IObjectStore
+from ..s3.interfaces import IObjectBody, IObjectStore
 from ..s3.objects import ObjectInfo
 
 Segments = Sequence[str]
@@ -40,6 +40,20 @@ class Tree:
             return None
         try:
             return await self.store.head_object(self.keys.file_key(path))
+        except S3Error as e:
+            if e.not_found:
+                return None
+            raise
+
+    async def open_file(self, path: Segments, first_byte: int = 0) -> IObjectBody | None:
+        """
+        The file at C{path}, opened for reading from C{first_byte}, or
+        C{None} if no file is there: as L{file}, with the body held.
+        """
+        if not path or self.permissions.implies_directory(path):
+            return None
+        try:
+            return await self.store.open_object(self.keys.file_key(path), first_byte)
         except S3Error as e:
             if e.not_found:
                 return None
