@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
         "The checksum S3 verifies on every object and part uploaded: {default!r} (the "
         "default, as the AWS SDKs send; x-amz-checksum-crc32, declared when a multipart "
         "upload begins) or 'md5' (Content-MD5, for an S3-compatible server that does not "
-        "know the newer checksums). CRC32 costs less than half the CPU of MD5.",
+        "know the newer checksums). A CRC32 costs about a third of the CPU of an MD5.",
         default=CHECKSUMS[0],
     ),
     Setting(
