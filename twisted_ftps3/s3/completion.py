@@ -17,7 +17,9 @@ A part's MD5 is the one this server computed when S3 checked the part
 against it (C{Content-MD5}, L{twisted_ftps3.s3.objects.UploadedPart.md5}).
 A part S3 checked against its CRC32 instead, or copied inside S3, never had
 its MD5 computed here: its MD5 is the ETag S3 gave it, which S3 made from
-the very bytes it verified. Where S3's ETags are not MD5s (objects encrypted
+the very bytes it verified. So with CRC32 the confirmation trusts what S3
+answered to each UploadPart; only with C{AWS_S3_CHECKSUM=md5} does it also
+catch a part answered with another part's ETag. Where S3's ETags are not MD5s (objects encrypted
 with SSE-KMS or SSE-C), nothing can be confirmed, and a lost answer stays a
 failure.
 """
