@@ -10,6 +10,7 @@ comes back and with what S3 holds.
 
 from __future__ import annotations
 
+import base64
 import ftplib
 import functools
 import hashlib
@@ -22,6 +23,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -1233,6 +1235,78 @@ class AppendTests(ServerTestCase):
     def test_curl_resumes_upload(self) -> Any:
         """curl -C - -T finishes a partial upload, byte for byte."""
         return ensureDeferred(self._curl_resume_upload())
+
+
+def composite_crc32(data: bytes, part_size: int) -> str:
+    """
+    The C{ChecksumCRC32} S3 gives an object uploaded in parts of
+    C{part_size} with CRC32 declared: the CRC32 of the parts' CRC32s (S3
+    follows it with C{-} and the number of parts; moto 5.2 does not).
+    """
+    crcs = [
+        zlib.crc32(data[start : start + part_size]).to_bytes(4, "big")
+        for start in range(0, len(data), part_size)
+    ]
+    return base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode()
+
+
+class ChecksumTests(ServerTestCase):
+    """
+    With the default checksum, CRC32, a multipart STOR reaches S3 with the
+    CRC32 of every part: the store keeps the object's composite CRC32.
+    """
+
+    def test_multipart_stor_keeps_crc32(self) -> Any:
+        """
+        A STOR of three parts lands byte for byte, and S3 holds the CRC32
+        of those parts (declared, sent with each, named at completion).
+        """
+        data = os.urandom(2 * 8 * MiB + 5)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR big.bin", io.BytesIO(data))
+            self.assertEqual(self.object_bytes("big.bin"), data)
+            head = self.boto.head_object(Bucket=self.bucket, Key="big.bin", ChecksumMode="ENABLED")
+            found = head.get("ChecksumCRC32", "").partition("-")[0]
+            self.assertEqual(found, composite_crc32(data, 8 * MiB))
+            self.assertEqual(self.open_uploads(), [])
+
+        return self.session(scenario)
+
+    def test_small_stor_keeps_crc32(self) -> Any:
+        """A file smaller than a part goes up in one PutObject with its CRC32."""
+        data = os.urandom(MiB + 1)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR small.bin", io.BytesIO(data))
+            self.assertEqual(self.object_bytes("small.bin"), data)
+            head = self.boto.head_object(
+                Bucket=self.bucket, Key="small.bin", ChecksumMode="ENABLED"
+            )
+            expected = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+            self.assertEqual(head.get("ChecksumCRC32"), expected)
+
+        return self.session(scenario)
+
+
+class MD5AppendTests(AppendTests):
+    """
+    The appends again, with C{AWS_S3_CHECKSUM=md5}: parts go with their
+    C{Content-MD5}, as they did before CRC32.
+    """
+
+    overrides = {"AWS_S3_CHECKSUM": "md5"}
+
+    def test_multipart_stor(self) -> Any:
+        """A STOR of three parts lands byte for byte, and no upload is left."""
+        data = os.urandom(2 * 8 * MiB + 5)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR big.bin", io.BytesIO(data))
+            self.assertEqual(self.object_bytes("big.bin"), data)
+            self.assertEqual(self.open_uploads(), [])
+
+        return self.session(scenario)
 
 
 class RcloneTests(ServerTestCase):

@@ -34,7 +34,13 @@ from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import RetryPolicy
 from twisted_ftps3.s3.interfaces import IObjectBody, IObjectStore
 from twisted_ftps3.s3.limits import MAX_PARTS, MIN_PART_SIZE
-from twisted_ftps3.s3.objects import LifecycleRule, ListPage, MultipartUploadEntry, ObjectInfo
+from twisted_ftps3.s3.objects import (
+    LifecycleRule,
+    ListPage,
+    MultipartUploadEntry,
+    ObjectInfo,
+    UploadedPart,
+)
 
 from .support.memory_store import MemoryObjectStore, md5_hex, multipart_etag
 from .support.moto_client import moto_client
@@ -462,7 +468,7 @@ class MultipartContract(StoreFixture):
         parts = [part_of(PART, 1), part_of(PART, 2), b"tail"]
         upload_id, etags = await self.multipart("big", parts)
         self.assertEqual(  # type: ignore[attr-defined]
-            [etag for _, etag in etags], [f'"{md5_hex(data)}"' for data in parts]
+            [part.etag for _, part in etags], [f'"{md5_hex(data)}"' for data in parts]
         )
         await self.store.complete_multipart_upload("big", upload_id, etags)
         info = await self.store.head_object("big")
@@ -508,7 +514,9 @@ class MultipartContract(StoreFixture):
         """
         upload_id, _ = await self.multipart("k", [b"only"])
         error = await self.error_of(
-            self.store.complete_multipart_upload("k", upload_id, [(1, f'"{md5_hex(b"other")}"')])
+            self.store.complete_multipart_upload(
+                "k", upload_id, [(1, UploadedPart(f'"{md5_hex(b"other")}"'))]
+            )
         )
         self.assertEqual((error.status, error.code), (400, "InvalidPart"))  # type: ignore[attr-defined]
 
@@ -525,14 +533,18 @@ class MultipartContract(StoreFixture):
     async def test_uploadPartCopy(self) -> None:
         """
         UploadPartCopy makes a part of a range of another object, and
-        answers its ETag, quoted; the copied part joins sent ones.
+        answers its ETag, quoted (and, where the store reports one, the
+        part's CRC32); the copied part joins sent ones.
         """
         source = part_of(PART, 7) + b"0123456789"
         await self.put("src", source)
         upload_id = await self.store.create_multipart_upload("dst")
         copied = await self.store.upload_part_copy("dst", upload_id, 1, "src", 0, PART - 1)
         sent = await self.store.upload_part("dst", upload_id, 2, PartBody.of(b"new"))
-        self.assertEqual(copied, f'"{md5_hex(part_of(PART, 7))}"')  # type: ignore[attr-defined]
+        self.assertEqual(copied.etag, f'"{md5_hex(part_of(PART, 7))}"')  # type: ignore[attr-defined]
+        self.assertIn(  # type: ignore[attr-defined]
+            copied.crc32, (None, PartBody.of(part_of(PART, 7)).checksum_crc32())
+        )
         await self.store.complete_multipart_upload("dst", upload_id, [(1, copied), (2, sent)])
         self.assertEqual(  # type: ignore[attr-defined]
             await self.store.get_object_bytes("dst"), part_of(PART, 7) + b"new"
@@ -566,7 +578,7 @@ class MultipartContract(StoreFixture):
         L{missing_upload}).
         """
         error = await self.error_of(
-            self.store.complete_multipart_upload("k", "no-such-upload", [(1, '"e"')])
+            self.store.complete_multipart_upload("k", "no-such-upload", [(1, UploadedPart('"e"'))])
         )
         self.assertEqual((error.status, error.code), self.missing_upload)  # type: ignore[attr-defined]
 

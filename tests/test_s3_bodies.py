@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+import zlib
 from collections.abc import Sequence
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -174,6 +175,34 @@ class PartBodyTests(SynchronousTestCase):
             body_of(CHUNKS).content_md5(),
             base64.b64encode(hashlib.md5(b"".join(CHUNKS)).digest()).decode(),
         )
+
+    def test_checksumCRC32(self) -> None:
+        """
+        L{PartBody.checksum_crc32} is the C{x-amz-checksum-crc32} header of
+        the bytes: the base64 of their CRC32 (the ISO-HDLC CRC-32, whose
+        check value for C{123456789} is C{CBF43926}), big-endian.
+        """
+        self.assertEqual(
+            (PartBody.of(b"123456789").crc32(), PartBody.of(b"123456789").checksum_crc32()),
+            (0xCBF43926, base64.b64encode(bytes.fromhex("CBF43926")).decode()),
+        )
+
+    def test_crc32OfChunks(self) -> None:
+        """
+        The CRC32 of a body appended in chunks is that of all its bytes, and
+        follows what is appended after it was asked for.
+        """
+        body = body_of(CHUNKS)
+        before = body.crc32()
+        body.append(b"more")
+        self.assertEqual(
+            (before, body.crc32()),
+            (zlib.crc32(b"".join(CHUNKS)), zlib.crc32(b"".join(CHUNKS) + b"more")),
+        )
+
+    def test_emptyCRC32(self) -> None:
+        """The CRC32 of no bytes is zero: C{AAAAAA==}."""
+        self.assertEqual(PartBody().checksum_crc32(), "AAAAAA==")
 
     def test_notChangedWhileSent(self) -> None:
         """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import zlib
 from dataclasses import dataclass
 from random import Random
 from typing import Any
@@ -42,7 +43,7 @@ from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.http import S3Requester
 from twisted_ftps3.s3.interfaces import IObjectStore
 from twisted_ftps3.s3.limits import MAX_SINGLE_COPY, MIN_PART_SIZE, copy_ranges
-from twisted_ftps3.s3.objects import ListPage, ObjectInfo
+from twisted_ftps3.s3.objects import ListPage, ObjectInfo, UploadedPart
 from twisted_ftps3.s3.retry import DEFAULT_RETRY, IRetryPolicy, RetryPolicy
 from twisted_ftps3.s3.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD, sign
 from twisted_ftps3.s3.upload import MultipartWriter
@@ -68,6 +69,11 @@ SEED = 1234
 def content_md5(data: bytes) -> str:
     """The C{Content-MD5} header of C{data}, as S3 checks it."""
     return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def checksum_crc32(data: bytes) -> str:
+    """The C{x-amz-checksum-crc32} header of C{data}, as S3 checks it."""
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
 @dataclass
@@ -193,6 +199,7 @@ class ClientTestCase(SynchronousTestCase):
         agent: Any = None,
         retry: IRetryPolicy | None = None,
         scheme: str = "https",
+        checksum: str = "crc32",
         **kw: Any,
     ) -> S3Client:
         self.s3 = FakeS3(*answers)
@@ -209,7 +216,8 @@ class ClientTestCase(SynchronousTestCase):
                 clock=self.clock,
                 retry=retry or self.policy(),
                 **kw,
-            )
+            ),
+            checksum=checksum,
         )
 
     def call(self, coroutine: Any) -> Deferred[Any]:
@@ -272,9 +280,10 @@ class ObjectTests(ClientTestCase):
     def test_putObjectRequest(self) -> None:
         """
         PutObject is a PUT of the body to C{/bucket/key}, the key encoded
-        once, with the body's MD5 in C{Content-MD5}.
+        once, with the body's MD5 in C{Content-MD5} when the client is set to
+        MD5.
         """
-        client = self.client()
+        client = self.client(checksum="md5")
         self.successResultOf(self.call(client.put_object(ODD_KEY, b"some bytes")))
         received = self.only_request()
         self.assertEqual(
@@ -308,7 +317,7 @@ class ObjectTests(ClientTestCase):
         An empty object is sent with C{Content-Length: 0} and the MD5 of no
         bytes.
         """
-        client = self.client()
+        client = self.client(checksum="md5")
         self.successResultOf(self.call(client.put_object("empty")))
         received = self.only_request()
         self.assertEqual(
@@ -408,7 +417,7 @@ class PayloadTests(ClientTestCase):
         Over HTTPS a body is sent as C{UNSIGNED-PAYLOAD}, with its MD5 in
         C{Content-MD5}, and the request is signed as it arrives.
         """
-        client = self.client()
+        client = self.client(checksum="md5")
         self.successResultOf(self.call(client.put_object("k", b"some bytes")))
         received = self.only_request()
         self.assertEqual(
@@ -421,7 +430,7 @@ class PayloadTests(ClientTestCase):
         """
         Over plain HTTP a body's SHA-256 is signed, and its MD5 is sent too.
         """
-        client = self.client(scheme="http")
+        client = self.client(scheme="http", checksum="md5")
         self.successResultOf(self.call(client.put_object("k", b"some bytes")))
         received = self.only_request()
         self.assertEqual(
@@ -458,7 +467,7 @@ class PayloadTests(ClientTestCase):
         C{Content-MD5} is one of the signed headers: it cannot be changed on
         the way without the signature failing.
         """
-        client = self.client()
+        client = self.client(checksum="md5")
         self.successResultOf(self.call(client.put_object("k", b"x")))
         authorization = self.only_request().header("authorization") or ""
         signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
@@ -470,7 +479,7 @@ class PayloadTests(ClientTestCase):
         (C{BadDigest}), and the refusal fails the call with S3's code: what
         S3 holds is never a corrupted part.
         """
-        client = self.client(Answer(400, error_document("BadDigest")))
+        client = self.client(Answer(400, error_document("BadDigest")), checksum="md5")
         d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "BadDigest")
 
@@ -486,6 +495,186 @@ class PayloadTests(ClientTestCase):
             (received.header("x-amz-content-sha256"), received.header("content-md5")),
             (EMPTY_SHA256, None),
         )
+
+
+class ChecksumTests(ClientTestCase):
+    """
+    Set to CRC32 (the default), object data goes with its
+    C{x-amz-checksum-crc32}, declared when a multipart upload begins, named
+    again in the completion; set to MD5, with its C{Content-MD5}.
+    """
+
+    def test_unknownChecksumRefused(self) -> None:
+        """A checksum other than C{crc32} or C{md5} is a mistake."""
+        self.assertRaises(ValueError, self.client, checksum="sha1")
+
+    def test_putObjectCRC32(self) -> None:
+        """
+        PutObject sends the CRC32 of the body, and names the algorithm as
+        the AWS SDKs do; no C{Content-MD5} is computed.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                received.header("x-amz-checksum-crc32"),
+                received.header("x-amz-sdk-checksum-algorithm"),
+                received.header("content-md5"),
+            ),
+            (checksum_crc32(b"some bytes"), "CRC32", None),
+        )
+
+    def test_checksumSigned(self) -> None:
+        """
+        C{x-amz-checksum-crc32} is one of the signed headers, and the
+        request is signed as it arrives.
+        """
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("k", b"x")))
+        received = self.only_request()
+        authorization = received.header("authorization") or ""
+        signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
+        self.assertIn("x-amz-checksum-crc32", signed)
+        self.assertSignedAsReceived(received)
+
+    def test_httpsUnsignedPayload(self) -> None:
+        """Over HTTPS, the CRC32 goes with C{UNSIGNED-PAYLOAD}."""
+        client = self.client()
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        self.assertEqual(self.only_request().header("x-amz-content-sha256"), UNSIGNED_PAYLOAD)
+
+    def test_httpSignedPayload(self) -> None:
+        """
+        Over plain HTTP the SHA-256 of the body is signed as well: a CRC32
+        is no MAC, and whoever changes the bytes on the way can keep it.
+        """
+        client = self.client(scheme="http")
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("x-amz-content-sha256"), received.header("x-amz-checksum-crc32")),
+            (hashlib.sha256(b"some bytes").hexdigest(), checksum_crc32(b"some bytes")),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_createDeclaresCRC32(self) -> None:
+        """
+        A multipart upload declares CRC32 when it is created, as S3 wants
+        before it takes a checksum on every part.
+        """
+        client = self.client(Answer(body=initiate_result("up-1")))
+        self.successResultOf(self.call(client.create_multipart_upload("k")))
+        self.assertEqual(self.only_request().header("x-amz-checksum-algorithm"), "CRC32")
+
+    def test_createDeclaresNothingWithMD5(self) -> None:
+        """Set to MD5, the upload declares no checksum algorithm."""
+        client = self.client(Answer(body=initiate_result("up-1")), checksum="md5")
+        self.successResultOf(self.call(client.create_multipart_upload("k")))
+        self.assertIsNone(self.only_request().header("x-amz-checksum-algorithm"))
+
+    def test_uploadPart(self) -> None:
+        """
+        A part goes with its CRC32 and no C{Content-MD5}; what S3
+        acknowledged is its ETag and that CRC32, which S3 echoes.
+        """
+        body = PartBody()
+        for chunk in (b"part ", b"in ", b"chunks"):
+            body.append(chunk)
+        crc32 = checksum_crc32(b"part in chunks")
+        client = self.client(Answer(headers={"etag": '"e3"', "x-amz-checksum-crc32": crc32}))
+        part = self.successResultOf(self.call(client.upload_part("k", "up", 3, body)))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                part,
+                received.header("x-amz-checksum-crc32"),
+                received.header("x-amz-sdk-checksum-algorithm"),
+                received.header("content-md5"),
+            ),
+            (UploadedPart('"e3"', crc32=crc32), crc32, "CRC32", None),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_uploadPartWithoutEcho(self) -> None:
+        """
+        A server that does not echo the checksum acknowledges the part with
+        the CRC32 sent.
+        """
+        client = self.client(Answer(headers={"etag": '"e"'}))
+        part = self.successResultOf(self.call(client.upload_part("k", "up", 1, PartBody.of(b"p"))))
+        self.assertEqual(part, UploadedPart('"e"', crc32=checksum_crc32(b"p")))
+
+    def test_uploadPartOtherEchoRefused(self) -> None:
+        """
+        An answer that echoes another CRC32 than the one sent is mangled:
+        the part fails rather than be completed.
+        """
+        client = self.client(
+            Answer(headers={"etag": '"e"', "x-amz-checksum-crc32": checksum_crc32(b"other")})
+        )
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "ChecksumMismatch")
+
+    def test_corruptPartRefused(self) -> None:
+        """
+        A part whose bytes do not match its CRC32 is refused by S3 (with
+        C{BadDigest}, as for an MD5), and the refusal fails the call with
+        S3's code, as it did with C{Content-MD5}.
+        """
+        client = self.client(Answer(400, error_document("BadDigest")))
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "BadDigest")
+        self.assertEqual(
+            self.only_request().header("x-amz-checksum-crc32"), checksum_crc32(b"part")
+        )
+
+    def test_completeNamesChecksums(self) -> None:
+        """
+        The completion names each part's C{ChecksumCRC32} beside its ETag,
+        where it has one; the document itself goes with its C{Content-MD5}.
+        """
+        client = self.client(Answer(body=b"<CompleteMultipartUploadResult/>"))
+        parts = [(1, UploadedPart('"e1"', crc32="AAAAAA==")), (2, UploadedPart('"e2"'))]
+        self.successResultOf(self.call(client.complete_multipart_upload("k", "up", parts)))
+        received = self.only_request()
+        document = ElementTree.fromstring(received.body)
+        self.assertEqual(
+            [
+                (part.findtext("PartNumber"), part.findtext("ETag"), part.findtext("ChecksumCRC32"))
+                for part in document.iter("Part")
+            ],
+            [("1", '"e1"', "AAAAAA=="), ("2", '"e2"', None)],
+        )
+        self.assertEqual(received.header("content-md5"), content_md5(received.body))
+
+    def test_partCopyChecksum(self) -> None:
+        """
+        A part copied is acknowledged with the C{ChecksumCRC32} S3 reports
+        in its C{CopyPartResult}, and without one where S3 reports none.
+        """
+        result = (
+            b'<CopyPartResult><ETag>"abc"</ETag><ChecksumCRC32>DUoRhQ==</ChecksumCRC32>'
+            b"</CopyPartResult>"
+        )
+        client = self.client(
+            Answer(body=result), Answer(body=b'<CopyPartResult><ETag>"d"</ETag></CopyPartResult>')
+        )
+        first = self.successResultOf(self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9)))
+        second = self.successResultOf(self.call(client.upload_part_copy("b", "up", 2, "a", 10, 19)))
+        self.assertEqual(
+            (first, second), (UploadedPart('"abc"', crc32="DUoRhQ=="), UploadedPart('"d"'))
+        )
+
+    def test_partCopyMD5(self) -> None:
+        """Set to MD5, a part copied is acknowledged by its ETag alone."""
+        result = (
+            b'<CopyPartResult><ETag>"abc"</ETag><ChecksumCRC32>DUoRhQ==</ChecksumCRC32>'
+            b"</CopyPartResult>"
+        )
+        client = self.client(Answer(body=result), checksum="md5")
+        part = self.successResultOf(self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9)))
+        self.assertEqual(part, UploadedPart('"abc"'))
 
 
 class ErrorTests(ClientTestCase):
@@ -1136,13 +1325,14 @@ class MultipartTests(ClientTestCase):
 
     def test_uploadPart(self) -> None:
         """
-        UploadPart is a PUT of the part with its number and upload id and its
-        C{Content-MD5}, and returns the ETag as S3 sent it.
+        UploadPart is a PUT of the part with its number and upload id and,
+        set to MD5, its C{Content-MD5}, and returns the ETag as S3 sent it
+        with the MD5 S3 checked.
         """
         body = PartBody()
         for chunk in (b"part ", b"in ", b"chunks"):
             body.append(chunk)
-        client = self.client(Answer(headers={"etag": '"etag-3"'}))
+        client = self.client(Answer(headers={"etag": '"etag-3"'}), checksum="md5")
         etag = self.successResultOf(self.call(client.upload_part("k", "up/1+", 3, body)))
         received = self.only_request()
         self.assertEqual(
@@ -1154,7 +1344,7 @@ class MultipartTests(ClientTestCase):
                 received.header("content-md5"),
             ),
             (
-                '"etag-3"',
+                UploadedPart('"etag-3"', md5=hashlib.md5(b"part in chunks").digest()),
                 "PUT",
                 {"partNumber": "3", "uploadId": "up/1+"},
                 b"part in chunks",
@@ -1177,7 +1367,7 @@ class MultipartTests(ClientTestCase):
         C{/bucket/key?uploadId=}, with the document's MD5.
         """
         client = self.client(Answer(body=b"<CompleteMultipartUploadResult/>"))
-        parts = [(1, '"e1"'), (2, '"e2"')]
+        parts = [(1, UploadedPart('"e1"')), (2, UploadedPart('"e2"'))]
         self.successResultOf(self.call(client.complete_multipart_upload("k", "up", parts)))
         received = self.only_request()
         document = ElementTree.fromstring(received.body)
@@ -1211,7 +1401,7 @@ class MultipartTests(ClientTestCase):
             Answer(body=error_document("InternalError", "We encountered an internal error.")),
             Answer(body=b"<CompleteMultipartUploadResult/>"),
         )
-        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, UploadedPart('"e"'))]))
         self.assertNoResult(d)
         self.clock.advance(self.waits(1)[0])
         self.successResultOf(d)
@@ -1230,7 +1420,7 @@ class MultipartTests(ClientTestCase):
             Answer(body=b"<CompleteMultipartUploadResult/>"),
             retry=self.policy(patience=0),
         )
-        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, UploadedPart('"e"'))]))
         self.clock.advance(60)
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
@@ -1247,7 +1437,7 @@ class MultipartTests(ClientTestCase):
             Answer(503, error_document("SlowDown")),
             Answer(body=b"<CompleteMultipartUploadResult/>"),
         )
-        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, UploadedPart('"e"'))]))
         self.clock.advance(self.waits(1)[0])
         self.successResultOf(d)
         self.assertEqual(len(self.s3.requests), 2)
@@ -1261,7 +1451,7 @@ class MultipartTests(ClientTestCase):
             Answer(404, error_document("NoSuchUpload")),
             Answer(body=b"<CompleteMultipartUploadResult/>"),
         )
-        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, UploadedPart('"e"'))]))
         error = self.failureResultOf(d, S3Error).value
         self.assertEqual(
             (error.code, error.status, len(self.s3.requests)), ("NoSuchUpload", 404, 1)
@@ -1275,7 +1465,7 @@ class MultipartTests(ClientTestCase):
         client = self.client(
             Answer(body=b"\n \n \n" + error_document("InvalidPart", "gone")), Answer()
         )
-        d = self.call(client.complete_multipart_upload("k", "up", [(1, '"e"')]))
+        d = self.call(client.complete_multipart_upload("k", "up", [(1, UploadedPart('"e"'))]))
         self.assertEqual(self.failureResultOf(d, S3Error).value.code, "InvalidPart")
         # InvalidPart is S3's answer, not a failure to answer: asked once.
         self.assertEqual(len(self.s3.requests), 1)
@@ -1375,7 +1565,7 @@ class CopyTests(ClientTestCase):
         )
         d = self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9))
         self.clock.advance(self.waits(1)[0])
-        self.assertTrue(self.successResultOf(d).startswith('"'))
+        self.assertTrue(self.successResultOf(d).etag.startswith('"'))
         self.assertEqual(len(self.s3.requests), 2)
 
     def test_copyAfterWhitespace(self) -> None:

@@ -17,9 +17,11 @@ from twisted_ftps3.s3.completion import (
     complete_upload,
     md5_of_etag,
     multipart_etag,
+    part_md5,
 )
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.limits import MIN_PART_SIZE
+from twisted_ftps3.s3.objects import UploadedPart
 
 from .support.memory_store import MemoryObjectStore
 from .support.memory_store import multipart_etag as oracle_etag
@@ -75,6 +77,25 @@ class ETagTests(SynchronousTestCase):
         for etag in ('"abc"', oracle_etag(PARTS), "z" * 32, ""):
             self.assertIsNone(md5_of_etag(etag), etag)
 
+    def test_partMD5Sent(self) -> None:
+        """
+        A part S3 checked against the MD5 sent (C{Content-MD5}) is known by
+        that MD5, whatever its ETag says (an encrypted object's is no MD5).
+        """
+        part = UploadedPart('"not an md5"', md5=md5(b"part"))
+        self.assertEqual(part_md5(part), md5(b"part"))
+
+    def test_partMD5OfETag(self) -> None:
+        """
+        A part checked by its CRC32, or copied, is known by the MD5 its ETag
+        stands for, or not at all.
+        """
+        etag = '"' + hashlib.md5(b"part").hexdigest() + '"'
+        self.assertEqual(
+            (part_md5(UploadedPart(etag, crc32="AAAAAA==")), part_md5(UploadedPart('"x-2"'))),
+            (md5(b"part"), None),
+        )
+
 
 class CompleteTests(SynchronousTestCase):
     """
@@ -86,17 +107,22 @@ class CompleteTests(SynchronousTestCase):
         self.store = MemoryObjectStore()
         d = ensureDeferred(self.store.create_multipart_upload(KEY))
         self.upload_id = self.successResultOf(d)
-        self.parts: list[tuple[int, str]] = []
+        # The store acknowledges each part with its ETag and CRC32, as S3
+        # does for the client's default checksum: no MD5 computed here.
+        self.parts: list[tuple[int, UploadedPart]] = []
         for number, data in enumerate(PARTS, start=1):
             body = PartBody.of(data)
             d = ensureDeferred(self.store.upload_part(KEY, self.upload_id, number, body))
             self.parts.append((number, self.successResultOf(d)))
-        self.digests: list[bytes | None] = [md5(p) for p in PARTS]
 
     def complete(self) -> Deferred[None]:
-        return ensureDeferred(
-            complete_upload(self.store, KEY, self.upload_id, self.parts, self.digests)
-        )
+        return ensureDeferred(complete_upload(self.store, KEY, self.upload_id, self.parts))
+
+    def replace_first(self, **changes: object) -> None:
+        """Make the first part acknowledged another, as a test needs it."""
+        number, part = self.parts[0]
+        fields = {"etag": part.etag, "crc32": part.crc32, "md5": part.md5, **changes}
+        self.parts[0] = (number, UploadedPart(**fields))  # type: ignore[arg-type]
 
     def test_completes(self) -> None:
         """
@@ -113,6 +139,19 @@ class CompleteTests(SynchronousTestCase):
         C{NoSuchUpload} for an upload an earlier attempt completed succeeds,
         once the object's ETag is found to be that of the parts sent.
         """
+        self.successResultOf(self.complete())
+        self.successResultOf(self.complete())
+        self.assertEqual(self.store.named("head_object"), [("head_object", KEY)])
+
+    def test_lostAnswerConfirmedByMD5Sent(self) -> None:
+        """
+        Parts S3 checked against the MD5s sent (C{Content-MD5}) confirm the
+        object by those MD5s.
+        """
+        self.parts = [
+            (number, UploadedPart(part.etag, md5=md5(data)))
+            for (number, part), data in zip(self.parts, PARTS, strict=True)
+        ]
         self.successResultOf(self.complete())
         self.successResultOf(self.complete())
         self.assertEqual(self.store.named("head_object"), [("head_object", KEY)])
@@ -154,7 +193,12 @@ class CompleteTests(SynchronousTestCase):
         their ETag: the object it made is deleted, not left for a reader to
         take as the client's file, and the completion fails.
         """
-        self.parts = self.parts[:-1]
+        complete = self.store.complete_multipart_upload
+
+        async def drop_last(key: str, upload_id: str, parts: list[object]) -> str:
+            return await complete(key, upload_id, parts[:-1])  # type: ignore[arg-type]
+
+        self.patch(self.store, "complete_multipart_upload", drop_last)
         error = self.failureResultOf(self.complete(), S3Error).value
         self.assertEqual(error.code, UNCONFIRMED)
         self.assertNotIn(KEY, self.store.keys())
@@ -189,16 +233,17 @@ class CompleteTests(SynchronousTestCase):
         even with the same number of parts.
         """
         self.successResultOf(self.complete())
-        self.digests = [md5(b"other")] + self.digests[1:]
+        self.replace_first(md5=md5(b"other"))
         error = self.failureResultOf(self.complete(), S3Error).value
         self.assertEqual(error.code, UNCONFIRMED)
 
     def test_unknownDigestNotConfirmed(self) -> None:
         """
-        With a part whose MD5 is not known, nothing can be confirmed.
+        With a part whose MD5 is not known (an ETag that is not one, as an
+        encrypted object's), nothing can be confirmed.
         """
         self.successResultOf(self.complete())
-        self.digests = [None] + self.digests[1:]
+        self.replace_first(etag='"kms-etag"')
         error = self.failureResultOf(self.complete(), S3Error).value
         self.assertEqual(error.code, UNCONFIRMED)
 

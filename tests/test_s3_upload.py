@@ -16,6 +16,7 @@ import hashlib
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from random import Random
 from typing import Any
 
@@ -29,6 +30,7 @@ from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.completion import UNCONFIRMED
 from twisted_ftps3.s3.errors import S3Error
 from twisted_ftps3.s3.limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, copy_ranges
+from twisted_ftps3.s3.objects import UploadedPart
 from twisted_ftps3.s3.retry import RetryPolicy
 from twisted_ftps3.s3.upload import (
     PARTS_PER_TIER,
@@ -913,11 +915,12 @@ class RetriedTests(WriterTestCase):
 
     def test_forgedPartETagsDoNotConfirm(self) -> None:
         """
-        The confirmation checks the MD5s of the bytes sent, not the ETags S3
-        answered: parts answered with another upload's ETags (forged, or
-        wrong) do not confirm that upload's object as this one.
+        With the MD5 sent as the parts' checksum, the confirmation checks
+        the MD5s of the bytes sent, not the ETags S3 answered: parts answered
+        with another upload's ETags (forged, or wrong) do not confirm that
+        upload's object as this one.
         """
-        store = MemoryObjectStore()
+        store = MemoryObjectStore(checksum="md5")
         other = data_of(PART + 9)
         first = self.writer(store)
         first.write(other)
@@ -925,9 +928,8 @@ class RetriedTests(WriterTestCase):
         forged = iter([f'"{md5_hex(other[:PART])}"', f'"{md5_hex(other[PART:])}"'])
         upload_part = store.upload_part
 
-        async def forging(*args: Any) -> str:
-            await upload_part(*args)
-            return next(forged)
+        async def forging(*args: Any) -> UploadedPart:
+            return replace(await upload_part(*args), etag=next(forged))
 
         store.upload_part = forging  # type: ignore[method-assign]
         store.fail("complete_multipart_upload", S3Error("NoSuchUpload", 404))

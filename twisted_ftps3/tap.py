@@ -277,7 +277,8 @@ def _object_store(
             clock=reactor,
             retry=RetryPolicy(patience=s3.retry_seconds),
             concurrency=s3.max_concurrent_requests,
-        )
+        ),
+        checksum=s3.checksum,
     )
     return client, pool
 

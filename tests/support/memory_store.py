@@ -46,6 +46,7 @@ from twisted_ftps3.s3.objects import (
     ListPage,
     MultipartUploadEntry,
     ObjectInfo,
+    UploadedPart,
     UploadPage,
     every_upload,
     follow_pages,
@@ -316,6 +317,9 @@ class MemoryObjectStore(CallRecorder):
     @ivar lifecycle: the bucket's lifecycle rules, which a test may set.
     @ivar aborts: where L{twisted_ftps3.s3.multipart.abort_quietly} hands
         an abort that failed; C{None} unless a test sets one.
+    @param checksum: how a part sent is acknowledged, as
+        L{twisted_ftps3.s3.client.S3Client} set to that checksum does: with
+        its CRC32 (C{"crc32"}) or with the MD5 sent (C{"md5"}).
     """
 
     def __init__(
@@ -324,8 +328,10 @@ class MemoryObjectStore(CallRecorder):
         *,
         page_size: int = MAX_LIST_KEYS,
         now: Callable[[], datetime.datetime] = lambda: STORED_AT,
+        checksum: str = "crc32",
     ) -> None:
         super().__init__()
+        self.checksum = checksum
         self.bucket = bucket
         self.page_size = page_size
         self._now = now
@@ -503,16 +509,21 @@ class MemoryObjectStore(CallRecorder):
         self.uploads[upload_id] = _Upload(key, self._now())
         return upload_id
 
-    async def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> str:
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, body: PartBody
+    ) -> UploadedPart:
         self.bodies.append(body)
         await self._enter("upload_part", "UploadPart", key, key, upload_id, number, len(body))
         data = body.getvalue()
         self._upload("UploadPart", key, upload_id, number).parts[number] = data
-        return f'"{md5_hex(data)}"'
+        etag = f'"{md5_hex(data)}"'
+        if self.checksum == "md5":
+            return UploadedPart(etag, md5=body.md5_digest())
+        return UploadedPart(etag, crc32=body.checksum_crc32())
 
     async def upload_part_copy(
         self, key: str, upload_id: str, number: int, source_key: str, first: int, last: int
-    ) -> str:
+    ) -> UploadedPart:
         await self._enter(
             "upload_part_copy", "UploadPartCopy", key, key, upload_id, number, source_key,
             first, last,
@@ -526,10 +537,13 @@ class MemoryObjectStore(CallRecorder):
                 "first and last bytes to copy", operation="UploadPartCopy", key=key,
             )  # fmt: skip
         upload.parts[number] = source[first : last + 1]
-        return f'"{md5_hex(upload.parts[number])}"'
+        etag = f'"{md5_hex(upload.parts[number])}"'
+        if self.checksum == "md5":
+            return UploadedPart(etag)
+        return UploadedPart(etag, crc32=PartBody.of(upload.parts[number]).checksum_crc32())
 
     async def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, UploadedPart]]
     ) -> str:
         operation = "CompleteMultipartUpload"
         await self._enter(
@@ -542,7 +556,7 @@ class MemoryObjectStore(CallRecorder):
         return self._objects[key].etag
 
     def _chosen_parts(
-        self, key: str, upload: _Upload, parts: Sequence[tuple[int, str]]
+        self, key: str, upload: _Upload, parts: Sequence[tuple[int, UploadedPart]]
     ) -> list[bytes]:
         """The bytes of the parts a completion names, refused as S3 refuses them."""
         operation = "CompleteMultipartUpload"
@@ -556,9 +570,9 @@ class MemoryObjectStore(CallRecorder):
         if numbers != sorted(set(numbers)):
             raise refuse("InvalidPartOrder", "The list of parts was not in ascending order.")
         chosen = []
-        for number, etag in parts:
+        for number, part in parts:
             data = upload.parts.get(number)
-            if data is None or etag.strip('"') != md5_hex(data):
+            if data is None or part.etag.strip('"') != md5_hex(data):
                 raise refuse(
                     "InvalidPart", "One or more of the specified parts could not be found."
                 )

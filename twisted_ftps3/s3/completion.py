@@ -7,16 +7,20 @@ completed the upload but its answer was lost on the way back, the retry
 finds the upload gone: S3 answers C{NoSuchUpload}. Whether the object is
 there, and is the one this server sent, follows from its ETag, which S3
 makes from the parts: the MD5 of the parts' binary MD5s joined, then C{-}
-and the number of parts. The writer knows the MD5 of every part it sent
-(L{twisted_ftps3.s3.bodies.PartBody} computes it once per part), so
-the object counts as stored only when its ETag is exactly the ETag of
-those parts; anything else is a failure, and nothing claims success. The
-same holds when the first attempt finds the upload gone: the ETag says
-whether the key holds exactly these bytes, whichever attempt stored them.
+and the number of parts. So the object counts as stored only when its ETag
+is exactly the ETag of the parts acknowledged; anything else is a failure,
+and nothing claims success. The same holds when the first attempt finds the
+upload gone: the ETag says whether the key holds exactly these bytes,
+whichever attempt stored them.
 
-A part copied inside S3 never passed through this process, so its MD5 is
-the ETag S3 gave it. Where S3's ETags are not MD5s (objects encrypted with
-SSE-KMS or SSE-C), nothing can be confirmed, and a lost answer stays a
+A part's MD5 is the one this server computed when S3 checked the part
+against it (C{Content-MD5}, L{twisted_ftps3.s3.objects.UploadedPart.md5}).
+A part S3 checked against its CRC32 instead, or copied inside S3, never had
+its MD5 computed here: its MD5 is the ETag S3 gave it, which S3 made from
+the very bytes it verified. So with CRC32 the confirmation trusts what S3
+answered to each UploadPart; only with C{AWS_S3_CHECKSUM=md5} does it also
+catch a part answered with another part's ETag. Where S3's ETags are not MD5s (objects encrypted
+with SSE-KMS or SSE-C), nothing can be confirmed, and a lost answer stays a
 failure.
 """
 
@@ -30,8 +34,9 @@ from twisted.logger import Logger
 
 from .errors import S3Error
 from .interfaces import IObjectStore
+from .objects import UploadedPart
 
-__all__ = ["UNCONFIRMED", "complete_upload", "md5_of_etag", "multipart_etag"]
+__all__ = ["UNCONFIRMED", "complete_upload", "md5_of_etag", "multipart_etag", "part_md5"]
 
 log = Logger()
 
@@ -63,17 +68,23 @@ def md5_of_etag(etag: str) -> bytes | None:
         return None
 
 
+def part_md5(part: UploadedPart) -> bytes | None:
+    """
+    The binary MD5 of a part's bytes: the one S3 checked them against, else
+    the one its ETag stands for; C{None} if neither is known.
+    """
+    return part.md5 if part.md5 is not None else md5_of_etag(part.etag)
+
+
 async def complete_upload(
     store: IObjectStore,
     key: str,
     upload_id: str,
-    parts: Sequence[tuple[int, str]],
-    digests: Sequence[bytes | None],
+    parts: Sequence[tuple[int, UploadedPart]],
 ) -> None:
     """
-    Complete upload C{upload_id} of C{key} from C{parts}, the C{(number,
-    etag)} S3 gave each part, whose MD5s are C{digests} (C{None} where one
-    is not known).
+    Complete upload C{upload_id} of C{key} from C{parts}, each part's number
+    and what S3 acknowledged of it, in part order.
 
     An answer that names another ETag than the parts sent make (a forged
     or mangled answer, or a completion S3 received with other parts) is
@@ -83,6 +94,7 @@ async def complete_upload(
     @raise S3Error: when the completion failed, or the key does not hold
         exactly these parts (code L{UNCONFIRMED}, logged).
     """
+    digests = [part_md5(part) for _, part in parts]
     expected = _expected(digests)
     try:
         answered = await store.complete_multipart_upload(key, upload_id, parts)

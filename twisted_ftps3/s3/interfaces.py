@@ -88,16 +88,22 @@ class IObjectStore(Interface):
         """Start a multipart upload of C{key}; return its upload id."""
 
     async def upload_part(key: str, upload_id: str, number: int, body):  # type: ignore[no-untyped-def]
-        """Send part C{number} (a L{PartBody}); return its ETag, with quotes."""
+        """
+        Send part C{number} (a L{PartBody}); return what S3 acknowledged of
+        it, an L{UploadedPart} (its ETag with quotes, its checksum).
+        """
 
     async def upload_part_copy(  # type: ignore[no-untyped-def]
         key: str, upload_id: str, number: int, source_key: str, first: int, last: int
     ):
-        """Make part C{number} of bytes C{first}..C{last} of C{source_key}; return its ETag."""
+        """
+        Make part C{number} of bytes C{first}..C{last} of C{source_key};
+        return an L{UploadedPart}, as L{upload_part} does.
+        """
 
     async def complete_multipart_upload(key: str, upload_id: str, parts):  # type: ignore[no-untyped-def]
         """
-        Join C{parts}, a sequence of C{(number, etag)}, into the object;
+        Join C{parts}, a sequence of C{(number, UploadedPart)}, into the object;
         return the ETag S3 says it made (unquoted), or C{None} if its
         answer names none.
         """

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
-from .completion import complete_upload, md5_of_etag
+from .completion import complete_upload
 from .errors import S3Error
 from .interfaces import IObjectStore
 from .limits import copy_ranges
+from .objects import UploadedPart
 
 log = Logger()
 
@@ -31,18 +32,18 @@ async def copy_parts(
     source_key: str,
     size: int,
     first_number: int = 1,
-) -> dict[int, str]:
+) -> dict[int, UploadedPart]:
     """
     Copy the first C{size} bytes of C{source_key} into upload C{upload_id}
     of C{key}, one UploadPartCopy a range, numbered from C{first_number};
-    return the ETag of each part by its number.
+    return what S3 acknowledged of each part, by its number.
     """
-    etags = {}
+    copied = {}
     for number, (first, last) in enumerate(copy_ranges(size), start=first_number):
-        etags[number] = await store.upload_part_copy(
+        copied[number] = await store.upload_part_copy(
             key, upload_id, number, source_key, first, last
         )
-    return etags
+    return copied
 
 
 async def copy_in_parts(store: IObjectStore, source_key: str, target_key: str, size: int) -> None:
@@ -54,8 +55,7 @@ async def copy_in_parts(store: IObjectStore, source_key: str, target_key: str, s
     upload_id = await store.create_multipart_upload(target_key)
     try:
         parts = sorted((await copy_parts(store, target_key, upload_id, source_key, size)).items())
-        digests = [md5_of_etag(etag) for _, etag in parts]
-        await complete_upload(store, target_key, upload_id, parts, digests)
+        await complete_upload(store, target_key, upload_id, parts)
     except BaseException:
         await abort_quietly(store, target_key, upload_id)
         raise

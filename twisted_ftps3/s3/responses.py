@@ -159,6 +159,16 @@ def parse_etag_result(body: bytes) -> str:
     return _text(_parse(body), "ETag").strip('"')
 
 
+def parse_copy_part_result(body: bytes) -> tuple[str, str | None]:
+    """
+    Return the ETag (unquoted) and the C{ChecksumCRC32} of an UploadPartCopy
+    result; the checksum is C{None} where S3 sent none (an upload that
+    declared no CRC32, or a server that does not keep checksums).
+    """
+    root = _parse(body)
+    return _text(root, "ETag").strip('"'), _optional_text(root, "ChecksumCRC32") or None
+
+
 def parse_list_multipart_uploads(body: bytes) -> UploadPage:
     """
     Return one ListMultipartUploads page: its uploads, each with when it

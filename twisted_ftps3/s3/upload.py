@@ -3,8 +3,8 @@
 Stream one upload into S3 while it arrives, with bounded memory.
 
 L{MultipartWriter} is the consumer the data connection writes into. Bytes are
-cut into parts as they come, each part's buffer growing with what it holds,
-and hashed once the part is full; each full part goes out as an UploadPart
+cut into parts as they come, each part's buffer growing with what it holds;
+each full part goes out as an UploadPart
 call while the next fills. When the configured number of parts
 is in flight, the data connection is paused, and it is resumed as soon as one
 finishes: a client faster than S3 waits, and never makes this process hold
@@ -16,9 +16,11 @@ just as atomic and costs one request rather than three.
 
 S3's brief failures never reach the writer: the client retries them, and a
 part being retried is still in flight, so the data connection stays paused
-as it does for a slow S3. The completion is retried too, and the MD5 of
-every part sent is kept so that a completion whose answer was lost can be
-told from one that failed (L{twisted_ftps3.s3.completion}).
+as it does for a slow S3. The completion is retried too, and what S3
+acknowledged of every part is kept so that a completion whose answer was
+lost can be told from one that failed (L{twisted_ftps3.s3.completion}).
+The part's checksum is the store's business: it computes the one it sends
+(a CRC32 or an MD5) once, as the part goes out.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .bodies import PartBody
-from .completion import complete_upload, md5_of_etag
+from .completion import complete_upload
 from .errors import S3Error
 from .interfaces import IObjectStore
 from .limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
 from .multipart import abort_quietly, copy_parts
+from .objects import UploadedPart
 
 log = Logger()
 
@@ -104,10 +107,8 @@ class MultipartWriter:
         #: The size of part C{_next_part}, at which the buffer is sent.
         self._part_size = part_size_for(1, part_size)
         self._in_flight: dict[int, Deferred[None]] = {}
-        self._etags: dict[int, str] = {}
-        #: The MD5 of each part's bytes, by number: computed as they arrived
-        #: for a part sent, S3's ETag for a part copied.
-        self._digests: dict[int, bytes | None] = {}
+        #: What S3 acknowledged of each part, by number.
+        self._parts: dict[int, UploadedPart] = {}
         self._failure: Failure | None = None
         self._closed = False
         #: Every byte written so far, whether or not it reached S3.
@@ -173,8 +174,7 @@ class MultipartWriter:
             assert self._failure is not None
             self._failure.raiseException()
         copied = await copy_parts(self._store, self.key, upload_id, key, size, self._next_part)
-        self._etags.update(copied)
-        self._digests.update((number, md5_of_etag(etag)) for number, etag in copied.items())
+        self._parts.update(copied)
         self._advance(len(copied))
 
     # -- outcome ------------------------------------------------------------
@@ -255,7 +255,6 @@ class MultipartWriter:
             )
             return
         self._advance(1)
-        self._digests[number] = body.md5_digest()
         self._buffer = PartBody()
         if self._upload_id is None:
             self._begin_upload()
@@ -270,7 +269,7 @@ class MultipartWriter:
         upload_id = await _share(self._upload_id)
         if upload_id is None or self._failure is not None:
             return
-        self._etags[number] = await self._store.upload_part(self.key, upload_id, number, body)
+        self._parts[number] = await self._store.upload_part(self.key, upload_id, number, body)
 
     def _part_settled(self, result: Any, number: int) -> None:
         self._in_flight.pop(number, None)
@@ -301,10 +300,9 @@ class MultipartWriter:
                 self._failure.raiseException()
             assert self._upload_id is not None
             upload_id = await _share(self._upload_id)
-            parts = sorted(self._etags.items())
-            digests = [self._digests.get(number) for number, _ in parts]
+            parts = sorted(self._parts.items())
             async with self._guard():
-                await complete_upload(self._store, self.key, upload_id, parts, digests)
+                await complete_upload(self._store, self.key, upload_id, parts)
             self._upload_id = None
             self.upload_id = None
         except BaseException:
