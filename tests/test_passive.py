@@ -188,14 +188,14 @@ class PassiveTests(SessionTestCase):
     def test_listens_tls(self) -> None:
         """
         The passive port takes TLS connections for the session's data
-        channel, in the control connection's TLS context.
+        channel, in the control connection's TLS session.
         """
         self.send(b"PASV")
         [(_, router, _, _)] = self.reactor.tcpServers
         self.assertIsInstance(router, PassiveRouter)
         factory = router.route(CLIENT_DATA)
         self.assertIsInstance(factory, DataTLSFactory)
-        self.assertIs(factory.session.context, ControlHandle.context)
+        self.assertIs(factory.session, ControlHandle.session)
         self.assertIsInstance(factory.wrappedFactory, DataChannelFactory)
         self.assertIs(factory.wrappedFactory, self.protocol.dtpFactory)
 
