@@ -29,8 +29,6 @@ from .auth import ClientCredentials
 from .sessions import TooManySessions
 
 if TYPE_CHECKING:
-    from twisted.cred.portal import Portal
-
     from .protocol import FTPS3Factory
 
 __all__ = ["FAILURE_DELAY", "Login"]
@@ -49,7 +47,6 @@ class Login:
     """
 
     factory: FTPS3Factory
-    portal: Portal
     client_address: str
     state: int
     shell: Any
@@ -124,7 +121,7 @@ class Login:
             if banned:
                 raise UnauthorizedLogin("banned")
             credentials = ClientCredentials(login.encode(), password.encode(), address)
-            _, shell, logout = await self.portal.login(credentials, None, ftp.IFTPShell)
+            _, shell, logout = await self.factory.portal.login(credentials, None, ftp.IFTPShell)
         except (UnauthorizedLogin, UnhandledCredentials):
             if banned:
                 log.debug("{client} is banned: refused {user!r}", client=address, user=login)
