@@ -12,6 +12,9 @@ unknown login answer at the same moment and guessing is slow; the wait is
 on the factory's clock, and the session reads no further command until the
 answer (Twisted pauses a session while a command runs), so a client cannot
 start a second login beside the first: commands sent meanwhile are queued.
+
+A successful login is the one line a session logs at info level; a failed
+one is logged at info too, with the login tried (never the password).
 """
 
 from __future__ import annotations
