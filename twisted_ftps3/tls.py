@@ -61,7 +61,7 @@ class ServerTLS:
     insist on.
 
     One context, rather than one per control connection, saves what a
-    context costs (about 14 KiB and half a millisecond: see
+    context costs (about 15 KiB and a third of a millisecond: see
     benchmarks/tls_contexts.py); the price is that the sessions negotiated
     under TLS 1.2 share one cache (OpenSSL's default: 20,480 sessions, for
     two hours), and stay in it after their FTP session has ended, though
