@@ -313,6 +313,8 @@ class DataLinkTestCase(SynchronousTestCase):
     """
 
     version = SSL.TLS1_3_VERSION
+    #: Whether the client asks for session tickets (without, TLS 1.2 resumes by session ID).
+    tickets = True
     require_session_reuse = False
 
     def setUp(self) -> None:
@@ -323,7 +325,7 @@ class DataLinkTestCase(SynchronousTestCase):
             certificate=crypto.X509.from_cryptography(make_certificate(key, "localhost")),
             key=crypto.PKey.from_cryptography_key(key),
         )
-        self.client_context = client_context(self.version)
+        self.client_context = client_context(self.version, self.tickets)
         # Kept until the test ends: OpenSSL forgets the session of a
         # connection freed without a TLS shutdown.
         self.kept: list[Any] = []
@@ -701,6 +703,19 @@ class RequiredReuseTests(DataLinkTestCase):
         link.handshake()
         self.reactor.advance(0)
         self.assertEqual((link.tcp.aborted, link.tcp.value()), (False, b""))
+
+
+class TLS12RequiredReuseTests(RequiredReuseTests):
+    """The same under TLS 1.2, the session resumed by ticket."""
+
+    version = SSL.TLS1_2_VERSION
+
+
+class TLS12SessionIDRequiredReuseTests(RequiredReuseTests):
+    """The same under TLS 1.2, the session resumed by session ID: the client asks for no ticket."""
+
+    version = SSL.TLS1_2_VERSION
+    tickets = False
 
 
 class HandshakeBoundTests(DataLinkTestCase):

@@ -1520,6 +1520,57 @@ class SessionReuseTests(ServerTestCase):
         """The same over explicit TLS."""
         return ensureDeferred(self._lftp(self.server.explicit_port, explicit=True))
 
+    def _other_session_refused(self, version: ssl.TLSVersion, tickets: bool = True) -> None:
+        """
+        Two sessions of one client context; the second's data connection
+        offers the first's TLS session, which the first's own data
+        connection then resumes: 425 for the second, nothing stored.
+        """
+        context = ssl.create_default_context(cafile=self.server.certificate)
+        context.maximum_version = version
+        if not tickets:
+            context.options |= ssl.OP_NO_TICKET
+        owner = ResumingFTPS(context=context, timeout=30, encoding="utf-8")
+        other = _OfferingFTPS(owner, context=context, timeout=30, encoding="utf-8")
+        try:
+            for ftp in (owner, other):
+                ftp.connect("127.0.0.1", self.server.explicit_port)
+                ftp.login(USER, PASSWORD)
+                ftp.prot_p()
+            reply = _refused(other, lambda: other.storbinary("STOR x.bin", io.BytesIO(b"x" * MiB)))
+            self.assertTrue(reply.startswith("425 "), reply)
+            owner.storbinary("STOR y.bin", io.BytesIO(b"y" * MiB))
+        finally:
+            for ftp in (owner, other):
+                ftp.quit()
+        self.assertEqual(self.keys(), ["y.bin"])
+        self.assertEqual(self.data_sessions(), ["new", "resumed"])
+
+    def test_other_session_refused(self) -> Any:
+        """A data connection that offers another session's TLS session gets 425 (TLS 1.3)."""
+        return deferToThread(self._other_session_refused, ssl.TLSVersion.TLSv1_3)
+
+    def test_other_session_refused_tls12(self) -> Any:
+        """The same under TLS 1.2, the session offered by ticket."""
+        return deferToThread(self._other_session_refused, ssl.TLSVersion.TLSv1_2)
+
+    def test_other_session_refused_session_id(self) -> Any:
+        """The same under TLS 1.2, the session offered by session ID (no tickets)."""
+        return deferToThread(self._other_session_refused, ssl.TLSVersion.TLSv1_2, False)
+
+
+class _OfferingFTPS(ftplib.FTP_TLS):
+    """Explicit FTPS whose data connections offer another session's TLS session."""
+
+    def __init__(self, owner: ftplib.FTP_TLS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.owner = owner
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, Any]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        session = self.owner.sock.session  # type: ignore[attr-defined]
+        return self.context.wrap_socket(conn, server_hostname=self.host, session=session), size
+
 
 class IPv6Tests(ServerTestCase):
     """The server on ::1: control and data connections over IPv6, with EPSV."""

@@ -33,9 +33,9 @@ class StartingTLS(ControlTransport):
 class HandshakeBoundTests(SessionTestCase):
     """A control connection whose TLS handshake does not end in time is aborted."""
 
-    def test_wrapper_listens(self) -> None:
-        """What TLS wraps, the factory's wrapper of the session, hears of the handshake."""
-        self.assertTrue(verifyObject(IHandshakeListener, self.wrapper))
+    def test_session_listens(self) -> None:
+        """What TLS wraps, the session the factory builds, hears of the handshake."""
+        self.assertTrue(verifyObject(IHandshakeListener, self.protocol))
 
     def test_implicit_never_handshakes(self) -> None:
         """On the implicit port, no handshake within 30 s aborts the connection."""
@@ -49,7 +49,7 @@ class HandshakeBoundTests(SessionTestCase):
         """A handshake in time stops the bound: the session stays open."""
         self.connect(handshake=False)
         self.clock.advance(29)
-        self.wrapper.handshakeCompleted()
+        self.protocol.handshakeCompleted()
         self.login()
         self.clock.advance(100)
         self.assertFalse(self.transport.aborted)
@@ -62,9 +62,8 @@ class HandshakeBoundTests(SessionTestCase):
         """
         self.factory.implicit = False
         self.transport = StartingTLS(lenient=True)
-        wrapper = self.factory.buildProtocol(None)
-        wrapper.makeConnection(self.transport)
-        self.protocol = wrapper.wrappedProtocol
+        self.protocol = self.factory.buildProtocol(None)
+        self.protocol.makeConnection(self.transport)
         self.clock.advance(20)
         self.assertFalse(self.transport.aborted)
         self.assertEqual(self.send(b"AUTH TLS")[0][:4], "234 ")
@@ -78,11 +77,10 @@ class HandshakeBoundTests(SessionTestCase):
         """A handshake after AUTH TLS stops the bound."""
         self.factory.implicit = False
         self.transport = StartingTLS(lenient=True)
-        wrapper = self.factory.buildProtocol(None)
-        wrapper.makeConnection(self.transport)
-        self.protocol = wrapper.wrappedProtocol
+        self.protocol = self.factory.buildProtocol(None)
+        self.protocol.makeConnection(self.transport)
         self.send(b"AUTH TLS")
-        wrapper.handshakeCompleted()
+        self.protocol.handshakeCompleted()
         self.clock.advance(59)
         self.assertFalse(self.transport.aborted)
 

@@ -188,14 +188,14 @@ class PassiveTests(SessionTestCase):
     def test_listens_tls(self) -> None:
         """
         The passive port takes TLS connections for the session's data
-        channel, in the control connection's TLS context.
+        channel, in the control connection's TLS session.
         """
         self.send(b"PASV")
         [(_, router, _, _)] = self.reactor.tcpServers
         self.assertIsInstance(router, PassiveRouter)
         factory = router.route(CLIENT_DATA)
         self.assertIsInstance(factory, DataTLSFactory)
-        self.assertIs(factory.session.context, ControlHandle.context)
+        self.assertIs(factory.session, ControlHandle.session)
         self.assertIsInstance(factory.wrappedFactory, DataChannelFactory)
         self.assertIs(factory.wrappedFactory, self.protocol.dtpFactory)
 
@@ -294,18 +294,18 @@ class OnePortTestCase(SessionTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.ports = self.factory.ports = PassivePortPool(range(40000, 40001))
-        self.sessions = [(self.transport, self.protocol, self.wrapper)]
+        self.sessions = [(self.transport, self.protocol)]
         self.login()
 
     def open(self, peer: IPv4Address = CLIENT) -> int:
         """Open and log in another session from C{peer}; its index."""
         self.connect(peer=peer)
-        self.sessions.append((self.transport, self.protocol, self.wrapper))
+        self.sessions.append((self.transport, self.protocol))
         self.login()
         return len(self.sessions) - 1
 
     def use(self, index: int) -> None:
-        self.transport, self.protocol, self.wrapper = self.sessions[index]
+        self.transport, self.protocol = self.sessions[index]
 
     def arrive(self, peer: IPv4Address) -> object:
         """A data connection from C{peer} to the port: the session it reached, if any."""
@@ -344,7 +344,7 @@ class SharedPortTests(OnePortTestCase):
         """A connection from a third address reaches no session, and frees nothing."""
         self.assertIsNone(self.arrive(IPv4Address("TCP", "203.0.113.11", 40000)))
         self.assertEqual(self.ports.free, 0)
-        for _, protocol, _ in self.sessions:
+        for _, protocol in self.sessions:
             self.assertIsNone(protocol.dtpInstance)
 
     def test_second_connection_refused(self) -> None:
@@ -414,7 +414,7 @@ class PortWaitTests(OnePortTestCase):
 
     def test_gone_leaves_queue(self) -> None:
         """A session that goes away while waiting leaves the queue, and is given nothing."""
-        self.wrapper.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(self.ports.waiting, 0)
         self.use(0)
         self.arrive(CLIENT_DATA)

@@ -272,7 +272,7 @@ class ErrorTests(TLSFilesTestCase):
 
 
 class ServerTLSTests(TLSFilesTestCase):
-    """L{ServerTLS} as loaded by L{load_tls}: one context per control connection."""
+    """L{ServerTLS} from L{load_tls}: one context, and a TLS session per control connection."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -288,11 +288,27 @@ class ServerTLSTests(TLSFilesTestCase):
         session = SessionTLS.of(ControlTransport(control))
         self.assertTrue(verifyObject(IOpenSSLServerConnectionCreator, session))
 
-    def test_context_per_connection(self) -> None:
-        """Each control connection gets a context of its own, not a shared one."""
+    def test_one_context(self) -> None:
+        """Every connection, control and data, is made in the server's one context."""
         first = self.tls.serverConnectionForTLS(object())
         second = self.tls.serverConnectionForTLS(object())
-        self.assertIsNot(first.get_context(), second.get_context())
+        data = SessionTLS.of(ControlTransport(first)).serverConnectionForTLS(object())
+        self.assertEqual(
+            {id(c.get_context()) for c in (first, second, data)}, {id(self.tls.context)}
+        )
+
+    def test_session_per_control_connection(self) -> None:
+        """Each control connection starts a TLS session of its own, with a name of its own."""
+        first = SessionTLS.of(ControlTransport(self.tls.serverConnectionForTLS(object())))
+        second = SessionTLS.of(ControlTransport(self.tls.serverConnectionForTLS(object())))
+        self.assertIsNot(first, second)
+        self.assertNotEqual(first.name, second.name)
+
+    def test_data_connection_in_session(self) -> None:
+        """A data connection belongs to its control connection's session."""
+        session = SessionTLS.of(ControlTransport(self.tls.serverConnectionForTLS(object())))
+        data = session.serverConnectionForTLS(object())
+        self.assertIs(SessionTLS.of(ControlTransport(data)), session)
 
     def test_certificate_loaded(self) -> None:
         """The certificate of the files is the one a control connection presents."""
@@ -308,8 +324,10 @@ class SessionReuseMixin:
 
     Each test makes control connections from one L{ServerTLS} loaded from
     files, takes the session a client keeps from one of them, and makes a
-    data connection from a control connection's context, the way a
-    session's passive port does.
+    data connection of a control connection's session, the way a
+    session's passive port does. All of them share the server's one
+    context, and with it one session cache and one ticket key: only the
+    session's name keeps the sessions apart.
 
     Every connection is kept until the test ends: OpenSSL forgets the
     session of a connection freed without a TLS shutdown, and when Python
@@ -318,6 +336,8 @@ class SessionReuseMixin:
 
     version: int
     version_name: str
+    #: Whether the client asks for session tickets.
+    tickets = True
 
     def setUp(self) -> None:
         super().setUp()
@@ -325,7 +345,7 @@ class SessionReuseMixin:
             self.write("server.crt", certificate_pem(self.certificate)),
             self.write("server.key", key_pem(self.key)),
         )
-        self.client_context = client_context(self.version)
+        self.client_context = client_context(self.version, self.tickets)
         self.connections: list[SSL.Connection] = []
 
     def connect(self, server: SSL.Connection, session: SSL.Session | None) -> SSL.Connection:
@@ -392,6 +412,56 @@ class SessionReuseMixin:
             (resumed(data), data.get_protocol_version_name()), (False, self.version_name)
         )
 
+    def test_other_data_session_not_resumed(self) -> None:
+        """
+        Nor is a session that a client kept from another session's data
+        connection.
+        """
+        control, _ = self.control()
+        other, other_session = self.control()
+        other_data = SessionTLS.of(ControlTransport(other)).serverConnectionForTLS(object())
+        renewed = session_after(self.connect(other_data, other_session), other_data)
+        self.assertTrue(resumed(other_data))
+        self.assertFalse(resumed(self.data(control, renewed)))
+
+    def test_sessions_apart(self) -> None:
+        """
+        Two sessions' data connections, made in turn, resume their own
+        control connection's session and not the other's. (Each TLS session
+        is offered first where it must not resume: under TLS 1.3, one
+        resumes only once here.)
+        """
+        first, first_session = self.control()
+        second, second_session = self.control()
+        self.assertEqual(
+            [
+                resumed(self.data(first, second_session)),
+                resumed(self.data(second, first_session)),
+                resumed(self.data(first, first_session)),
+                resumed(self.data(second, second_session)),
+            ],
+            [False, False, True, True],
+        )
+
+    def test_control_resumes_nothing(self) -> None:
+        """A control connection offered another session's TLS session makes a full handshake."""
+        _, session = self.control()
+        server = self.tls.serverConnectionForTLS(object())
+        self.connect(server, session)
+        self.assertFalse(resumed(server))
+
+    def test_context_resumes_nothing(self) -> None:
+        """
+        A connection made straight from the shared context, just after a
+        session's, does not resume that session: the context keeps no
+        session's name between connections.
+        """
+        control, session = self.control()
+        self.data(control, None)
+        server = SSL.Connection(self.tls.context, None)
+        self.connect(server, session)
+        self.assertFalse(resumed(server))
+
     def test_no_session_full_handshake(self) -> None:
         """A client that offers no session gets a full handshake, which completes."""
         control, _ = self.control()
@@ -406,6 +476,14 @@ class TLS12SessionReuseTests(SessionReuseMixin, TLSFilesTestCase):
 
     version = SSL.TLS1_2_VERSION
     version_name = "TLSv1.2"
+
+
+class TLS12SessionIDReuseTests(SessionReuseMixin, TLSFilesTestCase):
+    """Session reuse under TLS 1.2, by session ID alone: the client asks for no ticket."""
+
+    version = SSL.TLS1_2_VERSION
+    version_name = "TLSv1.2"
+    tickets = False
 
 
 class TLS13SessionReuseTests(SessionReuseMixin, TLSFilesTestCase):

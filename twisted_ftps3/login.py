@@ -12,6 +12,9 @@ unknown login answer at the same moment and guessing is slow; the wait is
 on the factory's clock, and the session reads no further command until the
 answer (Twisted pauses a session while a command runs), so a client cannot
 start a second login beside the first: commands sent meanwhile are queued.
+
+A successful login is the one line a session logs at info level; a failed
+one is logged at info too, with the login tried (never the password).
 """
 
 from __future__ import annotations
@@ -29,8 +32,6 @@ from .auth import ClientCredentials
 from .sessions import TooManySessions
 
 if TYPE_CHECKING:
-    from twisted.cred.portal import Portal
-
     from .protocol import FTPS3Factory
 
 __all__ = ["FAILURE_DELAY", "Login"]
@@ -49,7 +50,6 @@ class Login:
     """
 
     factory: FTPS3Factory
-    portal: Portal
     client_address: str
     state: int
     shell: Any
@@ -124,7 +124,7 @@ class Login:
             if banned:
                 raise UnauthorizedLogin("banned")
             credentials = ClientCredentials(login.encode(), password.encode(), address)
-            _, shell, logout = await self.portal.login(credentials, None, ftp.IFTPShell)
+            _, shell, logout = await self.factory.portal.login(credentials, None, ftp.IFTPShell)
         except (UnauthorizedLogin, UnhandledCredentials):
             if banned:
                 log.debug("{client} is banned: refused {user!r}", client=address, user=login)

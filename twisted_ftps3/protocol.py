@@ -22,10 +22,15 @@ from typing import Any
 
 from twisted.cred.portal import Portal
 from twisted.internet import defer
-from twisted.internet.interfaces import IAddress, IHandshakeListener, IReactorTCP, IReactorTime
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IHandshakeListener,
+    IReactorTCP,
+    IReactorTime,
+)
 from twisted.logger import Logger
 from twisted.protocols import ftp
-from twisted.protocols.policies import ProtocolWrapper
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -67,10 +72,15 @@ def _arity(function: Callable[..., Any]) -> tuple[int, int]:
     return needed, len(parameters)
 
 
+@implementer(IHandshakeListener)
 class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FTP):
     """
     One FTPS session. The factory gives it its shared parts: the passive
     port pool, the address map, the TLS options, and the reactor.
+
+    The TLS layer tells the protocol directly above it when the handshake
+    is over, on the implicit port and after C{AUTH TLS} alike: that is the
+    session itself, which the factory does not wrap.
     """
 
     _encoding = "utf-8"
@@ -91,6 +101,8 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
     ]
 
     factory: FTPS3Factory
+    #: When the connection was made, on the factory's clock.
+    _opened: float
     _facts: tuple[str, ...] = facts.FACTS
 
     # -- connection ---------------------------------------------------------
@@ -107,12 +119,15 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
     def user(self) -> str | None:
         return self.avatar_id
 
+    def callLater(self, delay: float, function: Callable[[], object]) -> IDelayedCall:
+        """The idle timeout of TimeoutMixin runs on the factory's clock too."""
+        return self.factory.clock.callLater(delay, function)
+
     def connectionMade(self) -> None:
+        self._opened = self.factory.clock.seconds()
         # An implicit-TLS session is protected from its first byte; an
         # explicit one once AUTH TLS and PROT P have been sent.
         self._secure = self._protected = self.factory.implicit
-        # The idle timeout of TimeoutMixin runs on the factory's clock too.
-        self.callLater = self.factory.clock.callLater
         self.factory.sessions.add(self)
         if self.factory.drain.draining:
             # Accepted just before the listener stopped: no new session now.
@@ -121,7 +136,6 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
             return
         if not self.admit():
             return
-        log.info("session opened from {client}", client=self.client_address)
         self.start_bounds(tls=self.factory.implicit)
         super().connectionMade()
 
@@ -135,7 +149,14 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         self.factory.sessions.discard(self)
         self.abandon_upload("control connection lost")
         super().connectionLost(reason)
-        log.info("session from {client} closed (user {user})", client=client, user=user)
+        # The one line of a session at info level is its login's (see Login);
+        # this one is at debug, with how long the session lasted.
+        log.debug(
+            "session from {client} closed after {seconds:.1f} s (user {user})",
+            client=client,
+            seconds=self.factory.clock.seconds() - self._opened,
+            user=user,
+        )
 
     def sendLine(self, line: str | bytes) -> None:
         # A transfer may end after its client has gone; its reply goes nowhere.
@@ -155,13 +176,16 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
             self.sendLine("501 Command line is not valid UTF-8.")
             return
         command, _, argument = text.partition(" ")
-        log.debug(
-            "{client} {user}: {command} {argument}",
-            client=self.client_address,
-            user=self.user,
-            command=command.upper(),
-            argument="****" if command.upper() == "PASS" else argument,
-        )
+        if command.upper() != "PASS":
+            # A PASS is not logged at all: its outcome is, at once or a
+            # second later (see Login), and a line costs about 0.1 ms.
+            log.debug(
+                "{client} {user}: {command} {argument}",
+                client=self.client_address,
+                user=self.user,
+                command=command.upper(),
+                argument=argument,
+            )
         if self._current_transfer is not None:
             self.during_transfer(command.upper())
             return
@@ -224,7 +248,6 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         self._secure = True
         # RFC 4217 section 4: AUTH resets the session to a fresh login.
         self.state = self.UNAUTH
-        log.info("{client} started TLS with AUTH", client=self.client_address)
 
     def ftp_CCC(self) -> None:
         raise PolicyRefused("CCC refused: the control connection stays encrypted.")
@@ -301,18 +324,6 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         return None
 
 
-@implementer(IHandshakeListener)
-class _Session(ProtocolWrapper):
-    """
-    What Twisted's FTP factory wraps each session in, telling the session
-    when its TLS handshake is over: the TLS layer tells only the protocol
-    directly above it, on the implicit port and after C{AUTH TLS} alike.
-    """
-
-    def handshakeCompleted(self) -> None:
-        self.wrappedProtocol.handshakeCompleted()
-
-
 class FTPS3Factory(ftp.FTPFactory):
     """
     Builds L{FTPS3} sessions and holds what they share.
@@ -386,6 +397,19 @@ class FTPS3Factory(ftp.FTPFactory):
         self.limits = limits
         self.failure_delay = failure_delay
 
-    def buildProtocol(self, addr: IAddress) -> _Session | None:
-        built = super().buildProtocol(addr)
-        return None if built is None else _Session(self, built.wrappedProtocol)
+    @property  # type: ignore[override]
+    def connectionCount(self) -> int:
+        """The sessions open now, as Twisted's factory would count them."""
+        return len(self.sessions)
+
+    def buildProtocol(self, addr: IAddress) -> FTPS3:
+        """
+        A session, as it is: Twisted's FTP factory would wrap it in a
+        L{ProtocolWrapper} to count the connections, which
+        L{connectionCount} and the session limits do without.
+        """
+        session = self.protocol()
+        session.factory = self
+        # The idle bound, which Twisted's session reads from itself.
+        session.timeOut = self.timeOut
+        return session

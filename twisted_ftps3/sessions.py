@@ -39,10 +39,14 @@ class TooManySessions(Exception):
 
 
 class _Counts:
-    """How many of something each key holds; a key holding none is forgotten."""
+    """
+    How many of something each key holds, and in all; a key holding none
+    is forgotten.
+    """
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
+        self.total = 0
 
     def __getitem__(self, key: str) -> int:
         return self._counts.get(key, 0)
@@ -50,15 +54,38 @@ class _Counts:
     def __len__(self) -> int:
         return len(self._counts)
 
-    def add(self, key: str) -> None:
+    def add(self, key: str) -> Callable[[], None]:
+        """Count one more for C{key}; what to call, once, to count it no more."""
         self._counts[key] = self._counts.get(key, 0) + 1
+        self.total += 1
+        return _Removal(self, key)
 
     def remove(self, key: str) -> None:
+        self.total -= 1
         left = self._counts[key] - 1
         if left:
             self._counts[key] = left
         else:
             del self._counts[key]
+
+
+class _Removal:
+    """
+    Counts one for a key no more, the first time it is called: a session's
+    admission or login, of which a thousand idle sessions hold two
+    thousand, hence the slots.
+    """
+
+    __slots__ = ("_counts", "_key")
+
+    def __init__(self, counts: _Counts, key: str) -> None:
+        self._counts: _Counts | None = counts
+        self._key = key
+
+    def __call__(self) -> None:
+        counts, self._counts = self._counts, None
+        if counts is not None:
+            counts.remove(self._key)
 
 
 class SessionLimits:
@@ -72,8 +99,12 @@ class SessionLimits:
     def __init__(self, max_sessions: int, max_per_address: int) -> None:
         self.max_sessions = max_sessions
         self.max_per_address = max_per_address
-        self.open = 0
         self._by_address = _Counts()
+
+    @property
+    def open(self) -> int:
+        """How many connections are open now."""
+        return self._by_address.total
 
     def from_address(self, host: str) -> int:
         """How many connections from C{host} are open now."""
@@ -97,13 +128,7 @@ class SessionLimits:
             raise TooManySessions(
                 "from your address", "FTP_MAX_SESSIONS_PER_ADDRESS", self.max_per_address
             )
-        self.open += 1
-        self._by_address.add(address)
-        return _once(lambda: self._release(address))
-
-    def _release(self, address: str) -> None:
-        self.open -= 1
-        self._by_address.remove(address)
+        return self._by_address.add(address)
 
 
 class UserSessions:
@@ -125,18 +150,4 @@ class UserSessions:
         """
         if limit is not None and self._by_login[login] >= limit:
             raise TooManySessions("for this user", "FTP_USERS__i__MAX_SESSIONS", limit)
-        self._by_login.add(login)
-        return _once(lambda: self._by_login.remove(login))
-
-
-def _once(action: Callable[[], None]) -> Callable[[], None]:
-    """C{action}, which does nothing after its first call."""
-    done = False
-
-    def call() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            action()
-
-    return call
+        return self._by_login.add(login)

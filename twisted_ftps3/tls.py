@@ -10,7 +10,9 @@ its own file or in the certificate file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -35,26 +37,49 @@ def _read(variable: str, path: str) -> bytes:
         raise ConfigError(variable, f"cannot read {path!r}: {e.strerror}") from None
 
 
+#: How long a session ID context may be (OpenSSL's SSL_MAX_SID_CTX_LENGTH).
+_NAME_LENGTH = 32
+
+
 @implementer(IOpenSSLServerConnectionCreator)
 @dataclass(frozen=True)
 class ServerTLS:
     """
-    The server's certificate, its chain and its key, loaded once; every
-    control connection gets an OpenSSL context of its own from them.
+    The server's certificate, its chain and its key, loaded once, and the
+    one OpenSSL context every connection, control and data, is made in.
 
-    A session's data connections then use its control connection's context
-    (see L{SessionTLS}), and so its session cache and its ticket key: a data
-    connection can resume the control connection's TLS session, under
-    TLS 1.2 (session ID or ticket) and TLS 1.3 (ticket) alike. No other
-    connection shares them, so a data connection that resumed anything at
-    all resumed its own session's, which is what L{resumed} lets the server
-    insist on. A context costs about 16 KiB and half a millisecond
-    (benchmarks/tls_contexts.py).
+    Each control connection starts a TLS session of its own (a
+    L{SessionTLS}), and its data connections belong to the same one. What
+    keeps one session's data connections from resuming another session's
+    TLS session is OpenSSL's session ID context: a name that OpenSSL writes
+    into every TLS session a connection negotiates (and so into its session
+    ID's cache entry and into its tickets), and that it compares with the
+    resuming connection's own before it resumes anything, under TLS 1.2
+    (session ID or ticket) and TLS 1.3 (ticket) alike. Each session gets a
+    random name of its own; a data connection that resumed anything at all
+    resumed its own session's, which is what L{resumed} lets the server
+    insist on.
+
+    One context, rather than one per control connection, saves what a
+    context costs (about 15 KiB and a third of a millisecond: see
+    benchmarks/tls_contexts.py); the price is that the sessions negotiated
+    under TLS 1.2 share one cache (OpenSSL's default: 20,480 sessions, for
+    two hours), and stay in it after their FTP session has ended, though
+    nothing can resume them then.
     """
 
     certificate: crypto.X509
     key: crypto.PKey
     chain: tuple[crypto.X509, ...] = ()
+    #: The session ID context the shared context holds between connections:
+    #: no session has it, so a connection made straight from the context
+    #: can resume nothing.
+    _nobody: bytes = field(
+        default_factory=lambda: secrets.token_bytes(_NAME_LENGTH),
+        init=False,
+        repr=False,
+        compare=False,
+    )
 
     def options(self) -> CertificateOptions:
         """TLS 1.2 at least, the whole chain sent, sessions and tickets on."""
@@ -67,24 +92,88 @@ class ServerTLS:
             enableSessionTickets=True,
         )
 
+    @cached_property
+    def context(self) -> SSL.Context:
+        """The context every connection is made in, made on first use."""
+        context = self.options().getContext()
+        _name_sessions(context, self._nobody)
+        return context
+
+    def connection(self, session: SessionTLS) -> SSL.Connection:
+        """
+        A connection of C{session}: one whose TLS sessions carry the
+        session's name, and that resumes only TLS sessions that do.
+
+        OpenSSL has a call to name one connection's sessions, but the
+        binding pyOpenSSL uses does not expose it; a connection takes its
+        name from its context when it is made, though, and keeps it. So the
+        shared context holds the session's name just while the connection
+        is made, and the name no session has again at once. That is safe
+        because every connection is made on the reactor's thread, and
+        because OpenSSL reads a context's name only when it makes a
+        connection, and when a connection moves to another context (for
+        SNI, which this server does not do).
+        """
+        context = self.context
+        _name_sessions(context, session.name)
+        try:
+            return _SessionConnection(context, session)
+        finally:
+            _name_sessions(context, self._nobody)
+
     def serverConnectionForTLS(self, tlsProtocol: object) -> SSL.Connection:
-        return SSL.Connection(self.options().getContext(), None)
+        """A control connection: the first connection of a new TLS session."""
+        return self.connection(SessionTLS(self, secrets.token_bytes(_NAME_LENGTH)))
+
+
+def _name_sessions(context: SSL.Context, name: bytes) -> None:
+    """
+    Make C{name} the session ID context of the connections C{context}
+    makes from now on.
+
+    Through the binding, as pyOpenSSL forbids changes to a context that
+    has made connections (see L{ServerTLS.connection} for why this one is safe).
+    """
+    # A context made by pyOpenSSL is never NULL; the call fails only for a
+    # name over the length limit.
+    if not _lib.SSL_CTX_set_session_id_context(context._context, name, len(name)):
+        raise ValueError(f"a session ID context of {len(name)} bytes is too long")
 
 
 @implementer(IOpenSSLServerConnectionCreator)
 class SessionTLS:
-    """The TLS of a session's data connections: its control connection's context."""
+    """
+    One FTP session's TLS: its control connection and its data connections,
+    made in the server's context under the session's name (see
+    L{ServerTLS}).
 
-    def __init__(self, context: SSL.Context) -> None:
-        self.context = context
+    @ivar server: the server's TLS.
+    @ivar name: the session ID context of this session's connections.
+    """
+
+    __slots__ = ("server", "name")
+
+    def __init__(self, server: ServerTLS, name: bytes) -> None:
+        self.server = server
+        self.name = name
 
     @classmethod
     def of(cls, control: Any) -> SessionTLS:
         """The TLS of the session whose control connection is C{control}, a TLS transport."""
-        return cls(control.getHandle().get_context())
+        session: SessionTLS = control.getHandle().session
+        return session
 
     def serverConnectionForTLS(self, tlsProtocol: object) -> SSL.Connection:
-        return SSL.Connection(self.context, None)
+        """A data connection of this session."""
+        return self.server.connection(self)
+
+
+class _SessionConnection(SSL.Connection):
+    """A connection that knows the session it belongs to."""
+
+    def __init__(self, context: SSL.Context, session: SessionTLS) -> None:
+        super().__init__(context, None)
+        self.session = session
 
 
 def resumed(connection: SSL.Connection) -> bool:

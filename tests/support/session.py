@@ -252,12 +252,10 @@ class SessionTestCase(SynchronousTestCase):
         # to close still reads until the client's close_notify comes, so the
         # session resumes reading after QUIT (see FTPS3.ftp_QUIT).
         self.transport = ControlTransport(hostAddress=SERVER, peerAddress=peer, lenient=True)
-        wrapper = self.factory.buildProtocol(peer)
-        self.protocol: FTPS3 = wrapper.wrappedProtocol
-        self.wrapper = wrapper
-        wrapper.makeConnection(self.transport)
+        self.protocol: FTPS3 = self.factory.buildProtocol(peer)
+        self.protocol.makeConnection(self.transport)
         if handshake:
-            wrapper.handshakeCompleted()
+            self.protocol.handshakeCompleted()
 
     def resolve(self, name: str) -> defer.Deferred[str]:
         """Resolve every name to 127.0.0.1, remembering it was asked."""

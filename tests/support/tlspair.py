@@ -60,12 +60,18 @@ def handshake_between(client: SSL.Connection, server: SSL.Connection) -> None:
     raise AssertionError("the handshake did not finish")
 
 
-def client_context(version: int) -> SSL.Context:
-    """A client's context that speaks only TLS C{version} and keeps its sessions."""
+def client_context(version: int, tickets: bool = True) -> SSL.Context:
+    """
+    A client's context that speaks only TLS C{version} and keeps its
+    sessions; without C{tickets}, it asks for none, so that under TLS 1.2
+    its sessions resume by session ID.
+    """
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.set_min_proto_version(version)
     context.set_max_proto_version(version)
     context.set_session_cache_mode(SSL.SESS_CACHE_CLIENT)
+    if not tickets:
+        context.set_options(SSL.OP_NO_TICKET)
     return context
 
 

@@ -2,26 +2,27 @@
 A control connection's transport for tests: a L{StringTransport} with the
 TLS handle a real one has.
 
-The server reads the control connection's TLS context (and, to resume it,
-its session) through C{getHandle()}, when it builds a data connection's TLS;
-this transport hands over a real pyOpenSSL connection when a test has one,
-and a stand-in with a context of its own when none is needed.
+The server reads the control connection's TLS session (the
+L{twisted_ftps3.tls.SessionTLS} its data connections belong to) through
+C{getHandle()}, when it builds a data connection's TLS; this transport
+hands over a real pyOpenSSL connection when a test has one, and a stand-in
+with a session of its own when none is needed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.testing import StringTransport
+
+from twisted_ftps3.tls import ServerTLS, SessionTLS
 
 
 class ControlHandle:
     """The OpenSSL connection of a control transport, as far as data connections ask."""
 
-    context = object()
-
-    def get_context(self) -> object:
-        return self.context
+    #: A session that no test asks for a connection.
+    session = SessionTLS(cast(ServerTLS, None), b"a stand-in")
 
 
 class ControlTransport(StringTransport):
