@@ -67,6 +67,7 @@ from .ports import PassivePortPool
 from .protocol import FTPS3Factory
 from .s3.aborts import AbortRetrier
 from .s3.client import S3Client
+from .s3.connections import S3Endpoints
 from .s3.credentials import CredentialsError, provider_from_settings
 from .s3.http import S3Requester
 from .s3.lifecycle import LifecycleCheck
@@ -269,7 +270,7 @@ def _object_store(
     )
     client = S3Client(
         S3Requester(
-            agent=Agent(reactor, pool=pool, connectTimeout=10),
+            agent=Agent.usingEndpointFactory(reactor, S3Endpoints(reactor, 10), pool=pool),
             credentials=credentials,
             endpoint=s3.endpoint,
             bucket=s3.bucket,
