@@ -143,23 +143,33 @@ class S3Requester:
             embedded_errors,
         )
         policy = retry if retry is not None else self._retry
+        if not call.shareable:
+            return await self._retried(call, policy, sent=lambda: None)
+        return await self._queued_reads.read(
+            (call.identity(), id(policy)), lambda sent: self._retried(call, policy, sent)
+        )
 
-        def start(sent: Callable[[], None]) -> Deferred[Answer]:
-            def attempt() -> Deferred[Answer]:
-                def granted() -> Deferred[Answer]:
-                    sent()
-                    return ensureDeferred(self._attempt(call))
+    def _retried(
+        self, call: _Call, policy: IRetryPolicy, sent: Callable[[], None]
+    ) -> Deferred[Answer]:
+        """
+        C{call}'s attempts, each waiting for its place under the bound,
+        until one succeeds or C{policy} gives up; C{sent} is called each
+        time an attempt leaves the queue.
+        """
 
-                return self._slots.run(granted)
+        def attempt() -> Deferred[Answer]:
+            def granted() -> Deferred[Answer]:
+                sent()
+                return ensureDeferred(self._attempt(call))
 
-            return ensureDeferred(
-                retrying(attempt, policy=policy, clock=self._clock, operation=operation, key=key)
+            return self._slots.run(granted)
+
+        return ensureDeferred(
+            retrying(
+                attempt, policy=policy, clock=self._clock, operation=call.operation, key=call.key
             )
-
-        if body is not None or not read_body or method not in ("GET", "HEAD"):
-            return await start(lambda: None)
-        identity = (call.identity(), id(policy))
-        return await self._queued_reads.read(identity, start)
+        )
 
     async def _attempt(self, call: _Call) -> Answer:
         operation, key = call.operation, call.key
@@ -280,6 +290,11 @@ class _Call:
     expect: tuple[int, ...]
     read_body: bool
     embedded_errors: bool
+
+    @property
+    def shareable(self) -> bool:
+        """Whether callers asking the same may share one answer: a read, its body read whole."""
+        return self.body is None and self.read_body and self.method in ("GET", "HEAD")
 
     def identity(self) -> Hashable:
         """What the call asks, equal for calls that would get the same answer."""
