@@ -34,9 +34,6 @@ class QueuedReads(Generic[_T]):
     def __init__(self) -> None:
         self._waiting: dict[Hashable, _Shared[_T]] = {}
 
-    def __len__(self) -> int:
-        return len(self._waiting)
-
     def read(
         self, identity: Hashable, start: Callable[[Callable[[], None]], Deferred[_T]]
     ) -> Deferred[_T]:
