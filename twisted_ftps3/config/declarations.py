@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from ..permissions import Permissions
-from ..s3.bodies import CHECKSUMS
+from ..s3.checksums import CHECKSUMS
 from ..s3.limits import MAX_PART_SIZE, MIN_PART_SIZE
 from . import parsers
 from .declare import Setting

@@ -29,10 +29,6 @@ from twisted.internet.interfaces import IConsumer
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
-#: The checksums object data can go with, the default first: what
-#: L{twisted_ftps3.s3.client.S3Client} sends for S3 to verify.
-CHECKSUMS = ("crc32", "md5")
-
 #: Bytes handed to the transport at a time.
 WRITE_SIZE = 256 * 1024
 

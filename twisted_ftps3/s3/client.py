@@ -8,21 +8,8 @@ reads S3's answer into the values of L{twisted_ftps3.s3.objects}. How the
 request travels (signing, retries, timeouts, streaming, turning failures
 into L{S3Error}) is L{twisted_ftps3.s3.http}'s concern, not this module's.
 
-Every body of object data (PutObject, each UploadPart) goes with a checksum
-S3 verifies before it stores anything, as the client's C{checksum} says:
-
-  - C{crc32} (the default, and what the AWS SDKs send by default since
-    2025): C{x-amz-checksum-crc32}, the base64 of the body's big-endian
-    CRC32. A multipart upload declares it when it is created
-    (C{x-amz-checksum-algorithm: CRC32}), S3 then wants it on every part
-    and each part's C{ChecksumCRC32} back in CompleteMultipartUpload; for a
-    part copied inside S3 that is the checksum UploadPartCopy reports.
-    zlib computes a CRC32 two to three times as fast as hashlib an MD5.
-  - C{md5}: C{Content-MD5}, the base64 of the body's MD5, as before; for
-    an S3-compatible server that does not know the newer headers.
-
-Either is in a signed header. Whether the payload itself is signed as well
-is L{twisted_ftps3.s3.http.S3Requester._payload}'s decision.
+Every body of object data goes with the checksum L{twisted_ftps3.s3.checksums}
+says S3 verifies.
 """
 
 from __future__ import annotations
@@ -34,7 +21,8 @@ from xml.sax.saxutils import escape
 
 from zope.interface import implementer
 
-from .bodies import CHECKSUMS, PartBody
+from .bodies import PartBody
+from .checksums import CHECKSUMS, Checksum
 from .download import HeldBody, whole_size
 from .errors import S3Error
 from .http import Answer, S3Requester, logged
@@ -80,7 +68,7 @@ class S3Client:
     it is told apart from a failure by L{twisted_ftps3.s3.completion}.
 
     @param checksum: which checksum object data goes with, one of
-        L{CHECKSUMS} (see the module's docstring).
+        L{CHECKSUMS}.
     """
 
     #: Where an abort that failed goes to be tried again; set by the
@@ -88,10 +76,8 @@ class S3Client:
     aborts: IAbortRetrier | None = None
 
     def __init__(self, requester: S3Requester, checksum: str = CHECKSUMS[0]) -> None:
-        if checksum not in CHECKSUMS:
-            raise ValueError(f"checksum must be one of {', '.join(CHECKSUMS)}, not {checksum!r}")
         self._http = requester
-        self._crc32 = checksum == "crc32"
+        self._checksum = Checksum(checksum)
 
     @property
     def bucket(self) -> str:
@@ -165,7 +151,7 @@ class S3Client:
         """Store a small object (a marker, a small file) whole; return its ETag."""
         body = data if isinstance(data, PartBody) else PartBody.of(data)
         answer = await self._http.request(
-            "PutObject", "PUT", key, headers=self._checksum_headers(body), body=body
+            "PutObject", "PUT", key, headers=self._checksum.headers(body), body=body
         )
         return (answer.header("etag") or "").strip('"')
 
@@ -253,40 +239,26 @@ class S3Client:
             "POST",
             key,
             query=[("uploads", "")],
-            headers={"x-amz-checksum-algorithm": "CRC32"} if self._crc32 else None,
+            headers=self._checksum.declaration(),
         )
         return answer.parsed(parse_initiate_multipart_upload)
 
     async def upload_part(
         self, key: str, upload_id: str, number: int, body: PartBody
     ) -> UploadedPart:
-        """
-        Send one part; return its ETag and its checksum.
-
-        S3 echoes the CRC32 it verified; an echo that differs from the one
-        sent is a mangled answer, refused rather than completed.
-        """
+        """Send one part; return its ETag and its checksum (L{Checksum.sent})."""
         answer = await self._http.request(
             "UploadPart",
             "PUT",
             key,
             query=[("partNumber", str(number)), ("uploadId", upload_id)],
-            headers=self._checksum_headers(body),
+            headers=self._checksum.headers(body),
             body=body,
         )
         etag = answer.header("etag")
         if not etag:
             raise answer.refuse("MissingETag", "UploadPart answered without an ETag")
-        if not self._crc32:
-            # The requester sent the MD5, computed once and kept by the body.
-            return UploadedPart(etag, md5=body.md5_digest())
-        sent = body.checksum_crc32()
-        echoed = answer.header("x-amz-checksum-crc32")
-        if echoed is not None and echoed != sent:
-            raise answer.refuse(
-                "ChecksumMismatch", f"UploadPart answered the CRC32 {echoed}, not the {sent} sent"
-            )
-        return UploadedPart(etag, crc32=sent)
+        return self._checksum.sent(etag, body, answer)
 
     async def upload_part_copy(
         self, key: str, upload_id: str, number: int, source_key: str, first: int, last: int
@@ -307,7 +279,7 @@ class S3Client:
             embedded_errors=True,
         )
         etag, crc32 = answer.parsed(parse_copy_part_result)
-        return UploadedPart(f'"{etag}"', crc32=crc32 if self._crc32 else None)
+        return self._checksum.copied(f'"{etag}"', crc32)
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, UploadedPart]]
@@ -389,20 +361,6 @@ class S3Client:
                 return ()
             raise
         return answer.parsed(parse_lifecycle_configuration)
-
-    def _checksum_headers(self, body: PartBody) -> dict[str, str] | None:
-        """
-        The checksum headers of object data. C{x-amz-sdk-checksum-algorithm}
-        is what the AWS SDKs send beside the checksum; S3 ignores it, but
-        S3-compatible servers (moto among them) read the checksum only where
-        it names one. Without headers, the requester sends C{Content-MD5}.
-        """
-        if not self._crc32:
-            return None
-        return {
-            "x-amz-checksum-crc32": body.checksum_crc32(),
-            "x-amz-sdk-checksum-algorithm": "CRC32",
-        }
 
     def _source(self, key: str) -> str:
         """The C{x-amz-copy-source} of C{key}: its path, encoded."""
