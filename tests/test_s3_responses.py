@@ -147,6 +147,48 @@ class ListObjectsV2Tests(SynchronousTestCase):
         """
         self.assertRaises(MalformedResponse, parse_list_objects_v2, b"<ListBucketResult><Contents>")
 
+    def test_withoutNamespace(self) -> None:
+        """
+        A page without S3's namespace, as some S3-compatible servers send
+        it, is read all the same.
+        """
+        body = (
+            b"<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
+            b"<NextContinuationToken>t</NextContinuationToken>"
+            b"<Contents><Key>a+b</Key><Size>3</Size><ETag>&quot;e&quot;</ETag>"
+            b"<LastModified>2009-10-12T17:50:30.000Z</LastModified></Contents>"
+            b"<CommonPrefixes><Prefix>d%2B/</Prefix></CommonPrefixes></ListBucketResult>"
+        )
+        page = parse_list_objects_v2(body)
+        (entry,) = page.objects
+        self.assertEqual(
+            (entry.key, entry.size, entry.etag, entry.last_modified),
+            ("a b", 3, "e", datetime.datetime(2009, 10, 12, 17, 50, 30, tzinfo=UTC)),
+        )
+        self.assertEqual((page.common_prefixes, page.next_continuation_token), (("d+/",), "t"))
+
+    def test_elementsOfAnotherNamespace(self) -> None:
+        """
+        Entries are matched in the document's own namespace: a C{<Contents>}
+        of another one is not an entry.
+        """
+        body = (
+            f'<ListBucketResult xmlns="{NS}" xmlns:x="urn:other"><IsTruncated>false</IsTruncated>'
+            "<x:Contents><x:Key>k</x:Key></x:Contents></ListBucketResult>"
+        ).encode()
+        self.assertEqual(parse_list_objects_v2(body).objects, ())
+
+    def test_badSize(self) -> None:
+        """
+        A size that is no number raises L{MalformedResponse}.
+        """
+        body = (
+            f'<ListBucketResult xmlns="{NS}"><IsTruncated>false</IsTruncated>'
+            "<Contents><Key>k</Key><Size>lots</Size>"
+            "<LastModified>2009-10-12T17:50:30.000Z</LastModified></Contents></ListBucketResult>"
+        ).encode()
+        self.assertRaises(MalformedResponse, parse_list_objects_v2, body)
+
 
 class ErrorDocumentTests(SynchronousTestCase):
     """
