@@ -1252,9 +1252,12 @@ def composite_crc32(data: bytes, part_size: int) -> str:
 
 class ChecksumTests(ServerTestCase):
     """
-    With the default checksum, CRC32, a multipart STOR reaches S3 with the
-    CRC32 of every part: the store keeps the object's composite CRC32.
+    With C{AWS_S3_CHECKSUM=crc32}, a multipart STOR reaches S3 with the
+    CRC32 of every part: the store keeps the object's composite CRC32. (It
+    is what the default chooses over HTTPS; moto is reached over HTTP.)
     """
+
+    overrides = {"AWS_S3_CHECKSUM": "crc32"}
 
     def test_multipart_stor_keeps_crc32(self) -> Any:
         """
@@ -1285,6 +1288,59 @@ class ChecksumTests(ServerTestCase):
             )
             expected = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
             self.assertEqual(head.get("ChecksumCRC32"), expected)
+
+        return self.session(scenario)
+
+
+def composite_sha256(data: bytes, part_size: int) -> str:
+    """
+    The C{ChecksumSHA256} S3 gives an object uploaded in parts of
+    C{part_size} with SHA-256 declared: the SHA-256 of the parts' SHA-256s.
+    """
+    digests = [
+        hashlib.sha256(data[start : start + part_size]).digest()
+        for start in range(0, len(data), part_size)
+    ]
+    return base64.b64encode(hashlib.sha256(b"".join(digests)).digest()).decode()
+
+
+class DefaultChecksumTests(ServerTestCase):
+    """
+    With the default checksum over plain HTTP, the signed payload's SHA-256
+    is the checksum too: S3 keeps each object's SHA-256, and no CRC32.
+    """
+
+    def test_multipart_stor_keeps_sha256(self) -> Any:
+        """
+        A STOR of three parts lands byte for byte, and S3 holds the SHA-256
+        of those parts (declared, sent with each, named at completion).
+        """
+        data = os.urandom(2 * 8 * MiB + 5)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR big.bin", io.BytesIO(data))
+            self.assertEqual(self.object_bytes("big.bin"), data)
+            head = self.boto.head_object(Bucket=self.bucket, Key="big.bin", ChecksumMode="ENABLED")
+            self.assertEqual(
+                (head.get("ChecksumSHA256", "").partition("-")[0], head.get("ChecksumCRC32")),
+                (composite_sha256(data, 8 * MiB), None),
+            )
+            self.assertEqual(self.open_uploads(), [])
+
+        return self.session(scenario)
+
+    def test_small_stor_keeps_sha256(self) -> Any:
+        """A file smaller than a part goes up in one PutObject with its SHA-256."""
+        data = os.urandom(MiB + 1)
+
+        def scenario(ftp: ftplib.FTP_TLS) -> None:
+            ftp.storbinary("STOR small.bin", io.BytesIO(data))
+            self.assertEqual(self.object_bytes("small.bin"), data)
+            head = self.boto.head_object(
+                Bucket=self.bucket, Key="small.bin", ChecksumMode="ENABLED"
+            )
+            expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            self.assertEqual(head.get("ChecksumSHA256"), expected)
 
         return self.session(scenario)
 

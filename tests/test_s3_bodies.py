@@ -200,6 +200,24 @@ class PartBodyTests(SynchronousTestCase):
             (zlib.crc32(b"".join(CHUNKS)), zlib.crc32(b"".join(CHUNKS) + b"more")),
         )
 
+    def test_checksumSHA256(self) -> None:
+        """
+        L{PartBody.checksum_sha256} is the C{x-amz-checksum-sha256} header
+        of the bytes, the base64 of the digest whose hex L{sha256_hex} gives,
+        and it follows what is appended after it was asked for.
+        """
+        body = body_of(CHUNKS)
+        before = (body.checksum_sha256(), body.sha256_hex())
+        body.append(b"more")
+        digest = hashlib.sha256(b"".join(CHUNKS)).digest()
+        self.assertEqual(
+            (before, body.checksum_sha256()),
+            (
+                (base64.b64encode(digest).decode(), digest.hex()),
+                base64.b64encode(hashlib.sha256(b"".join(CHUNKS) + b"more").digest()).decode(),
+            ),
+        )
+
     def test_emptyCRC32(self) -> None:
         """The CRC32 of no bytes is zero: C{AAAAAA==}."""
         self.assertEqual(PartBody().checksum_crc32(), "AAAAAA==")

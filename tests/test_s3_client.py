@@ -505,7 +505,7 @@ class ChecksumTests(ClientTestCase):
     """
 
     def test_unknownChecksumRefused(self) -> None:
-        """A checksum other than C{crc32} or C{md5} is a mistake."""
+        """A checksum other than those of C{CHECKSUMS} is a mistake."""
         self.assertRaises(ValueError, self.client, checksum="sha1")
 
     def test_putObjectCRC32(self) -> None:
@@ -558,6 +558,109 @@ class ChecksumTests(ClientTestCase):
         )
         self.assertSignedAsReceived(received)
 
+    def test_autoOverHTTPSIsCRC32(self) -> None:
+        """
+        C{auto}, the default, is CRC32 over HTTPS, where the payload is not
+        signed and no SHA-256 is computed.
+        """
+        client = self.client(checksum="auto")
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        self.assertEqual(
+            (
+                received.header("x-amz-checksum-crc32"),
+                received.header("x-amz-checksum-sha256"),
+                received.header("x-amz-content-sha256"),
+            ),
+            (checksum_crc32(b"some bytes"), None, UNSIGNED_PAYLOAD),
+        )
+
+    def test_autoOverHTTPIsTheSignedSHA256(self) -> None:
+        """
+        C{auto} over plain HTTP sends as C{x-amz-checksum-sha256} the very
+        SHA-256 the signature covers, and no CRC32 or MD5 beside it.
+        """
+        client = self.client(scheme="http", checksum="auto")
+        self.successResultOf(self.call(client.put_object("k", b"some bytes")))
+        received = self.only_request()
+        digest = hashlib.sha256(b"some bytes").digest()
+        self.assertEqual(
+            (
+                received.header("x-amz-checksum-sha256"),
+                received.header("x-amz-sdk-checksum-algorithm"),
+                received.header("x-amz-content-sha256"),
+                received.header("x-amz-checksum-crc32"),
+                received.header("content-md5"),
+            ),
+            (base64.b64encode(digest).decode(), "SHA256", digest.hex(), None, None),
+        )
+        self.assertSignedAsReceived(received)
+
+    def test_sha256OverHTTPS(self) -> None:
+        """
+        Set to SHA-256 over HTTPS, the checksum goes in its header and the
+        payload stays unsigned.
+        """
+        client = self.client(checksum="sha256")
+        self.successResultOf(self.call(client.put_object("k", b"x")))
+        received = self.only_request()
+        self.assertEqual(
+            (received.header("x-amz-checksum-sha256"), received.header("x-amz-content-sha256")),
+            (base64.b64encode(hashlib.sha256(b"x").digest()).decode(), UNSIGNED_PAYLOAD),
+        )
+
+    def test_sha256Upload(self) -> None:
+        """
+        With SHA-256, a multipart upload declares it, each part is
+        acknowledged with the SHA-256 sent, and the completion names it as
+        C{ChecksumSHA256}.
+        """
+        body = PartBody.of(b"part")
+        sha256 = base64.b64encode(hashlib.sha256(b"part").digest()).decode()
+        client = self.client(
+            Answer(body=initiate_result("up-1")),
+            Answer(headers={"etag": '"e1"', "x-amz-checksum-sha256": sha256}),
+            Answer(body=b"<CompleteMultipartUploadResult/>"),
+            checksum="sha256",
+        )
+        self.successResultOf(self.call(client.create_multipart_upload("k")))
+        part = self.successResultOf(self.call(client.upload_part("k", "up-1", 1, body)))
+        self.successResultOf(self.call(client.complete_multipart_upload("k", "up-1", [(1, part)])))
+        create, _, complete = self.s3.requests
+        document = ElementTree.fromstring(complete.body)
+        self.assertEqual(
+            (
+                create.header("x-amz-checksum-algorithm"),
+                part,
+                document.findtext("Part/ChecksumSHA256"),
+                document.findtext("Part/ChecksumCRC32"),
+            ),
+            ("SHA256", UploadedPart('"e1"', checksum=sha256), sha256, None),
+        )
+
+    def test_sha256OtherEchoRefused(self) -> None:
+        """An echo of another SHA-256 than the one sent fails the part."""
+        other = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+        client = self.client(
+            Answer(headers={"etag": '"e"', "x-amz-checksum-sha256": other}), checksum="sha256"
+        )
+        d = self.call(client.upload_part("k", "up", 1, PartBody.of(b"part")))
+        self.assertEqual(self.failureResultOf(d, S3Error).value.code, "ChecksumMismatch")
+
+    def test_sha256PartCopy(self) -> None:
+        """
+        With SHA-256, a part copied is acknowledged with the
+        C{ChecksumSHA256} S3 reports, not another algorithm's.
+        """
+        result = (
+            b'<CopyPartResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>"abc"</ETag>'
+            b"<ChecksumCRC32>DUoRhQ==</ChecksumCRC32><ChecksumSHA256>c2hh</ChecksumSHA256>"
+            b"</CopyPartResult>"
+        )
+        client = self.client(Answer(body=result), checksum="sha256")
+        part = self.successResultOf(self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9)))
+        self.assertEqual(part, UploadedPart('"abc"', checksum="c2hh"))
+
     def test_createDeclaresCRC32(self) -> None:
         """
         A multipart upload declares CRC32 when it is created, as S3 wants
@@ -592,7 +695,7 @@ class ChecksumTests(ClientTestCase):
                 received.header("x-amz-sdk-checksum-algorithm"),
                 received.header("content-md5"),
             ),
-            (UploadedPart('"e3"', crc32=crc32), crc32, "CRC32", None),
+            (UploadedPart('"e3"', checksum=crc32), crc32, "CRC32", None),
         )
         self.assertSignedAsReceived(received)
 
@@ -603,7 +706,7 @@ class ChecksumTests(ClientTestCase):
         """
         client = self.client(Answer(headers={"etag": '"e"'}))
         part = self.successResultOf(self.call(client.upload_part("k", "up", 1, PartBody.of(b"p"))))
-        self.assertEqual(part, UploadedPart('"e"', crc32=checksum_crc32(b"p")))
+        self.assertEqual(part, UploadedPart('"e"', checksum=checksum_crc32(b"p")))
 
     def test_uploadPartOtherEchoRefused(self) -> None:
         """
@@ -635,7 +738,7 @@ class ChecksumTests(ClientTestCase):
         where it has one; the document itself goes with its C{Content-MD5}.
         """
         client = self.client(Answer(body=b"<CompleteMultipartUploadResult/>"))
-        parts = [(1, UploadedPart('"e1"', crc32="AAAAAA==")), (2, UploadedPart('"e2"'))]
+        parts = [(1, UploadedPart('"e1"', checksum="AAAAAA==")), (2, UploadedPart('"e2"'))]
         self.successResultOf(self.call(client.complete_multipart_upload("k", "up", parts)))
         received = self.only_request()
         document = ElementTree.fromstring(received.body)
@@ -663,7 +766,7 @@ class ChecksumTests(ClientTestCase):
         first = self.successResultOf(self.call(client.upload_part_copy("b", "up", 1, "a", 0, 9)))
         second = self.successResultOf(self.call(client.upload_part_copy("b", "up", 2, "a", 10, 19)))
         self.assertEqual(
-            (first, second), (UploadedPart('"abc"', crc32="DUoRhQ=="), UploadedPart('"d"'))
+            (first, second), (UploadedPart('"abc"', checksum="DUoRhQ=="), UploadedPart('"d"'))
         )
 
     def test_partCopyMD5(self) -> None:

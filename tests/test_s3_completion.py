@@ -92,7 +92,7 @@ class ETagTests(SynchronousTestCase):
         """
         etag = '"' + hashlib.md5(b"part").hexdigest() + '"'
         self.assertEqual(
-            (part_md5(UploadedPart(etag, crc32="AAAAAA==")), part_md5(UploadedPart('"x-2"'))),
+            (part_md5(UploadedPart(etag, checksum="AAAAAA==")), part_md5(UploadedPart('"x-2"'))),
             (md5(b"part"), None),
         )
 
@@ -121,7 +121,7 @@ class CompleteTests(SynchronousTestCase):
     def replace_first(self, **changes: object) -> None:
         """Make the first part acknowledged another, as a test needs it."""
         number, part = self.parts[0]
-        fields = {"etag": part.etag, "crc32": part.crc32, "md5": part.md5, **changes}
+        fields = {"etag": part.etag, "checksum": part.checksum, "md5": part.md5, **changes}
         self.parts[0] = (number, UploadedPart(**fields))  # type: ignore[arg-type]
 
     def test_completes(self) -> None:

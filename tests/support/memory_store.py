@@ -319,7 +319,8 @@ class MemoryObjectStore(CallRecorder):
         an abort that failed; C{None} unless a test sets one.
     @param checksum: how a part sent is acknowledged, as
         L{twisted_ftps3.s3.client.S3Client} set to that checksum does: with
-        its CRC32 (C{"crc32"}) or with the MD5 sent (C{"md5"}).
+        its CRC32 (C{"crc32"}), its SHA-256 (C{"sha256"}) or with the MD5
+        sent (C{"md5"}).
     """
 
     def __init__(
@@ -519,7 +520,7 @@ class MemoryObjectStore(CallRecorder):
         etag = f'"{md5_hex(data)}"'
         if self.checksum == "md5":
             return UploadedPart(etag, md5=body.md5_digest())
-        return UploadedPart(etag, crc32=body.checksum_crc32())
+        return UploadedPart(etag, checksum=self._checksum_of(body))
 
     async def upload_part_copy(
         self, key: str, upload_id: str, number: int, source_key: str, first: int, last: int
@@ -540,7 +541,12 @@ class MemoryObjectStore(CallRecorder):
         etag = f'"{md5_hex(upload.parts[number])}"'
         if self.checksum == "md5":
             return UploadedPart(etag)
-        return UploadedPart(etag, crc32=PartBody.of(upload.parts[number]).checksum_crc32())
+        return UploadedPart(etag, checksum=self._checksum_of(PartBody.of(upload.parts[number])))
+
+    def _checksum_of(self, body: PartBody) -> str:
+        if self.checksum == "sha256":
+            return body.checksum_sha256()
+        return body.checksum_crc32()
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, UploadedPart]]

@@ -156,10 +156,11 @@ SETTINGS: tuple[Setting, ...] = (
         "AWS_S3_CHECKSUM",
         "s3.checksum",
         parsers.choice(*CHECKSUMS),
-        "The checksum S3 verifies on every object and part uploaded: {default!r} (the "
-        "default, as the AWS SDKs send; x-amz-checksum-crc32, declared when a multipart "
-        "upload begins) or 'md5' (Content-MD5, for an S3-compatible server that does not "
-        "know the newer checksums). A CRC32 costs about a third of the CPU of an MD5.",
+        "The checksum S3 verifies on every object and part uploaded, declared when a "
+        "multipart upload begins: 'crc32' (x-amz-checksum-crc32, as the AWS SDKs send), "
+        "'sha256' (x-amz-checksum-sha256), {default!r} (the default: crc32 over https, "
+        "sha256 over plain http, where the signature needs that SHA-256 anyway) or 'md5' "
+        "(Content-MD5, for an S3-compatible server that does not know the newer checksums).",
         default=CHECKSUMS[0],
     ),
     Setting(

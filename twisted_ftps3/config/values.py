@@ -94,8 +94,8 @@ class S3Settings:
     retry_seconds: int
     #: How many requests may wait on S3 at once; the others queue.
     max_concurrent_requests: int = 64
-    #: The checksum object data goes with: "crc32" or "md5".
-    checksum: str = "crc32"
+    #: The checksum object data goes with: one of L{twisted_ftps3.s3.checksums.CHECKSUMS}.
+    checksum: str = "auto"
 
     @property
     def endpoint(self) -> tuple[str, str]:

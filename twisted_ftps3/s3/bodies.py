@@ -10,9 +10,9 @@ whole part reserved up front, and the records themselves are not kept, which
 would leave thousands of small blocks for the allocator to fragment.
 
 Nothing is hashed record by record. The digests a request needs are computed
-once, over the whole body, when they are first asked for (the CRC32 or the
-MD5 S3 checks, whichever L{twisted_ftps3.s3.client.S3Client} is set to send;
-the SHA-256 only where the signature covers the payload): one call into
+once, over the whole body, when they are first asked for (the checksum S3
+checks, whichever L{twisted_ftps3.s3.checksums} chooses; the SHA-256 where
+the signature covers the payload, which is then that checksum too): one call into
 C{zlib} or C{hashlib} per part instead of one per record, and no digest
 computed that no request uses. The buffer is written to the HTTP connection
 only as fast as the connection drains.
@@ -50,7 +50,7 @@ class PartBody:
     def __init__(self) -> None:
         self._data = bytearray()
         self._md5: bytes | None = None
-        self._sha256: str | None = None
+        self._sha256: bytes | None = None
         self._crc32: int | None = None
 
     @classmethod
@@ -81,11 +81,22 @@ class PartBody:
         """A copy of the bytes appended so far."""
         return bytes(self._data)
 
-    def sha256_hex(self) -> str:
-        """The hex SHA-256 of everything appended so far."""
+    def sha256_digest(self) -> bytes:
+        """The binary SHA-256 of everything appended so far."""
         if self._sha256 is None:
-            self._sha256 = hashlib.sha256(self._data).hexdigest()
+            self._sha256 = hashlib.sha256(self._data).digest()
         return self._sha256
+
+    def sha256_hex(self) -> str:
+        """The hex SHA-256 of everything appended so far, which SigV4 signs."""
+        return self.sha256_digest().hex()
+
+    def checksum_sha256(self) -> str:
+        """
+        The C{x-amz-checksum-sha256} header of these bytes, which S3
+        verifies: the base64 of the same SHA-256 the signature may cover.
+        """
+        return base64.b64encode(self.sha256_digest()).decode("ascii")
 
     def md5_digest(self) -> bytes:
         """The binary MD5 of everything appended so far."""

@@ -77,7 +77,7 @@ class S3Client:
 
     def __init__(self, requester: S3Requester, checksum: str = CHECKSUMS[0]) -> None:
         self._http = requester
-        self._checksum = Checksum(checksum)
+        self._checksum = Checksum(checksum, payload_signed=requester.signs_payload)
 
     @property
     def bucket(self) -> str:
@@ -231,8 +231,8 @@ class S3Client:
 
     async def create_multipart_upload(self, key: str) -> str:
         """
-        Start a multipart upload of C{key}; return its upload id. With
-        CRC32, the upload declares it: S3 then expects it of every part.
+        Start a multipart upload of C{key}; return its upload id. The upload
+        declares its checksum, if it has one: S3 then expects it of every part.
         """
         answer = await self._http.request(
             "CreateMultipartUpload",
@@ -265,7 +265,7 @@ class S3Client:
     ) -> UploadedPart:
         """
         Make part C{number} from bytes C{first}..C{last} of C{source_key};
-        return its ETag and the CRC32 S3 reports of it, if it reports one.
+        return its ETag and the checksum S3 reports of it, if it reports one.
         """
         answer = await self._http.request(
             "UploadPartCopy",
@@ -278,24 +278,31 @@ class S3Client:
             },
             embedded_errors=True,
         )
-        etag, crc32 = answer.parsed(parse_copy_part_result)
-        return self._checksum.copied(f'"{etag}"', crc32)
+        etag, checksums = answer.parsed(parse_copy_part_result)
+        return self._checksum.copied(f'"{etag}"', checksums)
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, UploadedPart]]
     ) -> str | None:
         """
         Join the parts into the object, which appears only now; each part is
-        named by its ETag, and by its C{ChecksumCRC32} where it has one.
+        named by its ETag, and by its checksum (C{ChecksumCRC32},
+        C{ChecksumSHA256}) where it has one.
 
         A retry after an attempt whose answer was lost may find the upload
         gone (C{NoSuchUpload}), as that attempt completed it: the caller
         confirms the object (L{twisted_ftps3.s3.completion.complete_upload}).
         """
+        element = self._checksum.element
+
+        def checksum(part: UploadedPart) -> str:
+            if element is None or part.checksum is None:
+                return ""
+            return f"<{element}>{escape(part.checksum)}</{element}>"
+
         entries = "".join(
             f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(part.etag)}</ETag>"
-            + (f"<ChecksumCRC32>{escape(part.crc32)}</ChecksumCRC32>" if part.crc32 else "")
-            + "</Part>"
+            f"{checksum(part)}</Part>"
             for number, part in parts
         )
         document = f"<CompleteMultipartUpload>{entries}</CompleteMultipartUpload>".encode()

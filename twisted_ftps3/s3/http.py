@@ -98,6 +98,11 @@ class S3Requester:
         self._slots = DeferredSemaphore(concurrency)
         self._queued_reads: QueuedReads[Answer] = QueuedReads()
 
+    @property
+    def signs_payload(self) -> bool:
+        """Whether the SHA-256 of a body is signed: over plain HTTP (see L{_payload})."""
+        return self._scheme != "https"
+
     def path(self, key: str | None) -> str:
         """The path of C{key}, or of the bucket itself for C{None}, unencoded."""
         return f"/{self.bucket}" if key is None else f"/{self.bucket}/{key}"
@@ -196,9 +201,9 @@ class S3Requester:
         The headers to sign for C{call}'s body and the payload hash to sign.
 
         A body goes with a checksum S3 checks before it stores anything: the
-        CRC32 the client put in C{x-amz-checksum-crc32} for object data (see
-        L{twisted_ftps3.s3.client}), else its C{Content-MD5}, computed here.
-        Either is a signed header.
+        one the client put in an C{x-amz-checksum-*} header for object data
+        (see L{twisted_ftps3.s3.checksums}), else its C{Content-MD5},
+        computed here. Either is a signed header.
 
         Over HTTPS the payload itself is not signed (C{UNSIGNED-PAYLOAD}):
         TLS protects the bytes on the way, and the checksum lets S3 refuse a
@@ -208,16 +213,9 @@ class S3Requester:
         Over plain HTTP nothing else protects the bytes, and the SHA-256 is
         signed, whichever the checksum, as the AWS SDKs do. A CRC32 is no
         MAC: whoever can change the bytes on the way can keep their CRC32 by
-        changing four more, and the signed header would still match. An MD5
-        in a signed header is much harder to forge (it takes a second
-        preimage, not a collision), so C{md5} could do without the SHA-256;
-        but it costs more than the SHA-256 it would save (here, 1.37 s of
-        CPU a GB for the MD5, 0.58 s for the SHA-256, 0.41 s for the CRC32),
-        so CRC32 and a signed SHA-256 is both the cheaper and the safer pair,
-        and plain HTTP is for a store on a trusted network anyway (MinIO,
-        moto, a local test server). Leaving the SHA-256 out there too would
-        save about a sixth of the upload's CPU, for a guarantee no stronger
-        than a CRC32's.
+        changing four more, and the signed header would still match. So
+        there the default checksum is that SHA-256 itself
+        (C{x-amz-checksum-sha256}), computed once for both.
         """
         body = call.body
         if body is None:
@@ -225,7 +223,7 @@ class S3Requester:
         headers = call.headers
         if not any(name.startswith("x-amz-checksum-") for name in headers):
             headers = {"content-md5": body.content_md5(), **headers}
-        if self._scheme == "https":
+        if not self.signs_payload:
             return headers, UNSIGNED_PAYLOAD
         return headers, body.sha256_hex()
 

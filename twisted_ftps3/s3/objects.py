@@ -47,17 +47,18 @@ class UploadedPart:
     CompleteMultipartUpload names it by, and what is known of its bytes.
 
     @ivar etag: the ETag S3 gave the part, quoted as S3 sent it.
-    @ivar crc32: the part's C{ChecksumCRC32} (base64 of the big-endian
-        CRC32) when the upload declared CRC32, which CompleteMultipartUpload
-        must then name: the one sent (and verified by S3) for a part sent,
-        the one S3 reported for a part copied. C{None} otherwise.
+    @ivar checksum: the part's checksum in the algorithm the upload
+        declared (C{ChecksumCRC32} or C{ChecksumSHA256}, base64), which
+        CompleteMultipartUpload must then name: the one sent (and verified
+        by S3) for a part sent, the one S3 reported for a part copied.
+        C{None} where the upload declared none.
     @ivar md5: the binary MD5 of the bytes sent, when S3 checked them
         against it (C{Content-MD5}); C{None} for a part copied or checked by
-        its CRC32, whose MD5 only S3's ETag tells.
+        another checksum, whose MD5 only S3's ETag tells.
     """
 
     etag: str
-    crc32: str | None = None
+    checksum: str | None = None
     md5: bytes | None = None
 
 

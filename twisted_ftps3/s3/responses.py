@@ -185,14 +185,19 @@ def parse_etag_result(body: bytes) -> str:
     return _text(_parse(body), "ETag").strip('"')
 
 
-def parse_copy_part_result(body: bytes) -> tuple[str, str | None]:
+def parse_copy_part_result(body: bytes) -> tuple[str, dict[str, str]]:
     """
-    Return the ETag (unquoted) and the C{ChecksumCRC32} of an UploadPartCopy
-    result; the checksum is C{None} where S3 sent none (an upload that
-    declared no CRC32, or a server that does not keep checksums).
+    Return the ETag (unquoted) of an UploadPartCopy result and the checksums
+    it reports, by element (C{ChecksumCRC32}, C{ChecksumSHA256}, ...): none
+    for an upload that declared none, or a server that does not keep them.
     """
     root = _parse(body)
-    return _text(root, "ETag").strip('"'), _optional_text(root, "ChecksumCRC32") or None
+    checksums = {
+        name: child.text
+        for child in root
+        if (name := _local(child.tag)).startswith("Checksum") and child.text
+    }
+    return _text(root, "ETag").strip('"'), checksums
 
 
 def parse_list_multipart_uploads(body: bytes) -> UploadPage:
