@@ -127,6 +127,12 @@ def parse_error(body: bytes) -> ErrorBody | None:
     )
 
 
+def _url_decoded(value: str) -> str:
+    # unquote_plus costs more than the rest of an entry, and most keys have
+    # nothing encoded in them.
+    return unquote_plus(value) if "%" in value or "+" in value else value
+
+
 def parse_list_objects_v2(body: bytes) -> ListPage:
     """
     Parse a ListObjectsV2 page requested with C{encoding-type=url}.
@@ -144,7 +150,7 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     root = _parse(body)
     ns = _namespace(root)
     encoded = root.findtext(ns + "EncodingType") == "url"
-    decode = unquote_plus if encoded else str
+    decode = _url_decoded if encoded else str
     key, size, modified, etag = (ns + name for name in ("Key", "Size", "LastModified", "ETag"))
     objects = []
     for item in root.iterfind(ns + "Contents"):
