@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectInfo:
     """
     One object, as HEAD or one entry of a listing describes it.
+
+    Slotted: a burst of sessions listing a large directory holds a great
+    many of these at once, and without a C{__dict__} each is one object for
+    the garbage collector to scan rather than two.
 
     @ivar etag: the ETag without its surrounding double quotes.
     """
@@ -31,13 +34,19 @@ class ObjectInfo:
     size: int
     last_modified: datetime.datetime
     etag: str
+    _modified: float | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def modified(self) -> float:
         """C{last_modified} as a POSIX time, worked out once: every listing
         that shows the entry (sessions that share one S3 answer share its
         entries) asks for it."""
-        return self.last_modified.timestamp()
+        modified = self._modified
+        if modified is None:
+            modified = self.last_modified.timestamp()
+            # Frozen to its users; this is a cache of a field, not a change.
+            object.__setattr__(self, "_modified", modified)
+        return modified
 
 
 @dataclass(frozen=True)
