@@ -107,10 +107,16 @@ async def send_pages(
     consumer.registerProducer(pacing, True)
     sent = 0
     page: list[Entry] | None = first
+    # Each page is let go once it is on the wire, before the waits on the
+    # client and on S3: a burst of sessions would otherwise hold every page
+    # for as long as its slowest client takes, for the garbage collector to
+    # scan again and again.
+    del first
     while page is not None:
         pacing.check()
         consumer.write(encoded(render(page)))
         sent += len(page)
+        page = None
         await pacing.wait()
         page = await anext(rest, None)
     consumer.unregisterProducer()

@@ -329,7 +329,9 @@ class Transfers:
         async with aclosing(listing_pages(self.shell, segments, keys)) as pages:
             first = await anext(pages, [])
             self._start_reply(channel)
-            await self._send_and_close(channel, send_pages(channel, first, pages, render))
+            sending = send_pages(channel, first, pages, render)
+            del first  # send_pages lets it go once it is sent
+            await self._send_and_close(channel, sending)
         return (ftp.TXFR_COMPLETE_OK,)
 
     async def _send_and_close(self, channel: DataChannel, sending: Awaitable[T]) -> T:
