@@ -12,6 +12,7 @@ import os
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_ftps3.collector import CollectorTuning
 from twisted_ftps3.s3.aborts import AbortRetrier
 from twisted_ftps3.s3.lifecycle import LifecycleCheck
 from twisted_ftps3.s3.sweeper import AbandonedUploadSweeper
@@ -36,6 +37,17 @@ class ServiceTreeTests(SynchronousTestCase):
         service = makeService(Options(), reactor, environ)
         assert isinstance(service, FTPS3Service)
         return service, reactor
+
+    def test_collectorTuned(self) -> None:
+        """
+        The tree holds one L{CollectorTuning}, so that the collector is
+        tuned from the server's start to its stop.
+        """
+        service, _ = self.build()
+        self.assertEqual(
+            [type(child) for child in service if isinstance(child, CollectorTuning)],
+            [CollectorTuning],
+        )
 
     def test_children(self) -> None:
         """

@@ -39,6 +39,7 @@ from twisted.python import usage
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from .auth import S3Realm, UsersChecker
+from .collector import CollectorTuning
 from .config import (
     FAMILIES,
     SETTINGS,
@@ -430,6 +431,7 @@ def build_service(
     )
     service = FTPS3Service([f for _, f, _ in listeners], uploads, client, graceful, reactor)
     service.directory = directory
+    CollectorTuning().setServiceParent(service)
     verifiers.setServiceParent(service)
     if users_file is not None:
         reload = ReloadOnSignal(directory.reload, install_reload_signal or install_sighup(reactor))
