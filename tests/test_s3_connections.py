@@ -40,6 +40,18 @@ class LargePiecesTests(SynchronousTestCase):
         self.assertGreater(READ_SIZE, 64 * 1024)
 
 
+class QuietFactoryTests(SynchronousTestCase):
+    def test_factoryQuiet(self) -> None:
+        """
+        A factory connected through it does not log its start and stop:
+        the pool makes one for every connection.
+        """
+        factory = Factory.forProtocol(Protocol)
+        factory.noisy = True
+        self.successResultOf(_LargePieces(_Connected()).connect(factory))
+        self.assertFalse(factory.noisy)
+
+
 class _RecordingPolicy:
     """An IPolicyForHTTPS that records the hosts it was asked about."""
 

@@ -28,12 +28,20 @@ from ..data import READ_SIZE, SEND_SIZE
 
 @implementer(IStreamClientEndpoint)
 class _LargePieces:
-    """A TCP endpoint whose connections read L{READ_SIZE} and send L{SEND_SIZE} at a time."""
+    """
+    A TCP endpoint whose connections read L{READ_SIZE} and send L{SEND_SIZE}
+    at a time, and whose factories do not log their start and stop: the
+    pool makes a factory per connection, and an S3 server that closes every
+    connection after one answer (moto does) would have two lines logged
+    for every request.
+    """
 
     def __init__(self, tcp: IStreamClientEndpoint) -> None:
         self._tcp = tcp
 
     def connect(self, protocolFactory: Any) -> Deferred[Any]:
+        protocolFactory.noisy = False
+
         def tune(protocol: Any) -> Any:
             protocol.transport.bufferSize = READ_SIZE
             protocol.transport.SEND_LIMIT = SEND_SIZE
