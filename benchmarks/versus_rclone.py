@@ -273,20 +273,24 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
 # --- the visit ----------------------------------------------------------------------------
 
 
-def one_visit(endpoint: Endpoint, ctx: Context, prefix: str) -> tuple[visitors.VisitResult, int]:
+def one_visit(
+    endpoint: Endpoint, ctx: Context, prefix: str
+) -> tuple[visitors.VisitResult, int, float]:
+    """The visit, the server's peak RSS (KiB) and the CPU seconds it spent."""
     reset_peak(endpoint.pid)
+    before = cpu_seconds(endpoint.pid)
     result = visitors.visit(endpoint, ctx.args.clients, prefix, ctx.args.client_processes)
-    return result, memory_kib(endpoint.pid, "VmHWM")
+    return result, memory_kib(endpoint.pid, "VmHWM"), cpu_seconds(endpoint.pid) - before
 
 
-def describe_visit(result: visitors.VisitResult, peak_kib: int) -> str:
+def describe_visit(result: visitors.VisitResult, peak_kib: int, cpu: float) -> str:
     failed = f"{result.failures} of {result.clients} failed"
     if result.failures:
         failed = f"**{failed}**: " + "; ".join(f"`{e}`" for e in result.errors[:3])
     return (
         f"{failed}; wall {result.wall:.1f} s, first success {result.fastest:.2f} s, "
         f"p50 {result.p50:.2f} s, p99 {result.p99:.2f} s, "
-        f"peak RSS {mib(peak_kib):.0f} MiB"
+        f"peak RSS {mib(peak_kib):.0f} MiB, server CPU {cpu:.1f} s"
     )
 
 
@@ -296,9 +300,9 @@ def visit(ctx: Context) -> None:
     with ctx.pair() as (a, b):
         for run in range(1, args.visit_runs + 1):
             for name, endpoint in (("this", a), ("rclone", b)):
-                result, peak = one_visit(endpoint, ctx, f"visit-{run}-{name}")
+                result, peak, cpu = one_visit(endpoint, ctx, f"visit-{run}-{name}")
                 results[name].append((result, peak))
-                say(f"visit run {run} {endpoint.name:>16}: {describe_visit(result, peak)}")
+                say(f"visit run {run} {endpoint.name:>16}: {describe_visit(result, peak, cpu)}")
                 for error in result.errors:
                     say(f"    error: {error}")
                 delete_all(ctx.s3, "visit-")
