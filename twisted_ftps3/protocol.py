@@ -104,6 +104,8 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
     #: When the connection was made, on the factory's clock.
     _opened: float
     _facts: tuple[str, ...] = facts.FACTS
+    #: Whether the command in progress reads the connection while it waits.
+    _reading = False
 
     # -- connection ---------------------------------------------------------
 
@@ -189,7 +191,59 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         if self._current_transfer is not None:
             self.during_transfer(command.upper())
             return
-        super().lineReceived(line)
+        self._run(command, (argument,) if _ else ())
+
+    def _run(self, command: str, arguments: tuple[str, ...]) -> None:
+        """
+        Run one command and send its reply, reading no other command until
+        the reply is sent, as Twisted's C{FTP.lineReceived} does.
+
+        Twisted pauses the transport before every command and resumes it a
+        reactor turn after the reply: two system calls and a turn for each
+        command, though most are answered before they return. Here the
+        session stops taking lines while the command runs (the line
+        receiver's own pause, no system call), and the transport is paused
+        only for a command still waiting when it returns, until its reply;
+        unless the command asked to go on reading meanwhile (L{keep_reading}).
+        """
+        self.resetTimeout()
+        self.paused = True
+        self._reading = False
+        answered = defer.maybeDeferred(self.processCommand, command, *arguments)
+        answered.addCallbacks(self._reply_with, self._refuse_with)
+        answered.addErrback(log.failure, "Unexpected FTP error replying")
+        if answered.called:
+            self.paused = False
+            return
+        if not self._reading:
+            self.transport.pauseProducing()
+        answered.addBoth(self._answered)
+
+    def _reply_with(self, result: Any) -> None:
+        if isinstance(result, tuple):
+            self.reply(*result)
+        elif result is not None:
+            self.reply(result)
+
+    def _refuse_with(self, failure: Failure) -> None:
+        if failure.check(ftp.FTPCmdError):
+            self.sendLine(failure.value.response())
+            return
+        log.failure("Unexpected FTP error", failure)
+        self.reply(ftp.REQ_ACTN_NOT_TAKEN, "internal server error")
+
+    def _answered(self, ignored: object) -> None:
+        if not self.disconnected:
+            self.resumeProducing()
+
+    def keep_reading(self) -> None:
+        """
+        Read the control connection while the command in progress waits,
+        keeping its lines for later, so that a client that goes away is
+        noticed at once.
+        """
+        self._reading = True
+        self.transport.resumeProducing()
 
     def processCommand(self, cmd: str, *params: str) -> Any:
         cmd = cmd.upper()
