@@ -11,11 +11,12 @@ from types import MethodType
 from typing import Any
 
 from twisted.internet.error import ConnectionDone
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_ftps3.protocol import FTPS3
 
+from .support.logs import capture_logs
 from .support.session import SessionTestCase
 
 #: Every command the session serves, from its C{ftp_*} methods, so that a
@@ -284,6 +285,45 @@ class CommandReadingTests(SessionTestCase):
         self.assertEqual(self.send(b"NOOP"), [INTERNAL_ERROR])
         self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
         self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])
+
+
+class LoggingTests(SessionTestCase):
+    """
+    The debug lines of a session (its commands and its end) are made only
+    under FTP_LOG_LEVEL=debug; its login's info line always is.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.logs = capture_logs(self)
+
+    def session(self) -> None:
+        self.login()
+        self.send(b"NOOP")
+        self.send(b"QUIT")
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_info(self) -> None:
+        """By default, the one line of a session is its login's."""
+        self.session()
+        texts = [formatEvent(event) for event in self.logs.events]
+        self.assertEqual(texts, ["alice logged in from 203.0.113.9"])
+
+    def test_debug(self) -> None:
+        """At debug, each command is logged too (never PASS), and the session's end."""
+        self.factory.log_debug = True
+        self.session()
+        self.assertEqual(
+            self.logs.at(LogLevel.debug)[:-1],
+            [
+                "203.0.113.9 None: USER alice",
+                "203.0.113.9 alice: NOOP ",
+                "203.0.113.9 alice: QUIT ",
+            ],
+        )
+        self.assertIn("session from 203.0.113.9 closed after", self.logs.at(LogLevel.debug)[-1])
+        self.assertEqual(self.logs.at(LogLevel.info), ["alice logged in from 203.0.113.9"])
+        self.assertFalse(any("pw" in formatEvent(event) for event in self.logs.events))
 
 
 class QuitTests(SessionTestCase):

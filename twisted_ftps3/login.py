@@ -127,7 +127,8 @@ class Login:
             _, shell, logout = await self.factory.portal.login(credentials, None, ftp.IFTPShell)
         except (UnauthorizedLogin, UnhandledCredentials):
             if banned:
-                log.debug("{client} is banned: refused {user!r}", client=address, user=login)
+                if self.factory.log_debug:
+                    log.debug("{client} is banned: refused {user!r}", client=address, user=login)
             else:
                 log.info("failed login as {user!r} from {client}", user=login, client=address)
                 defence.failed(address)
