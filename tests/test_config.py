@@ -1648,6 +1648,26 @@ class SessionReuseTests(ConfigTestCase):
         self.assertIn("'maybe'", error.problem)
 
 
+class LogLevelTests(ConfigTestCase):
+    """C{FTP_LOG_LEVEL}: the sessions' info lines by default, their debug lines on request."""
+
+    def test_default(self) -> None:
+        """By default, info."""
+        self.assertEqual(load().ftp.log_level, "info")
+
+    def test_given(self) -> None:
+        """info and debug are taken; an empty value is the default."""
+        for word in ("info", "debug"):
+            self.assertEqual(load(FTP_LOG_LEVEL=word).ftp.log_level, word)
+        self.assertEqual(load(FTP_LOG_LEVEL="").ftp.log_level, "info")
+
+    def test_other_words_refused(self) -> None:
+        """Anything else is refused, with the value named."""
+        for word in ("DEBUG", "warn", "verbose"):
+            error = self.assertRejected("FTP_LOG_LEVEL", FTP_LOG_LEVEL=word)
+            self.assertIn(repr(word), error.problem)
+
+
 class ShutdownAndTimeoutTests(ConfigTestCase):
     """
     C{FTP_SHUTDOWN_GRACE_SECONDS} and the bounds on slow and dead peers:

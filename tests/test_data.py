@@ -180,6 +180,7 @@ class FakePI:
     """The control connection's protocol, as far as a data connection asks."""
 
     client_address = CLIENT.host
+    log_debug = True
 
     def __init__(self, require_session_reuse: bool = False) -> None:
         self.require_session_reuse = require_session_reuse

@@ -229,6 +229,7 @@ class SessionDefenceTests(SessionTestCase):
 
     def test_failures_logged(self) -> None:
         """Each failure is logged with the login and the address, never the password."""
+        self.factory.log_debug = True
         logs = capture_logs(self)
         self.attempt(b"alice", b"s3cret-guess")
         self.assertEqual(logs.at(LogLevel.info), ["failed login as 'alice' from 203.0.113.9"])

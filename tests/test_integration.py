@@ -1453,7 +1453,8 @@ class SessionReuseTests(ServerTestCase):
     the server prefer), or the transfer gets 425.
     """
 
-    overrides = {"FTP_TLS_REQUIRE_SESSION_REUSE": "true"}
+    # The data connections' TLS sessions are read from the debug lines.
+    overrides = {"FTP_TLS_REQUIRE_SESSION_REUSE": "true", "FTP_LOG_LEVEL": "debug"}
 
     def setUp(self) -> None:
         self.overrides = {**self.overrides, "FTP_EXPLICIT_COMMAND_PORT": str(free_port())}

@@ -290,10 +290,13 @@ class VerifierTests(SynchronousTestCase):
             _Reactor(), self.pool, [self.alice, self.bob, self.carol, self.dave]
         )
 
-    def verify(self, user: User | None, attempt: bytes) -> bool:
+    def verify(self, user: User | None, attempt: bytes, pooled: bool = True) -> bool:
         calls = self.pool.calls
         result = self.successResultOf(self.verifier.verify(user, attempt))
-        self.assertEqual(self.pool.calls, calls + 1, "not verified in the pool")
+        if pooled:
+            self.assertEqual(self.pool.calls, calls + 1, "not verified in the pool")
+        else:
+            self.assertEqual(self.pool.calls, calls, "verified in the pool")
         return result
 
     def test_rightAndWrong(self) -> None:
@@ -366,12 +369,34 @@ class VerifierTests(SynchronousTestCase):
         self.assertTrue(0.5 < unknown / known < 2, (known, unknown))
 
     def test_allPlain(self) -> None:
-        """With plain passwords only, the decoy is a plain comparison too."""
+        """
+        With plain passwords only, the decoy is a plain comparison too, and
+        every login, known or not, is compared at once, without the pool.
+        """
         self.verifier.update([self.dave])
         self.assertEqual(self.verifier.decoy.cost(), ("plain",))
         self.assertEqual(repr(self.verifier.decoy), "<plain password>")
-        self.assertFalse(self.verify(None, b"dave's"))
-        self.assertTrue(self.verify(self.dave, b"dave's"))
+        self.assertFalse(self.verify(None, b"dave's", pooled=False))
+        self.assertTrue(self.verify(self.dave, b"dave's", pooled=False))
+        self.assertFalse(self.verify(self.dave, b"dave", pooled=False))
+        self.assertFalse(self.verify(User("nobody"), b"", pooled=False))
+
+    def test_plainBesideHashes(self) -> None:
+        """
+        Beside hashed users, a plain password is padded with a hash's work,
+        and so is verified in the pool, as an unknown login is.
+        """
+        self.assertTrue(self.verify(self.dave, b"dave's", pooled=True))
+        self.assertFalse(self.verify(None, b"dave's", pooled=True))
+
+    def test_hashNotYetUpdated(self) -> None:
+        """
+        A hashed user the verifier has not been given yet goes to the pool,
+        even while no user it knows has a hash.
+        """
+        self.verifier.update([self.dave])
+        grace = User("grace", password_hash=pbkdf2_hash(b"grace's", 10))
+        self.assertTrue(self.verify(grace, b"grace's", pooled=True))
 
     def test_update(self) -> None:
         """After an update, the new users' hashes count, and the decoy follows the majority."""

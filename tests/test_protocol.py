@@ -7,12 +7,16 @@ Each test drives a real session in memory (see L{tests.support.session}).
 
 from __future__ import annotations
 
+from types import MethodType
 from typing import Any
 
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.internet.error import ConnectionDone
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+from twisted.python.failure import Failure
 
 from twisted_ftps3.protocol import FTPS3
 
+from .support.logs import capture_logs
 from .support.session import SessionTestCase
 
 #: Every command the session serves, from its C{ftp_*} methods, so that a
@@ -202,6 +206,124 @@ class CommandSequenceTests(SessionTestCase):
         """After a line that is not UTF-8, the session serves commands again."""
         self.send(b"CWD \xff")
         self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])
+
+
+class CommandReadingTests(SessionTestCase):
+    """
+    One command at a time: the next line waits for the reply to the one
+    before, and the transport is paused only while a command waits.
+    """
+
+    failure_delay = 1.0
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.pauses: list[str] = []
+        pause, resume = self.transport.pauseProducing, self.transport.resumeProducing
+        self.patch(self.transport, "pauseProducing", lambda: (self.pauses.append("pause"), pause()))
+        self.patch(
+            self.transport, "resumeProducing", lambda: (self.pauses.append("resume"), resume())
+        )
+
+    def test_answered_at_once(self) -> None:
+        """A command answered before it returns leaves the transport alone."""
+        self.login()
+        self.assertEqual(self.send(b"NOOP"), ["200 Command OK"])
+        self.assertEqual((self.pauses, self.transport.producerState), ([], "producing"))
+
+    def test_lines_together(self) -> None:
+        """Lines that arrive together are answered in order, each after the one before."""
+        self.transport.clear()
+        self.protocol.dataReceived(b"USER alice\r\nPASS pw\r\nPWD\r\nSYST\r\n")
+        self.assertEqual(
+            self.replies(),
+            [
+                "331 Password required for alice.",
+                "230 User logged in, proceed",
+                '257 "/" is the current directory.',
+                "215 UNIX Type: L8",
+            ],
+        )
+
+    def test_waiting_command_pauses(self) -> None:
+        """
+        A command that waits (a failed login, answered a second later)
+        pauses the transport until it is answered; the lines that came
+        meanwhile are answered after it, in order.
+        """
+        self.send(b"USER alice")
+        self.transport.clear()
+        self.protocol.dataReceived(b"PASS wrong\r\nUSER alice\r\n")
+        self.protocol.dataReceived(b"PASS pw\r\n")
+        self.assertEqual((self.replies(), self.pauses), ([], ["pause"]))
+        self.assertEqual(self.transport.producerState, "paused")
+        self.clock.advance(1)
+        self.assertEqual(
+            self.replies(),
+            [
+                "530 Sorry, Authentication failed.",
+                "331 Password required for alice.",
+                "230 User logged in, proceed",
+            ],
+        )
+        self.assertEqual(
+            (self.pauses, self.transport.producerState), (["pause", "resume"], "producing")
+        )
+
+    def test_lost_while_waiting(self) -> None:
+        """A session lost while its command waits is not resumed."""
+        self.send(b"USER alice")
+        self.send(b"PASS wrong")
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+        self.clock.advance(1)
+        self.assertEqual(self.pauses, ["pause"])
+
+    def test_unexpected_error(self) -> None:
+        """A command that fails unexpectedly is answered 550, and the failure logged."""
+        self.login()
+        self.patch(self.protocol, "ftp_NOOP", MethodType(lambda session: 1 / 0, self.protocol))
+        self.assertEqual(self.send(b"NOOP"), [INTERNAL_ERROR])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+        self.assertEqual(self.send(b"PWD"), ['257 "/" is the current directory.'])
+
+
+class LoggingTests(SessionTestCase):
+    """
+    The debug lines of a session (its commands and its end) are made only
+    under FTP_LOG_LEVEL=debug; its login's info line always is.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.logs = capture_logs(self)
+
+    def session(self) -> None:
+        self.login()
+        self.send(b"NOOP")
+        self.send(b"QUIT")
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_info(self) -> None:
+        """By default, the one line of a session is its login's."""
+        self.session()
+        texts = [formatEvent(event) for event in self.logs.events]
+        self.assertEqual(texts, ["alice logged in from 203.0.113.9"])
+
+    def test_debug(self) -> None:
+        """At debug, each command is logged too (never PASS), and the session's end."""
+        self.factory.log_debug = True
+        self.session()
+        self.assertEqual(
+            self.logs.at(LogLevel.debug)[:-1],
+            [
+                "203.0.113.9 None: USER alice",
+                "203.0.113.9 alice: NOOP ",
+                "203.0.113.9 alice: QUIT ",
+            ],
+        )
+        self.assertIn("session from 203.0.113.9 closed after", self.logs.at(LogLevel.debug)[-1])
+        self.assertEqual(self.logs.at(LogLevel.info), ["alice logged in from 203.0.113.9"])
+        self.assertFalse(any("pw" in formatEvent(event) for event in self.logs.events))
 
 
 class QuitTests(SessionTestCase):

@@ -64,6 +64,17 @@ class WiringTests(SynchronousTestCase):
         )
         self.assertEqual((limits.max_sessions, limits.max_per_address), (17, 3))
         self.assertEqual(implicit.failure_delay, FAILURE_DELAY)
+        self.assertEqual((implicit.log_debug, explicit.log_debug), (False, False))
+
+    def test_log_level(self) -> None:
+        """FTP_LOG_LEVEL=debug turns on the debug lines of both listeners' sessions."""
+        environ = certified_environment(
+            os.path.abspath(self.mktemp()), FTP_EXPLICIT_COMMAND_PORT="2121", FTP_LOG_LEVEL="debug"
+        )
+        service = build_service(
+            load_settings(environ), MemoryReactorClock(), environ, install_signals=FakeSignals()
+        )
+        self.assertEqual([factory.log_debug for factory in service.factories], [True, True])
 
 
 class SessionLimitsTests(SynchronousTestCase):

@@ -182,6 +182,8 @@ class TwistdUsersFileTests(TestCase):
             FTP_USERS__2__LOGIN="globex",
             FTP_USERS__2__PASSWORD_HASH=globex_hash,
             FTP_LOGIN_MAX_FAILURES="3",
+            # Every line a session can write is searched: its debug lines too.
+            FTP_LOG_LEVEL="debug",
         )
         process = self.start()
         for user, password in (("plain", plain_password), ("globex", globex_password)):

@@ -253,12 +253,13 @@ class DataChannel(ftp.DTP):
         self._handshake.stop()
         handle = self.transport.getHandle()
         reused = resumed(handle)
-        log.debug(
-            "data connection from {client}: {version}, {session} TLS session",
-            client=self.pi.client_address,
-            version=handle.get_protocol_version_name(),
-            session="resumed" if reused else "new",
-        )
+        if self.pi.log_debug:
+            log.debug(
+                "data connection from {client}: {version}, {session} TLS session",
+                client=self.pi.client_address,
+                version=handle.get_protocol_version_name(),
+                session="resumed" if reused else "new",
+            )
         if self.pi.require_session_reuse and not reused:
             log.warn(
                 "refused a data connection from {client}: no TLS session reuse",

@@ -69,7 +69,8 @@ class LoginDefence:
     def banned(self, host: str) -> bool:
         """Whether logins from C{host} are refused now."""
         self._prune(self._clock.seconds())
-        return normal_address(host) in self._bans
+        # Most of the time nobody is banned, and the address need not be read.
+        return bool(self._bans) and normal_address(host) in self._bans
 
     def failed(self, host: str) -> bool:
         """

@@ -10,7 +10,7 @@ being checked. A failed login is answered L{FAILURE_DELAY} seconds after its
 C{PASS} arrived, whatever the check cost, so that a wrong password and an
 unknown login answer at the same moment and guessing is slow; the wait is
 on the factory's clock, and the session reads no further command until the
-answer (Twisted pauses a session while a command runs), so a client cannot
+answer (a session pauses while a command waits: FTPS3._run), so a client cannot
 start a second login beside the first: commands sent meanwhile are queued.
 
 A successful login is the one line a session logs at info level; a failed
@@ -127,7 +127,8 @@ class Login:
             _, shell, logout = await self.factory.portal.login(credentials, None, ftp.IFTPShell)
         except (UnauthorizedLogin, UnhandledCredentials):
             if banned:
-                log.debug("{client} is banned: refused {user!r}", client=address, user=login)
+                if self.factory.log_debug:
+                    log.debug("{client} is banned: refused {user!r}", client=address, user=login)
             else:
                 log.info("failed login as {user!r} from {client}", user=login, client=address)
                 defence.failed(address)

@@ -29,7 +29,7 @@ Active mode (PORT, EPRT) is not served.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -175,6 +175,7 @@ class PassiveMode:
     dtpInstance: DataChannel | None
     dtpPort: IListeningPort | None
     setTimeout: Any
+    keep_reading: Callable[[], None]
     disconnected: bool
     #: Seconds a client has to open its data connection after the 227 or
     #: 229 (Twisted's default is 10; vsftpd waits 60). A client under load
@@ -325,7 +326,7 @@ class PassiveMode:
         if reserved.called:
             return await reserved
         self.setTimeout(None)
-        self.transport.resumeProducing()
+        self.keep_reading()
         reserved.addTimeout(PORT_WAIT_SECONDS, self.factory.clock)
         self._port_wait = reserved
         try:

@@ -8,7 +8,9 @@ and up to tens of MiB of memory), so L{PasswordVerifier} runs every
 verification in a small bounded thread pool, which L{VerifierPool} starts
 and stops with the service tree: fifty logins at once then queue for a few
 threads instead of stalling every transfer on the reactor. The hashing
-libraries release the GIL while they work.
+libraries release the GIL while they work. Where no user has a hash, there
+is nothing slow to verify: plain passwords (and the decoy) are compared on
+the reactor thread, which costs microseconds, less than a trip to a thread.
 
 The formats are L{twisted_ftps3.hashes}'; L{check_hash} is re-exported here
 for the configuration.
@@ -25,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, execute
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
@@ -92,7 +94,8 @@ class PasswordVerifier:
     and so can be told apart from an unknown login. Keep every user's hash
     on one scheme with the same parameters (C{ftps3-hash-password}'s
     defaults) and all logins look alike. The queue for the pool's threads
-    adds the same wait to every attempt, known or not.
+    adds the same wait to every attempt, known or not; where no user has a
+    hash, no attempt goes to the pool.
 
     @ivar decoy: what an unknown login is verified against.
     """
@@ -142,12 +145,18 @@ class PasswordVerifier:
 
     def verify(self, user: User | None, attempt: bytes) -> Deferred[bool]:
         """
-        Whether C{attempt} is C{user}'s password, decided in the thread pool.
+        Whether C{attempt} is C{user}'s password, decided in the thread pool
+        (or at once, where no user has a hash).
 
         @param user: the user of the login given, or C{None} if there is none.
         @return: fires with C{True} or C{False} on the reactor thread.
         """
-        return deferToThreadPool(self._reactor, self._threadpool, self._check_for(user), attempt)
+        check = self._check_for(user)
+        if self._pad is None and (user is None or user.password_hash is None):
+            # No user has a hash (so there is no pad): a plain comparison,
+            # known login or not, at the same (tiny) cost for both.
+            return execute(check, attempt)
+        return deferToThreadPool(self._reactor, self._threadpool, check, attempt)
 
 
 def default_threads() -> int:

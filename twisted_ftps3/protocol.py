@@ -104,6 +104,8 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
     #: When the connection was made, on the factory's clock.
     _opened: float
     _facts: tuple[str, ...] = facts.FACTS
+    #: Whether the command in progress reads the connection while it waits.
+    _reading = False
 
     # -- connection ---------------------------------------------------------
 
@@ -114,6 +116,10 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
     @property
     def require_session_reuse(self) -> bool:
         return self.factory.require_session_reuse
+
+    @property
+    def log_debug(self) -> bool:
+        return self.factory.log_debug
 
     @property
     def user(self) -> str | None:
@@ -151,12 +157,13 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         super().connectionLost(reason)
         # The one line of a session at info level is its login's (see Login);
         # this one is at debug, with how long the session lasted.
-        log.debug(
-            "session from {client} closed after {seconds:.1f} s (user {user})",
-            client=client,
-            seconds=self.factory.clock.seconds() - self._opened,
-            user=user,
-        )
+        if self.factory.log_debug:
+            log.debug(
+                "session from {client} closed after {seconds:.1f} s (user {user})",
+                client=client,
+                seconds=self.factory.clock.seconds() - self._opened,
+                user=user,
+            )
 
     def sendLine(self, line: str | bytes) -> None:
         # A transfer may end after its client has gone; its reply goes nowhere.
@@ -176,9 +183,11 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
             self.sendLine("501 Command line is not valid UTF-8.")
             return
         command, _, argument = text.partition(" ")
-        if command.upper() != "PASS":
+        if self.factory.log_debug and command.upper() != "PASS":
             # A PASS is not logged at all: its outcome is, at once or a
-            # second later (see Login), and a line costs about 0.1 ms.
+            # second later (see Login). Each line costs about 0.1 ms of CPU
+            # (formatted and written by twistd's observer whatever its
+            # level), so they are not even made below FTP_LOG_LEVEL=debug.
             log.debug(
                 "{client} {user}: {command} {argument}",
                 client=self.client_address,
@@ -189,7 +198,59 @@ class FTPS3(Login, SessionLifetime, PassiveMode, Transfers, PathCommands, ftp.FT
         if self._current_transfer is not None:
             self.during_transfer(command.upper())
             return
-        super().lineReceived(line)
+        self._run(command, (argument,) if _ else ())
+
+    def _run(self, command: str, arguments: tuple[str, ...]) -> None:
+        """
+        Run one command and send its reply, reading no other command until
+        the reply is sent, as Twisted's C{FTP.lineReceived} does.
+
+        Twisted pauses the transport before every command and resumes it a
+        reactor turn after the reply: two system calls and a turn for each
+        command, though most are answered before they return. Here the
+        session stops taking lines while the command runs (the line
+        receiver's own pause, no system call), and the transport is paused
+        only for a command still waiting when it returns, until its reply;
+        unless the command asked to go on reading meanwhile (L{keep_reading}).
+        """
+        self.resetTimeout()
+        self.paused = True
+        self._reading = False
+        answered = defer.maybeDeferred(self.processCommand, command, *arguments)
+        answered.addCallbacks(self._reply_with, self._refuse_with)
+        answered.addErrback(log.failure, "Unexpected FTP error replying")
+        if answered.called:
+            self.paused = False
+            return
+        if not self._reading:
+            self.transport.pauseProducing()
+        answered.addBoth(self._answered)
+
+    def _reply_with(self, result: Any) -> None:
+        if isinstance(result, tuple):
+            self.reply(*result)
+        elif result is not None:
+            self.reply(result)
+
+    def _refuse_with(self, failure: Failure) -> None:
+        if failure.check(ftp.FTPCmdError):
+            self.sendLine(failure.value.response())
+            return
+        log.failure("Unexpected FTP error", failure)
+        self.reply(ftp.REQ_ACTN_NOT_TAKEN, "internal server error")
+
+    def _answered(self, ignored: object) -> None:
+        if not self.disconnected:
+            self.resumeProducing()
+
+    def keep_reading(self) -> None:
+        """
+        Read the control connection while the command in progress waits,
+        keeping its lines for later, so that a client that goes away is
+        noticed at once.
+        """
+        self._reading = True
+        self.transport.resumeProducing()
 
     def processCommand(self, cmd: str, *params: str) -> Any:
         cmd = cmd.upper()
@@ -336,6 +397,8 @@ class FTPS3Factory(ftp.FTPFactory):
         not, sessions start in the clear and must send AUTH TLS.
     @param require_session_reuse: whether a data connection must resume its
         control connection's TLS session (425 if not).
+    @param log_debug: whether sessions log their debug lines (every command,
+        data connection and session end): C{FTP_LOG_LEVEL=debug}.
     @param timeouts: the bounds on handshakes, logins and idle data connections.
     @param drain: whether the server drains for a shutdown, shared by every
         listener's factory and the health check.
@@ -364,6 +427,7 @@ class FTPS3Factory(ftp.FTPFactory):
         data_interface: str = "",
         implicit: bool = True,
         require_session_reuse: bool = False,
+        log_debug: bool = False,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         drain: Drain | None = None,
         defence: LoginDefence | None = None,
@@ -380,6 +444,7 @@ class FTPS3Factory(ftp.FTPFactory):
         self.data_interface = data_interface
         self.implicit = implicit
         self.require_session_reuse = require_session_reuse
+        self.log_debug = log_debug
         self.timeouts = timeouts
         self.drain = Drain(clock) if drain is None else drain
         self.sessions: set[FTPS3] = set()

@@ -354,6 +354,7 @@ def _listeners(
             data_interface=ftp.bind_address or "",
             implicit=implicit,
             require_session_reuse=require_session_reuse,
+            log_debug=ftp.log_level == "debug",
             timeouts=timeouts,
             drain=drain,
             defence=defence,

@@ -27,6 +27,7 @@ __all__ = [
     "AUTH_SECRET_ACCESS_KEY",
     "CIDR_TO_DOMAINS",
     "FAMILIES",
+    "LOG_LEVELS",
     "MAX_UPLOAD_PARTS_IN_FLIGHT",
     "SETTINGS",
     "USERS",
@@ -36,6 +37,9 @@ AUTH_SECRET_ACCESS_KEY = "secret_access_key"
 AUTH_ECS_ROLE = "ecs_role"
 
 MAX_UPLOAD_PARTS_IN_FLIGHT = 64
+
+#: The levels of FTP_LOG_LEVEL, the default first.
+LOG_LEVELS = ("info", "debug")
 
 
 def _in_home(filename: str) -> Callable[[Mapping[str, str]], str]:
@@ -237,6 +241,16 @@ SETTINGS: tuple[Setting, ...] = (
         "How many seconds a control connection may stay open without logging in before "
         "it is closed with 421 (default {default}).",
         default=60,
+    ),
+    Setting(
+        "FTP_LOG_LEVEL",
+        "ftp.log_level",
+        parsers.choice(*LOG_LEVELS),
+        "How much the FTP sessions log: {default!r} (the default) logs each login, failed "
+        "or not, and every refusal and error; 'debug' adds a line for every command a "
+        "client sends (never a password), for each data connection's TLS and for the end "
+        "of each session, which costs CPU at high session rates.",
+        default=LOG_LEVELS[0],
     ),
     Setting(
         "FTP_TLS_CERTIFICATE_FILE",

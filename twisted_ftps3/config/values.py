@@ -145,6 +145,8 @@ class FTPSettings:
     data_idle_timeout_seconds: int = 300
     #: How long a control connection may stay open without logging in.
     login_timeout_seconds: int = 60
+    #: FTP_LOG_LEVEL: 'debug' logs every command, data connection and session end.
+    log_level: str = "info"
 
     @property
     def data_ports(self) -> range:
