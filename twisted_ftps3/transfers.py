@@ -143,10 +143,11 @@ class Transfers:
             self._current_transfer = d
             # A shutdown lets it finish, for a while.
             self.factory.drain.track(d)
-            # Twisted stops reading the control connection until a command
-            # ends; reading it during the transfer is what lets ABOR in, and
-            # lets a vanished client be noticed. The resume must wait for
-            # lineReceived to return (LineReceiver cannot resume inside it).
+            # The session stops reading the control connection until a
+            # command ends (FTPS3._run); reading it during the transfer is
+            # what lets ABOR in, and lets a vanished client be noticed. The
+            # resume must wait for the line to be handled (LineReceiver
+            # cannot resume inside it).
             self.callLater(0, self._read_during_transfer)
         return d
 
