@@ -26,6 +26,7 @@ from twisted.internet.error import ConnectionAborted, ConnectionDone, Connection
 from twisted.internet.interfaces import IConsumer, IHandshakeListener, IPushProducer, ITransport
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer, providedBy
@@ -188,6 +189,36 @@ class FakePI:
 
     def data_peer_allowed(self, host: str) -> bool:
         return host == self.client_address
+
+
+class DataChannelFactoryTests(SynchronousTestCase):
+    """
+    L{DataChannelFactory} times the wait for its connection as Twisted's
+    does, without a log line for each step.
+    """
+
+    def test_timeoutFires(self) -> None:
+        """The wait set with C{setTimeout} fails the factory's Deferred when it ends."""
+        clock = Clock()
+        factory = DataChannelFactory(FakePI(), None, clock)
+        failures: list[Failure] = []
+        factory.deferred.addErrback(failures.append)
+        factory.setTimeout(30)
+        clock.advance(29)
+        self.assertEqual(failures, [])
+        clock.advance(1)
+        self.assertEqual(len(failures), 1)
+
+    def test_stopCancels(self) -> None:
+        """Stopping the factory cancels the wait; nothing is logged along the way."""
+        clock = Clock()
+        factory = DataChannelFactory(FakePI(), None, clock)
+        with capturedLogs() as events:
+            factory.setTimeout(30)
+            factory.cancelTimeout()
+            factory.setTimeout(30)
+            factory.stopFactory()
+        self.assertEqual((clock.getDelayedCalls(), events), ([], []))
 
 
 @implementer(IConsumer)

@@ -404,6 +404,20 @@ class DataChannelFactory(ftp.DTPFactory):
         self.clock: IReactorTime = reactor  # type: ignore[assignment]
         self.timeouts = timeouts
 
+    # Twisted's three below log a legacy line each for every data connection,
+    # whatever the log level: 8,000 of the 35,000 lines of a 1,000-session
+    # visit. They do the same here without it.
+
+    def setTimeout(self, seconds: float) -> None:
+        self.delayedCall = self.clock.callLater(seconds, self.timeoutFactory)
+
+    def cancelTimeout(self) -> None:
+        if self.delayedCall is not None and self.delayedCall.active():
+            self.delayedCall.cancel()
+
+    def stopFactory(self) -> None:
+        self.cancelTimeout()
+
     def buildProtocol(self, addr: IAddress) -> DataChannel | None:
         if self._state is not self._IN_PROGRESS:
             return None
