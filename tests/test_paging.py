@@ -155,6 +155,10 @@ class EncodedTests(SynchronousTestCase):
         """Lines go as UTF-8, each ended by CRLF."""
         self.assertEqual(encoded(["£ 🍰", "b"]), "£ 🍰\r\nb\r\n".encode())
 
+    def test_emptyPage(self) -> None:
+        """No lines are no bytes, and an empty line is still a CRLF."""
+        self.assertEqual((encoded([]), encoded(iter([""]))), (b"", b"\r\n"))
+
 
 @implementer(IListingShell)
 class PagedShell:

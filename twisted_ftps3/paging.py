@@ -84,7 +84,10 @@ class Pacing:
 
 def encoded(lines: Iterable[str]) -> bytes:
     """C{lines} as they go over the wire: UTF-8, each ended by CRLF."""
-    return b"".join(line.encode("utf-8") + b"\r\n" for line in lines)
+    # One encode for the page rather than one per line and per CRLF: a page
+    # is up to a thousand lines, and every session listing it renders it.
+    every = list(lines)
+    return ("\r\n".join(every) + "\r\n").encode("utf-8") if every else b""
 
 
 async def send_pages(
