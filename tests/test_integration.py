@@ -1237,112 +1237,92 @@ class AppendTests(ServerTestCase):
         return ensureDeferred(self._curl_resume_upload())
 
 
-def composite_crc32(data: bytes, part_size: int) -> str:
+class _KeptChecksum:
     """
-    The C{ChecksumCRC32} S3 gives an object uploaded in parts of
-    C{part_size} with CRC32 declared: the CRC32 of the parts' CRC32s (S3
-    follows it with C{-} and the number of parts; moto 5.2 does not).
-    """
-    crcs = [
-        zlib.crc32(data[start : start + part_size]).to_bytes(4, "big")
-        for start in range(0, len(data), part_size)
-    ]
-    return base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode()
-
-
-class ChecksumTests(ServerTestCase):
-    """
-    With C{AWS_S3_CHECKSUM=crc32}, a multipart STOR reaches S3 with the
-    CRC32 of every part: the store keeps the object's composite CRC32. (It
-    is what the default chooses over HTTPS; moto is reached over HTTP.)
+    A STOR reaches S3 with the checksum L{digest} of every part sent,
+    declared and named at completion, and S3 keeps it: the object's, for a
+    file sent whole; the digest of its parts' digests for one sent in parts
+    (S3 follows it with C{-} and the number of parts; moto 5.2 does not).
     """
 
-    overrides = {"AWS_S3_CHECKSUM": "crc32"}
+    #: The element of HeadObject's answer that holds the checksum kept.
+    kept: str
+    #: The other algorithm's, which S3 must not have been sent.
+    other: str
+    boto: Any
+    bucket: str
+    assertEqual: Any
+    object_bytes: Any
+    open_uploads: Any
+    session: Any
 
-    def test_multipart_stor_keeps_crc32(self) -> Any:
+    def digest(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+    def _head(self, key: str) -> Any:
+        return self.boto.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+
+    def test_multipart_stor_keeps_checksum(self) -> Any:
         """
-        A STOR of three parts lands byte for byte, and S3 holds the CRC32
-        of those parts (declared, sent with each, named at completion).
+        A STOR of three parts lands byte for byte, and S3 holds the
+        checksum of those parts, and no other.
         """
         data = os.urandom(2 * 8 * MiB + 5)
+        parts = b"".join(
+            self.digest(data[start : start + 8 * MiB]) for start in range(0, len(data), 8 * MiB)
+        )
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             ftp.storbinary("STOR big.bin", io.BytesIO(data))
             self.assertEqual(self.object_bytes("big.bin"), data)
-            head = self.boto.head_object(Bucket=self.bucket, Key="big.bin", ChecksumMode="ENABLED")
-            found = head.get("ChecksumCRC32", "").partition("-")[0]
-            self.assertEqual(found, composite_crc32(data, 8 * MiB))
+            head = self._head("big.bin")
+            self.assertEqual(
+                (head.get(self.kept, "").partition("-")[0], head.get(self.other)),
+                (base64.b64encode(self.digest(parts)).decode(), None),
+            )
             self.assertEqual(self.open_uploads(), [])
 
         return self.session(scenario)
 
-    def test_small_stor_keeps_crc32(self) -> Any:
-        """A file smaller than a part goes up in one PutObject with its CRC32."""
+    def test_small_stor_keeps_checksum(self) -> Any:
+        """A file smaller than a part goes up in one PutObject with its checksum."""
         data = os.urandom(MiB + 1)
 
         def scenario(ftp: ftplib.FTP_TLS) -> None:
             ftp.storbinary("STOR small.bin", io.BytesIO(data))
             self.assertEqual(self.object_bytes("small.bin"), data)
-            head = self.boto.head_object(
-                Bucket=self.bucket, Key="small.bin", ChecksumMode="ENABLED"
+            head = self._head("small.bin")
+            self.assertEqual(
+                (head.get(self.kept), head.get(self.other)),
+                (base64.b64encode(self.digest(data)).decode(), None),
             )
-            expected = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-            self.assertEqual(head.get("ChecksumCRC32"), expected)
 
         return self.session(scenario)
 
 
-def composite_sha256(data: bytes, part_size: int) -> str:
+class ChecksumTests(_KeptChecksum, ServerTestCase):
     """
-    The C{ChecksumSHA256} S3 gives an object uploaded in parts of
-    C{part_size} with SHA-256 declared: the SHA-256 of the parts' SHA-256s.
+    With C{AWS_S3_CHECKSUM=crc32}, S3 keeps the CRC32 of what was stored.
+    (It is what the default chooses over HTTPS; moto is reached over HTTP.)
     """
-    digests = [
-        hashlib.sha256(data[start : start + part_size]).digest()
-        for start in range(0, len(data), part_size)
-    ]
-    return base64.b64encode(hashlib.sha256(b"".join(digests)).digest()).decode()
+
+    overrides = {"AWS_S3_CHECKSUM": "crc32"}
+    kept, other = "ChecksumCRC32", "ChecksumSHA256"
+
+    def digest(self, data: bytes) -> bytes:
+        return zlib.crc32(data).to_bytes(4, "big")
 
 
-class DefaultChecksumTests(ServerTestCase):
+class DefaultChecksumTests(_KeptChecksum, ServerTestCase):
     """
     With the default checksum over plain HTTP, the signed payload's SHA-256
     is the checksum too: S3 keeps each object's SHA-256, and no CRC32.
     """
 
-    def test_multipart_stor_keeps_sha256(self) -> Any:
-        """
-        A STOR of three parts lands byte for byte, and S3 holds the SHA-256
-        of those parts (declared, sent with each, named at completion).
-        """
-        data = os.urandom(2 * 8 * MiB + 5)
+    kept, other = "ChecksumSHA256", "ChecksumCRC32"
 
-        def scenario(ftp: ftplib.FTP_TLS) -> None:
-            ftp.storbinary("STOR big.bin", io.BytesIO(data))
-            self.assertEqual(self.object_bytes("big.bin"), data)
-            head = self.boto.head_object(Bucket=self.bucket, Key="big.bin", ChecksumMode="ENABLED")
-            self.assertEqual(
-                (head.get("ChecksumSHA256", "").partition("-")[0], head.get("ChecksumCRC32")),
-                (composite_sha256(data, 8 * MiB), None),
-            )
-            self.assertEqual(self.open_uploads(), [])
-
-        return self.session(scenario)
-
-    def test_small_stor_keeps_sha256(self) -> Any:
-        """A file smaller than a part goes up in one PutObject with its SHA-256."""
-        data = os.urandom(MiB + 1)
-
-        def scenario(ftp: ftplib.FTP_TLS) -> None:
-            ftp.storbinary("STOR small.bin", io.BytesIO(data))
-            self.assertEqual(self.object_bytes("small.bin"), data)
-            head = self.boto.head_object(
-                Bucket=self.bucket, Key="small.bin", ChecksumMode="ENABLED"
-            )
-            expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
-            self.assertEqual(head.get("ChecksumSHA256"), expected)
-
-        return self.session(scenario)
+    def digest(self, data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
 
 
 class MD5AppendTests(AppendTests):
