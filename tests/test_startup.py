@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -481,6 +482,45 @@ class QuickStartTests(TestCase):
             self.assertTrue(outputs[2].stdout.rstrip().endswith(b" hello.txt"), outputs[2].stdout)
             self.assertEqual(outputs[3].stdout, b"hello\n")
             self.assertEqual(outputs[4].stdout, outputs[2].stdout)
+
+        return deferToThread(run)
+
+    def test_refuses_taken_port(self) -> Any:
+        """
+        With its health port already held, the quick start says which port
+        and which setting moves it, and exits without printing how to
+        connect.
+        """
+
+        def run() -> None:
+            holder = socket.socket()
+            self.addCleanup(holder.close)
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            port = holder.getsockname()[1]
+            directory = os.path.abspath(self.mktemp())
+            os.makedirs(directory)
+            environ = environment(
+                child_process(),
+                FTPS3_QUICKSTART_DIR=directory,
+                FTP_COMMAND_PORT=str(free_port()),
+                FTP_EXPLICIT_COMMAND_PORT=str(free_port()),
+                HEALTHCHECK_PORT=str(port),
+                FTP_DATA_PORTS_FIRST=str(free_port_range(30)),
+            )
+            done = subprocess.run(
+                [sys.executable, "-m", "twisted_ftps3.quickstart"],
+                env=environ,
+                cwd=directory,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            self.assertEqual(
+                (done.returncode, f"{port} (HEALTHCHECK_PORT)" in done.stderr, done.stdout),
+                (1, True, ""),
+                done.stderr,
+            )
 
         return deferToThread(run)
 

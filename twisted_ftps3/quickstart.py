@@ -131,6 +131,35 @@ def demo_environment(directory: str, s3_url: str, password: str) -> dict[str, st
     }
 
 
+#: The settings that name the quick start's own ports.
+_PORT_SETTINGS = ("FTP_COMMAND_PORT", "FTP_EXPLICIT_COMMAND_PORT", "HEALTHCHECK_PORT")
+
+
+def taken_ports(environ: Mapping[str, str]) -> list[str]:
+    """
+    Each port the quick start would listen on that something on L{HOST}
+    already holds, with the setting that moves it.
+
+    Asked before anything listens: a second quick start, or any server on
+    8022, would otherwise answer the health check of this one, which would
+    then print how to connect to a server it is not.
+    """
+    first, count = int(environ["FTP_DATA_PORTS_FIRST"]), int(environ["FTP_DATA_PORTS_COUNT"])
+    wanted = [(int(environ[name]), name) for name in _PORT_SETTINGS]
+    wanted += [(port, "FTP_DATA_PORTS_FIRST") for port in range(first, first + count)]
+    taken = []
+    for port, name in wanted:
+        with socket.socket() as probe:
+            # As the server's own listening sockets do, so that a port a
+            # closed connection still holds in TIME_WAIT counts as free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                taken.append(f"{port} ({name})")
+    return taken
+
+
 async def create_bucket(reactor: Any, environ: Mapping[str, str]) -> None:
     s3 = load_settings(environ).s3
     client = S3Client(
@@ -214,6 +243,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         password = secrets.token_urlsafe(12)
         environ = demo_environment(directory, s3_url, password)
+        taken = taken_ports(environ)
+        if taken:
+            raise SystemExit(
+                f"quick start: ports already in use on {HOST}: {', '.join(taken)}. "
+                "Stop what holds them (another quick start?) or set these variables."
+            )
         log = open(os.path.join(directory, "server.log"), "a", encoding="utf-8")
         globalLogBeginner.beginLoggingTo([textFileLogObserver(log)], redirectStandardIO=False)
         settings = load_settings(environ)
