@@ -418,23 +418,29 @@ class QuickStartTests(TestCase):
     modes; and the README's bank layout works with it as the README says.
     """
 
+    def quickstart_environment(self, **settings: str) -> tuple[str, dict[str, str]]:
+        """
+        A directory of its own for a quick start, and its environment: ports
+        of its own, then C{settings}.
+        """
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        own = {
+            "FTPS3_QUICKSTART_DIR": directory,
+            "FTP_COMMAND_PORT": str(free_port()),
+            "FTP_EXPLICIT_COMMAND_PORT": str(free_port()),
+            "HEALTHCHECK_PORT": str(free_port()),
+            "FTP_DATA_PORTS_FIRST": str(free_port_range(30)),
+        }
+        return directory, environment(child_process(), own, **settings)
+
     def quickstart(self, **settings: str) -> tuple[subprocess.Popen[str], str, str]:
         """
         Start the quick start in a directory of its own, with ports of its own
         and C{settings}; return it, what it printed up to its last line, and
         the directory. It is stopped with SIGINT at the end of the test.
         """
-        directory = os.path.abspath(self.mktemp())
-        os.makedirs(directory)
-        environ = environment(
-            child_process(),
-            FTPS3_QUICKSTART_DIR=directory,
-            FTP_COMMAND_PORT=str(free_port()),
-            FTP_EXPLICIT_COMMAND_PORT=str(free_port()),
-            HEALTHCHECK_PORT=str(free_port()),
-            FTP_DATA_PORTS_FIRST=str(free_port_range(30)),
-            **settings,
-        )
+        directory, environ = self.quickstart_environment(**settings)
         process = subprocess.Popen(
             [sys.executable, "-m", "twisted_ftps3.quickstart"],
             env=environ,
@@ -498,16 +504,7 @@ class QuickStartTests(TestCase):
             holder.bind(("127.0.0.1", 0))
             holder.listen()
             port = holder.getsockname()[1]
-            directory = os.path.abspath(self.mktemp())
-            os.makedirs(directory)
-            environ = environment(
-                child_process(),
-                FTPS3_QUICKSTART_DIR=directory,
-                FTP_COMMAND_PORT=str(free_port()),
-                FTP_EXPLICIT_COMMAND_PORT=str(free_port()),
-                HEALTHCHECK_PORT=str(port),
-                FTP_DATA_PORTS_FIRST=str(free_port_range(30)),
-            )
+            directory, environ = self.quickstart_environment(HEALTHCHECK_PORT=str(port))
             done = subprocess.run(
                 [sys.executable, "-m", "twisted_ftps3.quickstart"],
                 env=environ,
