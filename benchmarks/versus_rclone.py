@@ -13,7 +13,9 @@ of the same length), and measures for both, alternating A B A B:
   implicit FTPS, medians of --runs (and boto3 alone against the same S3
   server, the reference for "0.9x what boto3 reaches");
 - cpu: the server process's CPU seconds (utime + stime from /proc) per GB
-  (10^9 bytes) moved, up and down, over the same transfers;
+  (10^9 bytes) moved, up and down, over the same transfers; and beside it
+  the S3 server's and curl's, since on two cores the three share the
+  machine and a transfer goes as fast as their sum allows;
 - visit: --clients clients at once, each logging in, storing 1 MiB, listing,
   reading it back and comparing, quitting: failures and their first
   errors, wall time, p50 and p99 of the clients' finishing times, server
@@ -46,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -163,9 +166,25 @@ class Context:
 # --- throughput and CPU ------------------------------------------------------------------
 
 
-def transfer(endpoint: Endpoint, path: str, source: str | None, size: int) -> tuple[float, float]:
-    """One upload (C{source} given) or download: seconds, server CPU seconds."""
-    cpu = cpu_seconds(endpoint.pid)
+@dataclass
+class Moved:
+    """One transfer: its seconds, and the CPU seconds each process spent on it."""
+
+    seconds: float
+    server_cpu: float
+    s3_cpu: float | None
+    client_cpu: float
+
+
+def transfer(endpoint: Endpoint, path: str, source: str | None, size: int, s3: S3) -> Moved:
+    """
+    One upload (C{source} given) or download, with the CPU of the FTP
+    server, of the S3 server behind it and of curl: on two cores the three
+    share the machine, so that a transfer is as fast as their sum allows.
+    """
+    s3_pid = s3.pid
+    cpu, s3_cpu = cpu_seconds(endpoint.pid), cpu_seconds(s3_pid) if s3_pid else None
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     if source:
         curl(endpoint, path, "-T", source)
@@ -173,7 +192,14 @@ def transfer(endpoint: Endpoint, path: str, source: str | None, size: int) -> tu
         got = curl(endpoint, path, "-o", "/dev/null", "-w", "%{size_download}")
         if int(got) != size:
             raise RuntimeError(f"{endpoint.name}: downloaded {got} bytes of {size}")
-    return time.monotonic() - started, cpu_seconds(endpoint.pid) - cpu
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Moved(
+        seconds,
+        cpu_seconds(endpoint.pid) - cpu,
+        cpu_seconds(s3_pid) - s3_cpu if s3_pid and s3_cpu is not None else None,
+        after.ru_utime + after.ru_stime - client.ru_utime - client.ru_stime,
+    )
 
 
 def boto3_transfer(s3: S3, key: str, source: str | None, size: int) -> float:
@@ -195,22 +221,33 @@ def boto3_transfer(s3: S3, key: str, source: str | None, size: int) -> float:
     return time.monotonic() - started
 
 
+#: The processes whose CPU the cpu figure reports, with their names in the table.
+PROCESSES = {
+    "server": "server CPU",
+    "s3": "CPU of the S3 server behind it",
+    "curl": "CPU of curl, the client,",
+}
+
+
 def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
     args, s3 = ctx.args, ctx.s3
     size = args.size_mib * MiB
     source = ctx.source(args.size_mib)
     names = ("this", "rclone", "boto3")
     speeds: dict[tuple[str, str], list[float]] = {(n, d): [] for n in names for d in ("up", "down")}
-    cpus: dict[tuple[str, str], list[float]] = {
-        (n, d): [] for n in names[:2] for d in ("up", "down")
+    # Per GB, by (process, peer, direction): the FTP server, the S3 server
+    # behind it and curl, the three that share the cores.
+    cpus: dict[tuple[str, str, str], list[float]] = {
+        (p, n, d): [] for p in PROCESSES for n in names[:2] for d in ("up", "down")
     }
+    gb = size / 1e9
     with ctx.pair() as (a, b):
         for run in range(1, args.runs + 1):
             for direction in ("up", "down"):
                 for name, endpoint in (("this", a), ("rclone", b)):
                     path = f"/big-{run}-{name}.bin"
-                    seconds, cpu = transfer(
-                        endpoint, path, source if direction == "up" else None, size
+                    moved = transfer(
+                        endpoint, path, source if direction == "up" else None, size, s3
                     )
                     if direction == "up":
                         stored = s3.client().head_object(Bucket=BUCKET, Key=path[1:])[
@@ -220,12 +257,18 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
                             raise RuntimeError(
                                 f"{endpoint.name}: S3 holds {stored} of {size} bytes"
                             )
-                    speeds[name, direction].append(size / 1e6 / seconds)
-                    cpus[name, direction].append(cpu / (size / 1e9))
+                    speeds[name, direction].append(size / 1e6 / moved.seconds)
+                    cpus["server", name, direction].append(moved.server_cpu / gb)
+                    cpus["curl", name, direction].append(moved.client_cpu / gb)
+                    s3_cpu = ""
+                    if moved.s3_cpu is not None:
+                        cpus["s3", name, direction].append(moved.s3_cpu / gb)
+                        s3_cpu = f", S3 server {moved.s3_cpu / gb:4.2f}"
                     say(
-                        f"run {run} {direction:>4} {endpoint.name:>16}: {seconds:6.2f} s, "
-                        f"{size / 1e6 / seconds:6.1f} MB/s, server CPU {cpu:5.2f} s "
-                        f"= {cpu / (size / 1e9):4.2f} s/GB"
+                        f"run {run} {direction:>4} {endpoint.name:>16}: {moved.seconds:6.2f} s, "
+                        f"{size / 1e6 / moved.seconds:6.1f} MB/s, server CPU "
+                        f"{moved.server_cpu:5.2f} s = {moved.server_cpu / gb:4.2f} s/GB"
+                        f" (curl {moved.client_cpu / gb:4.2f}{s3_cpu})"
                     )
                 seconds = boto3_transfer(
                     s3, f"big-{run}-boto3.bin", source if direction == "up" else None, size
@@ -239,7 +282,9 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
     for direction in ("up", "down"):
         pairs = zip(speeds["this", direction], speeds["rclone", direction], strict=True)
         ratios = [ours / theirs for ours, theirs in pairs]
-        cpu_pairs = zip(cpus["this", direction], cpus["rclone", direction], strict=True)
+        cpu_pairs = zip(
+            cpus["server", "this", direction], cpus["server", "rclone", direction], strict=True
+        )
         cpu_ratios = [ours / theirs for ours, theirs in cpu_pairs]
         say(
             f"{direction:>4}: this / rclone run by run: throughput "
@@ -248,7 +293,7 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
             f" (median {statistics.median(cpu_ratios):.2f})"
         )
     m = {key: statistics.median(values) for key, values in speeds.items()}
-    c = {key: statistics.median(values) for key, values in cpus.items()}
+    c = {key: statistics.median(values) for key, values in cpus.items() if values}
     what = f"{args.size_mib} MiB, median of {args.runs}, {s3.kind} S3"
     if "throughput" in figures:
         for direction, label in (("up", "upload"), ("down", "download")):
@@ -263,14 +308,16 @@ def throughput_and_cpu(ctx: Context, figures: set[str]) -> None:
                 f"{m['this', direction] / m['boto3', direction]:.2f}×",
             )
     if "cpu" in figures:
-        for direction, label in (("up", "upload"), ("down", "download")):
-            ctx.report.add(
-                f"server CPU per GB, {label} ({what})",
-                c["this", direction],
-                c["rclone", direction],
-                "s",
-                2,
-            )
+        for process, title in PROCESSES.items():
+            for direction, label in (("up", "upload"), ("down", "download")):
+                if (process, "this", direction) in c:
+                    ctx.report.add(
+                        f"{title} per GB, {label} ({what})",
+                        c[process, "this", direction],
+                        c[process, "rclone", direction],
+                        "s",
+                        2,
+                    )
 
 
 # --- the visit ----------------------------------------------------------------------------
@@ -495,7 +542,9 @@ def memory(ctx: Context) -> None:
             for name, endpoint in (("this", a), ("rclone", b)):
                 reset_peak(endpoint.pid)
                 before = memory_kib(endpoint.pid, "VmRSS")
-                seconds, _ = transfer(endpoint, f"/memory-{name}.bin", source, size_mib * MiB)
+                seconds = transfer(
+                    endpoint, f"/memory-{name}.bin", source, size_mib * MiB, ctx.s3
+                ).seconds
                 peaks[name] = mib(memory_kib(endpoint.pid, "VmHWM"))
                 say(
                     f"memory {size_mib} MiB upload {endpoint.name:>16}: RSS before "
@@ -519,10 +568,10 @@ def profile(ctx: Context) -> None:
     summaries = []
     with ctx.pair() as (a, _):
         with recording(a.pid, os.path.join(directory, "upload")) as spied:
-            seconds, _ = transfer(a, "/profiled.bin", source, size)
+            seconds = transfer(a, "/profiled.bin", source, size, ctx.s3).seconds
         summaries.append((f"upload of {args.size_mib} MiB, {seconds:.1f} s", spied))
         with recording(a.pid, os.path.join(directory, "download")) as spied:
-            seconds, _ = transfer(a, "/profiled.bin", None, size)
+            seconds = transfer(a, "/profiled.bin", None, size, ctx.s3).seconds
         summaries.append((f"download of {args.size_mib} MiB, {seconds:.1f} s", spied))
         with recording(a.pid, os.path.join(directory, "visit")) as spied:
             result = visitors.visit(a, args.clients, "visit-profiled", args.client_processes)
