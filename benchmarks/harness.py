@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -132,7 +133,7 @@ class S3:
     secret_key: str = SECRET_KEY
     kind: str = "moto"
 
-    @property
+    @cached_property
     def pid(self) -> int | None:
         """The S3 server's process, whose CPU the throughput figures report."""
         return listener_pid(int(self.endpoint.rsplit(":", 1)[1]))

@@ -182,9 +182,7 @@ def transfer(endpoint: Endpoint, path: str, source: str | None, size: int, s3: S
     server, of the S3 server behind it and of curl: on two cores the three
     share the machine, so that a transfer is as fast as their sum allows.
     """
-    s3_pid = s3.pid
-    cpu, s3_cpu = cpu_seconds(endpoint.pid), cpu_seconds(s3_pid) if s3_pid else None
-    client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = _cpu_now(endpoint.pid, s3.pid)
     started = time.monotonic()
     if source:
         curl(endpoint, path, "-T", source)
@@ -193,13 +191,16 @@ def transfer(endpoint: Endpoint, path: str, source: str | None, size: int, s3: S
         if int(got) != size:
             raise RuntimeError(f"{endpoint.name}: downloaded {got} bytes of {size}")
     seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return Moved(
-        seconds,
-        cpu_seconds(endpoint.pid) - cpu,
-        cpu_seconds(s3_pid) - s3_cpu if s3_pid and s3_cpu is not None else None,
-        after.ru_utime + after.ru_stime - client.ru_utime - client.ru_stime,
-    )
+    after = _cpu_now(endpoint.pid, s3.pid)
+    s3_cpu = None if after[1] is None or before[1] is None else after[1] - before[1]
+    return Moved(seconds, after[0] - before[0], s3_cpu, after[2] - before[2])
+
+
+def _cpu_now(server: int, s3: int | None) -> tuple[float, float | None, float]:
+    """CPU seconds so far of the FTP server, the S3 server (if known) and curl (our children)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    s3_seconds = cpu_seconds(s3) if s3 is not None else None
+    return cpu_seconds(server), s3_seconds, children.ru_utime + children.ru_stime
 
 
 def boto3_transfer(s3: S3, key: str, source: str | None, size: int) -> float:
