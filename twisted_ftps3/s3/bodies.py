@@ -67,7 +67,6 @@ class PartBody:
         #: Small chunks, copied together until they make a record.
         self._tail = bytearray()
         self._length = 0
-        self._allocated = 0
         self._senders = 0
         self._md5: bytes | None = None
         self._sha256: bytes | None = None
@@ -95,17 +94,13 @@ class PartBody:
                 self._seal()
             return
         self._seal()
-        record = chunk if type(chunk) is bytes else bytes(chunk)
-        self._records.append(record)
-        self._allocated += sys.getsizeof(record)
+        self._records.append(chunk if type(chunk) is bytes else bytes(chunk))
 
     def _seal(self) -> None:
         """Make the small chunks gathered so far a record of their own."""
         if self._tail:
-            record = bytes(self._tail)
+            self._records.append(bytes(self._tail))
             self._tail.clear()
-            self._records.append(record)
-            self._allocated += sys.getsizeof(record)
 
     def _sealed(self) -> list[bytes]:
         self._seal()
@@ -120,7 +115,8 @@ class PartBody:
         The bytes of memory the body takes now: its records, the list that
         holds them and the tail being gathered.
         """
-        return self._allocated + sys.getsizeof(self._records) + self._tail.__sizeof__()
+        records = sum(map(sys.getsizeof, self._records))
+        return records + sys.getsizeof(self._records) + self._tail.__sizeof__()
 
     def getvalue(self) -> bytes:
         """A copy of the bytes appended so far."""
