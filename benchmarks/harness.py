@@ -242,16 +242,21 @@ class Server:
 
 @contextmanager
 def ftps3_server(
-    s3: S3, directory: str, tls: tuple[str, str] | None = None, **settings: str
+    s3: S3,
+    directory: str,
+    tls: tuple[str, str] | None = None,
+    root: str = ROOT,
+    **settings: str,
 ) -> Iterator[Server]:
     """
     C{twistd -n ftps3} in front of C{s3}, its log in C{directory}, with
     C{settings}; C{tls} is a (certificate, key) pair of files, or a new
-    self-signed pair is written to C{directory}.
+    self-signed pair is written to C{directory}. C{root} is the checkout
+    whose code runs (this one unless another commit is measured).
     """
     certificate, key = tls or write_certificate(directory)
     # benchmarks/gcstats times the server's garbage collector where asked.
-    path = ROOT if "FTPS3_BENCH_GC_STATS" not in os.environ else os.pathsep.join((GC_STATS, ROOT))
+    path = root if "FTPS3_BENCH_GC_STATS" not in os.environ else os.pathsep.join((GC_STATS, root))
     env = dict(
         os.environ,
         PYTHONPATH=path,

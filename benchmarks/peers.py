@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from harness import (
     BUCKET,
     HOST,
+    ROOT,
     S3,
     _stop,
     free_port,
@@ -76,20 +77,30 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 30
 
 @contextmanager
 def ours(
-    s3: S3, directory: str, tls: tuple[str, str], passive_ports: int, password: str
+    s3: S3,
+    directory: str,
+    tls: tuple[str, str],
+    passive_ports: int,
+    password: str,
+    root: str = ROOT,
+    first_port: int = OURS_FIRST_PORT,
+    name: str = OURS,
 ) -> Iterator[Endpoint]:
-    """This server, with a plain-password user and session limits out of the way."""
+    """
+    This server, with a plain-password user and session limits out of the
+    way: the code of the checkout C{root}, its passive range from C{first_port}.
+    """
     settings = {
         "FTP_USERS__1__LOGIN": USER,
         "FTP_USERS__1__PASSWORD": password,
-        "FTP_DATA_PORTS_FIRST": str(OURS_FIRST_PORT),
+        "FTP_DATA_PORTS_FIRST": str(first_port),
         "FTP_DATA_PORTS_COUNT": str(passive_ports),
         "FTP_MAX_SESSIONS": UNLIMITED,
         "FTP_MAX_SESSIONS_PER_ADDRESS": UNLIMITED,
         "FTP_LOGIN_MAX_FAILURES": "1000",
     }
-    with ftps3_server(s3, directory, tls, **settings) as server:
-        yield Endpoint(OURS, server.process.pid, server.port, tls[0], password, True)
+    with ftps3_server(s3, directory, tls, root, **settings) as server:
+        yield Endpoint(name, server.process.pid, server.port, tls[0], password, True)
 
 
 @contextmanager

@@ -105,8 +105,8 @@ class Report:
     def text(self, figure: str, ours: str, theirs: str, ratio: str = "—") -> None:
         self.rows.append(Row(figure, ours, theirs, ratio))
 
-    def table(self) -> str:
-        lines = ["| figure | this server | rclone serve ftp | ratio (this / rclone) |"]
+    def table(self, ours: str = "this server", theirs: str = "rclone serve ftp") -> str:
+        lines = [f"| figure | {ours} | {theirs} | ratio (this / {theirs.split()[0]}) |"]
         lines.append("| --- | --- | --- | --- |")
         lines += [f"| {r.figure} | {r.ours} | {r.theirs} | {r.ratio} |" for r in self.rows]
         return "\n".join(lines)
