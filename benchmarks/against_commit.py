@@ -38,6 +38,14 @@ from versus_rclone import Report, delete_all, make_file, s3_server, say, transfe
 MiB = 1024 * 1024
 #: Where the earlier commit's passive range starts, clear of this checkout's.
 BASE_FIRST_PORT = OURS_FIRST_PORT + 1000
+#: Each figure, by its key: its name in the table, and its unit.
+FIGURES = {
+    "up": ("server CPU per GB, upload", "s"),
+    "down": ("server CPU per GB, download", "s"),
+    "session": ("server CPU per new session", "ms"),
+    "s3 up": ("the S3 server's CPU per GB, upload", "s"),
+    "s3 down": ("the S3 server's CPU per GB, download", "s"),
+}
 
 
 @contextmanager
@@ -91,18 +99,15 @@ def measure(args: argparse.Namespace, directory: str) -> Report:
                 up = transfer(endpoint, path, source, size, s3)
                 down = transfer(endpoint, path, None, size, s3)
                 session = session_cpu(endpoint, args.rate_concurrency, args.rate_seconds)
-                measured = [
-                    ("server CPU per GB, upload", up.server_cpu / gb),
-                    ("server CPU per GB, download", down.server_cpu / gb),
-                    ("server CPU per new session", session),
-                ]
+                measured = {
+                    "up": up.server_cpu / gb,
+                    "down": down.server_cpu / gb,
+                    "session": session,
+                }
                 if up.s3_cpu is not None and down.s3_cpu is not None:
-                    measured += [
-                        ("the S3 server's CPU per GB, upload", up.s3_cpu / gb),
-                        ("the S3 server's CPU per GB, download", down.s3_cpu / gb),
-                    ]
-                for figure, value in measured:
-                    figures.setdefault((figure, endpoint.name), []).append(value)
+                    measured.update({"s3 up": up.s3_cpu / gb, "s3 down": down.s3_cpu / gb})
+                for key, value in measured.items():
+                    figures.setdefault((key, endpoint.name), []).append(value)
                 say(
                     f"run {run} {endpoint.name:>24}: up {up.server_cpu / gb:.3f} s/GB, "
                     f"down {down.server_cpu / gb:.3f} s/GB, {session:.3f} ms a session"
@@ -110,15 +115,9 @@ def measure(args: argparse.Namespace, directory: str) -> Report:
             delete_all(s3, "against-")
     report = Report()
     what = f"{args.size_mib} MiB, {args.s3} S3, median of {args.runs}"
-    for figure, unit in (
-        ("server CPU per GB, upload", "s"),
-        ("server CPU per GB, download", "s"),
-        ("server CPU per new session", "ms"),
-        ("the S3 server's CPU per GB, upload", "s"),
-        ("the S3 server's CPU per GB, download", "s"),
-    ):
-        if (figure, sides[0].name) in figures:
-            ours_, theirs = (statistics.median(figures[figure, side.name]) for side in sides)
+    for key, (figure, unit) in FIGURES.items():
+        if (key, sides[0].name) in figures:
+            ours_, theirs = (statistics.median(figures[key, side.name]) for side in sides)
             report.add(f"{figure} ({what})", ours_, theirs, unit, 3)
     return report
 
