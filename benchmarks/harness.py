@@ -278,6 +278,8 @@ def ftps3_server(
         [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
          "-n", "--pidfile=", "--logfile", log, "ftps3"],
         env=env,
+        # "-c" puts the working directory first on the path, before PYTHONPATH.
+        cwd=root,
     )  # fmt: skip
     try:
         wait_for(f"http://{HOST}:{env['HEALTHCHECK_PORT']}/health", server)
