@@ -655,6 +655,88 @@ class TLS12DataTests(DataLinkTestCase):
         self.assertEqual(collector.data, b"uploaded bytes")
 
 
+class WholeWriteTests(DataLinkTestCase):
+    """
+    A large write is sealed in one call and reaches TCP in one write, in
+    records of at most 16 KiB that the client reads back intact.
+    """
+
+    #: More than one record and more than the aggregator's 64 KiB.
+    size = 1024 * 1024 + 5
+
+    def ready(self) -> DataLink:
+        """A link past its handshake whose held records have gone."""
+        link = self.link()
+        link.handshake()
+        link.channel.write(b"first")
+        self.reactor.advance(0)
+        self.assertEqual(link.read(), (b"first", False))
+        link.tcp.events.clear()
+        return link
+
+    def contents(self) -> bytes:
+        """Bytes that differ from record to record, so that a misordering shows."""
+        return bytes(i * 7 % 251 for i in range(self.size))
+
+    def test_large_write_intact(self) -> None:
+        """A 1 MiB write arrives whole and in order."""
+        link = self.ready()
+        link.channel.write(self.contents())
+        self.reactor.advance(0)
+        self.assertEqual(link.read(), (self.contents(), False))
+
+    def test_large_write_one_send(self) -> None:
+        """
+        The records of one write reach TCP together: one write of about
+        the data's size, not one per record.
+        """
+        link = self.ready()
+        link.channel.write(self.contents())
+        self.reactor.advance(0)
+        self.assertEqual([event[0] for event in link.tcp.events], ["write"])
+        sent = len(link.tcp.events[0][1])
+        self.assertTrue(self.size < sent < self.size * 1.01, sent)
+
+    def test_records_at_most_16k(self) -> None:
+        """Each record the client reads carries at most 16 KiB."""
+        link = self.ready()
+        link.channel.write(self.contents())
+        self.reactor.advance(0)
+        link.to_client()
+        sizes = []
+        while True:
+            try:
+                sizes.append(len(link.client.recv(65536)))
+            except SSL.WantReadError:
+                break
+        self.assertEqual((sum(sizes), max(sizes)), (self.size, 16 * 1024))
+
+    def test_large_write_before_handshake(self) -> None:
+        """
+        A large write made before the handshake is held, and sent whole
+        once the handshake is over.
+        """
+        link = self.link()
+        link.channel.write(self.contents())
+        self.reactor.advance(0)
+        link.handshake()
+        self.reactor.advance(0)
+        self.assertEqual(link.read(), (self.contents(), False))
+
+    def test_large_write_then_close(self) -> None:
+        """A large write, then a close: the client reads it all, and a clean close."""
+        link = self.ready()
+        link.channel.write(self.contents())
+        link.channel.close()
+        self.assertEqual(link.read(), (self.contents(), True))
+
+
+class TLS12WholeWriteTests(WholeWriteTests):
+    """The same under TLS 1.2, whose records carry less overhead."""
+
+    version = SSL.TLS1_2_VERSION
+
+
 class RequiredReuseTests(DataLinkTestCase):
     """A session that requires its data connections to resume its TLS session."""
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from OpenSSL.SSL import Error as TLSError
+from OpenSSL.SSL import WantReadError
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IHandshakeListener, IPushProducer, IReactorTime
@@ -25,7 +27,7 @@ from zope.interface import directlyProvides, implementer, providedBy
 
 from .replies import CannotOpenDataConnection, TransferAborted
 from .timeouts import DEFAULT_TIMEOUTS, Deadline, Timeouts
-from .tls import SessionTLS, resumed
+from .tls import SessionTLS, resumed, seal_whole_writes
 
 log = Logger()
 
@@ -86,6 +88,10 @@ READ_SIZE = 256 * 1024
 #: a download the sends to the client are the largest share of the CPU, and
 #: larger ones cost less per byte.
 SEND_SIZE = 512 * 1024
+#: The most a TLS record adds to the 16 KiB of data it can carry (TLS 1.3's
+#: bound; TLS 1.2's AES-GCM adds 29 bytes).
+RECORD_DATA = 16 * 1024
+RECORD_OVERHEAD = 256
 
 
 class DataTLS(BufferingTLSTransport):
@@ -108,6 +114,40 @@ class DataTLS(BufferingTLSTransport):
         transport.SEND_LIMIT = SEND_SIZE
         self._wire = _Withholding(transport)
         super().makeConnection(self._wire)
+        seal_whole_writes(self._tlsConnection)
+
+    def _write(self, data: bytes) -> None:
+        """
+        Seal C{data} in one call to OpenSSL, and send its records in one write.
+
+        Twisted's hands OpenSSL 16 KiB at a time and reads each record out
+        on its own, about ten Python calls a record, which came to a third
+        of a download's CPU (perf).
+        """
+        if self._lostTLSConnection:
+            return
+        try:
+            self._tlsConnection.send(data)
+        except WantReadError:
+            self._bufferedWrite(data)
+        except TLSError:
+            self._tlsShutdownFinished(Failure())
+        else:
+            records = len(data) // RECORD_DATA + 1
+            self._flushSendBIO(len(data) + records * RECORD_OVERHEAD)
+
+    def _flushSendBIO(self, size: int = 2 * RECORD_DATA) -> None:
+        """Send everything TLS has sealed, reading it out C{size} bytes at a time."""
+        sealed = []
+        while True:
+            try:
+                sealed.append(self._tlsConnection.bio_read(size))
+            except WantReadError:
+                break
+        if len(sealed) == 1:
+            self.transport.write(sealed[0])
+        elif sealed:
+            self.transport.writeSequence(sealed)
 
     def withhold(self) -> None:
         """Keep back what TLS writes from now on (see the class)."""

@@ -186,6 +186,19 @@ def resumed(connection: SSL.Connection) -> bool:
     return bool(_lib.SSL_session_reused(connection._ssl))
 
 
+def seal_whole_writes(connection: SSL.Connection) -> None:
+    """
+    Make each write to C{connection} seal everything it is given.
+
+    pyOpenSSL turns on OpenSSL's partial writes, under which a write seals
+    one record (16 KiB) and returns, so a large write costs a trip through
+    Python per record. Over a memory BIO, which never refuses bytes, a write
+    in whole seals all its records in one call; it can still stop before the
+    first (a handshake not yet over), and is then retried with the same bytes.
+    """
+    _lib.SSL_clear_mode(connection._ssl, _lib.SSL_MODE_ENABLE_PARTIAL_WRITE)
+
+
 def load_tls(certificate_file: str, key_file: str) -> ServerTLS:
     """
     Load the server's certificate chain and key from PEM files.
