@@ -39,6 +39,7 @@ from twisted_ftps3.data import (
     DataTLSFactory,
     _Withholding,
 )
+from twisted_ftps3.interfaces import ISequenceConsumer
 from twisted_ftps3.replies import CannotOpenDataConnection
 from twisted_ftps3.selfsigned import make_certificate, new_key
 from twisted_ftps3.tls import ServerTLS, SessionTLS, resumed
@@ -237,6 +238,23 @@ class Collector:
 
     def write(self, data: bytes) -> None:
         self.data += data
+
+
+@implementer(ISequenceConsumer)
+class SequenceCollector(Collector):
+    """A L{Collector} that also takes records together, and counts each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(1)
+        super().write(data)
+
+    def writeSequence(self, data: list[bytes]) -> None:
+        self.calls.append(len(data))
+        self.data += b"".join(data)
 
 
 class DataLink:
@@ -571,6 +589,69 @@ class TicketTests(DataLinkTestCase):
         link.lose(ConnectionDone())
         self.assertIsNone(self.successResultOf(done))
         self.assertEqual(collector.data, b"uploaded bytes")
+
+    def test_upload_records_together(self) -> None:
+        """
+        The records of one read reach a consumer that can take them together
+        in one call, whole and in order.
+        """
+        link = self.link(self.session)
+        collector = SequenceCollector()
+        link.channel.registerConsumer(collector)
+        link.handshake()
+        data = bytes(i % 253 for i in range(200 * 1024))
+        link.client.sendall(data)
+        link.to_server()
+        link.to_server()
+        link.to_server()
+        link.to_server()
+        self.assertEqual(collector.data, data)
+        self.assertLess(len(collector.calls), 5)
+        self.assertGreaterEqual(max(collector.calls), 3)
+
+    def test_upload_records_one_by_one(self) -> None:
+        """A consumer that takes only writes gets every record in order."""
+        link = self.link(self.session)
+        collector = Collector()
+        link.channel.registerConsumer(collector)
+        link.handshake()
+        data = bytes(i % 251 for i in range(100 * 1024))
+        link.client.sendall(data)
+        for _ in range(4):
+            link.to_server()
+        self.assertEqual(collector.data, data)
+
+    def test_upload_records_then_close(self) -> None:
+        """Records that arrive with the client's close_notify come before the clean end."""
+        link = self.link(self.session)
+        collector = SequenceCollector()
+        done = link.channel.registerConsumer(collector)
+        link.handshake()
+        data = bytes(i % 241 for i in range(40 * 1024))
+        link.client.sendall(data)
+        link.client.shutdown()
+        link.tls.dataReceived(link.client.bio_read(1024 * 1024))
+        self.assertEqual((collector.data, link.tcp.disconnecting), (data, True))
+        link.lose(ConnectionDone())
+        self.assertIsNone(self.successResultOf(done))
+
+    def test_upload_records_then_broken_tls(self) -> None:
+        """
+        Records followed by bytes TLS cannot open are delivered, then the
+        upload fails.
+        """
+        link = self.link(self.session)
+        collector = SequenceCollector()
+        done = link.channel.registerConsumer(collector)
+        link.handshake()
+        data = bytes(40 * 1024)
+        link.client.sendall(data)
+        link.tls.dataReceived(
+            link.client.bio_read(1024 * 1024) + b"\x17\x03\x03\x00\x20" + bytes(32)
+        )
+        self.assertEqual((collector.data, link.tcp.disconnecting), (data, True))
+        link.lose(ConnectionDone())
+        self.failureResultOf(done)
 
     def test_upload_without_close_notify_fails(self) -> None:
         """

@@ -150,6 +150,44 @@ class PartBodyTests(SynchronousTestCase):
         PartBody.of(record).producer().startProducing(consumer)
         self.assertIs(consumer.written[0], record)
 
+    def test_extendKeepsRecords(self) -> None:
+        """
+        Records given together are kept as they are, in order, after what
+        was there: the same body as appending them one by one.
+        """
+        records = [LARGE[i : i + 16 * 1024] for i in range(0, 5 * 16 * 1024, 16 * 1024)]
+        body = PartBody.of(b"head")
+        body.extend(records)
+        one_by_one = PartBody.of(b"head")
+        for record in records:
+            one_by_one.append(record)
+        self.assertEqual(
+            (body.getvalue(), len(body), body.sha256_digest()),
+            (one_by_one.getvalue(), len(one_by_one), one_by_one.sha256_digest()),
+        )
+        self.assertIs(body._records[-1], records[-1])
+
+    def test_extendSmallRecordsGathered(self) -> None:
+        """Small records given together are gathered as appended ones are."""
+        body = PartBody()
+        body.extend([b"0123456789"] * 1000)
+        self.assertEqual(body.getvalue(), b"0123456789" * 1000)
+        self.assertLess(body.allocated, 1.5 * 10_000)
+
+    def test_extendEmpty(self) -> None:
+        """Extending with no records changes nothing."""
+        body = PartBody.of(b"abc")
+        digest = body.md5_digest()
+        body.extend([])
+        self.assertEqual((body.getvalue(), body.md5_digest()), (b"abc", digest))
+
+    def test_extendChangesDigests(self) -> None:
+        """Digests taken before an extend are taken again after it."""
+        body = PartBody.of(b"abc")
+        body.sha256_digest()
+        body.extend([LARGE[:WRITE_SIZE]])
+        self.assertEqual(body.sha256_digest(), hashlib.sha256(b"abc" + LARGE[:WRITE_SIZE]).digest())
+
     def test_emptyHoldsNothing(self) -> None:
         """
         A body nothing was appended to reserves no buffer.
@@ -252,6 +290,13 @@ class PartBodyTests(SynchronousTestCase):
         producer = body.producer()
         producer.startProducing(RecordingConsumer(lambda consumer: producer.pauseProducing()))
         self.assertRaises(BufferError, body.append, b"more")
+
+    def test_notExtendedWhileSent(self) -> None:
+        """A body being sent refuses records given together, as it refuses one."""
+        body = large_body()
+        producer = body.producer()
+        producer.startProducing(RecordingConsumer(lambda consumer: producer.pauseProducing()))
+        self.assertRaises(BufferError, body.extend, [LARGE[:WRITE_SIZE], LARGE[:WRITE_SIZE]])
 
     def test_of(self) -> None:
         """

@@ -25,6 +25,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+from twisted_ftps3.interfaces import ISequenceConsumer
 from twisted_ftps3.s3 import upload
 from twisted_ftps3.s3.bodies import PartBody
 from twisted_ftps3.s3.completion import UNCONFIRMED
@@ -278,6 +279,58 @@ class MemoryTests(WriterTestCase):
             position += step
         self.successResultOf(writer.finish())
         self.assertEqual(store.data(KEY), data)
+
+
+class WriteSequenceTests(WriterTestCase):
+    """
+    L{MultipartWriter.writeSequence} takes the records of one read of the
+    data connection together, with the outcome of writing them one by one.
+    """
+
+    def test_providesSequenceConsumer(self) -> None:
+        """The writer provides L{ISequenceConsumer}."""
+        self.assertTrue(verifyObject(ISequenceConsumer, self.writer(MemoryObjectStore())))
+
+    def test_smallFileOnePut(self) -> None:
+        """Records that fill less than a part are one PUT of their bytes."""
+        store = MemoryObjectStore()
+        writer = self.writer(store)
+        records = [data_of(16 * 1024)] * 4
+        writer.writeSequence(records)
+        self.assertEqual(writer.bytes_received, 4 * 16 * 1024)
+        self.successResultOf(writer.finish())
+        self.assertEqual((names(store), store.data(KEY)), (["put_object"], b"".join(records)))
+
+    def test_sequencesCrossingParts(self) -> None:
+        """
+        Sequences that fill parts, cross their ends and straddle them are
+        cut where a part ends, as writes are.
+        """
+        store = MemoryObjectStore()
+        writer = self.writer(store)
+        data = data_of(2 * PART + 999)
+        record, batch, position = 16 * 1024 + 29, 13, 0
+        while position < len(data):
+            end = min(position + record * batch, len(data))
+            writer.writeSequence(
+                [data[start : start + record] for start in range(position, end, record)]
+            )
+            position = end
+        self.successResultOf(writer.finish())
+        self.assertEqual(
+            ([call[4] for call in store.named("upload_part")], writer.bytes_received),
+            ([PART, PART, 999], len(data)),
+        )
+        self.assertEqual(store.data(KEY), data)
+
+    def test_afterFailureDropped(self) -> None:
+        """Once the writer is closed, records given together are dropped."""
+        store = MemoryObjectStore()
+        writer = self.writer(store)
+        writer.writeSequence([b"kept"])
+        self.successResultOf(writer.finish())
+        writer.writeSequence([b"late", b"bytes"])
+        self.assertEqual((writer.bytes_received, store.data(KEY)), (4, b"kept"))
 
 
 class MultipartTests(WriterTestCase):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from OpenSSL.SSL import Error as TLSError
-from OpenSSL.SSL import WantReadError
+from OpenSSL.SSL import WantReadError, ZeroReturnError
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IHandshakeListener, IPushProducer, IReactorTime
@@ -25,6 +25,7 @@ from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
+from .interfaces import ISequenceConsumer
 from .replies import CannotOpenDataConnection, TransferAborted
 from .timeouts import DEFAULT_TIMEOUTS, Deadline, Timeouts
 from .tls import SessionTLS, resumed, seal_whole_writes
@@ -148,6 +149,39 @@ class DataTLS(BufferingTLSTransport):
             self.transport.write(sealed[0])
         elif sealed:
             self.transport.writeSequence(sealed)
+
+    def _flushReceiveBIO(self) -> None:
+        """
+        Open every whole record TLS holds, and hand them to the channel
+        together (L{DataChannel.recordsReceived}), before any end of TLS
+        that follows them.
+
+        A read of TCP holds a dozen or so records; Twisted's hands each to
+        the protocol on its own, six calls a record between TLS and the
+        upload's part.
+        """
+        records: list[bytes] = []
+        closed = False
+        broken: Failure | None = None
+        while not self._lostTLSConnection:
+            try:
+                records.append(self._tlsConnection.recv(RECORD_DATA))
+            except WantReadError:
+                break
+            except ZeroReturnError:
+                closed = True
+                break
+            except TLSError:
+                broken = Failure()
+                break
+        if records and not self._aborted:
+            self.wrappedProtocol.recordsReceived(records)
+        if closed:
+            self._shutdownTLS()
+            self._tlsShutdownFinished(None)
+        elif broken is not None:
+            self._tlsShutdownFinished(broken)
+        self._flushSendBIO()
 
     def withhold(self) -> None:
         """Keep back what TLS writes from now on (see the class)."""
@@ -367,6 +401,20 @@ class DataChannel(ftp.DTP):
         if self._cons is not None and not self._held_back:
             self._idle.start()
         super().dataReceived(data)
+
+    def recordsReceived(self, records: list[bytes]) -> None:
+        """
+        Take the records L{DataTLS} opened from one read: in one call to an
+        upload's consumer that can take them so (L{ISequenceConsumer}), one
+        at a time otherwise (an ASCII-mode upload, or before a consumer).
+        """
+        if len(records) > 1 and ISequenceConsumer.providedBy(self._cons):
+            if not self._held_back:
+                self._idle.start()
+            self._cons.writeSequence(records)
+            return
+        for record in records:
+            self.dataReceived(record)
 
     def pauseProducing(self) -> None:
         # An upload's consumer holds the client back: S3 is the one waited on.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.interfaces import IConsumer
 from twisted.protocols.ftp import IReadFile, IWriteFile
 from zope.interface import Attribute, Interface
 
@@ -41,6 +42,17 @@ class IDownload(IReadFile):
         with its size) if it was never sent: the transfer ended before it
         could start. Harmless once the file was sent.
         """
+
+
+class ISequenceConsumer(IConsumer):
+    """
+    A consumer that also takes several chunks in one call: an upload's
+    consumer, given the TLS records of one read of its data connection
+    together rather than one call each.
+    """
+
+    def writeSequence(data):  # type: ignore[no-untyped-def]
+        """Take each of the C{bytes} in the list C{data}, in order, as C{write} would."""
 
 
 class IUpload(IWriteFile):

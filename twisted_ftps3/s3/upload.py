@@ -30,11 +30,12 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred, gatherResults
-from twisted.internet.interfaces import IConsumer, IPushProducer
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ..interfaces import ISequenceConsumer
 from .bodies import PartBody
 from .completion import complete_upload
 from .errors import S3Error
@@ -67,7 +68,7 @@ class UploadAborted(Exception):
     """The upload was abandoned before it completed; nothing was stored."""
 
 
-@implementer(IConsumer)
+@implementer(ISequenceConsumer)
 class MultipartWriter:
     """
     An IConsumer that turns a stream of bytes into one S3 object.
@@ -150,6 +151,21 @@ class MultipartWriter:
             if len(self._buffer) >= self._part_size:
                 self._start_part()
         self._apply_backpressure()
+
+    def writeSequence(self, data: list[bytes]) -> None:
+        """
+        Write each of C{data} in order: in one step when all of them fit in
+        the part being filled, as nearly all the records of one read do.
+        """
+        if self._failure is not None or self._closed:
+            return
+        size = sum(map(len, data))
+        if size < self._part_size - len(self._buffer):
+            self.bytes_received += size
+            self._buffer.extend(data)
+            return
+        for chunk in data:
+            self.write(chunk)
 
     async def start_with(self, key: str, size: int) -> None:
         """
