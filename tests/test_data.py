@@ -590,35 +590,38 @@ class TicketTests(DataLinkTestCase):
         self.assertIsNone(self.successResultOf(done))
         self.assertEqual(collector.data, b"uploaded bytes")
 
+    def send_upload(self, collector: Collector, size: int) -> bytes:
+        """
+        Upload C{size} bytes into C{collector} over a new link, carried to
+        the server in reads of 64 KiB, and return them.
+        """
+        link = self.link(self.session)
+        link.channel.registerConsumer(collector)
+        link.handshake()
+        data = bytes(i % 253 for i in range(size))
+        link.client.sendall(data)
+        while True:
+            before = len(collector.data)
+            link.to_server()
+            if len(collector.data) == before:
+                break
+        return data
+
     def test_upload_records_together(self) -> None:
         """
         The records of one read reach a consumer that can take them together
         in one call, whole and in order.
         """
-        link = self.link(self.session)
         collector = SequenceCollector()
-        link.channel.registerConsumer(collector)
-        link.handshake()
-        data = bytes(i % 253 for i in range(200 * 1024))
-        link.client.sendall(data)
-        link.to_server()
-        link.to_server()
-        link.to_server()
-        link.to_server()
+        data = self.send_upload(collector, 200 * 1024)
         self.assertEqual(collector.data, data)
         self.assertLess(len(collector.calls), 5)
         self.assertGreaterEqual(max(collector.calls), 3)
 
     def test_upload_records_one_by_one(self) -> None:
         """A consumer that takes only writes gets every record in order."""
-        link = self.link(self.session)
         collector = Collector()
-        link.channel.registerConsumer(collector)
-        link.handshake()
-        data = bytes(i % 251 for i in range(100 * 1024))
-        link.client.sendall(data)
-        for _ in range(4):
-            link.to_server()
+        data = self.send_upload(collector, 100 * 1024)
         self.assertEqual(collector.data, data)
 
     def test_upload_records_then_close(self) -> None:
