@@ -33,6 +33,8 @@ from zope.interface import implementer, providedBy
 from zope.interface.verify import verifyObject
 
 from twisted_ftps3.data import (
+    DATA_READ_SIZE,
+    SEND_SIZE,
     DataChannel,
     DataChannelFactory,
     DataTLS,
@@ -679,6 +681,15 @@ class TicketTests(DataLinkTestCase):
         link.handshake()
         link.channel.transport.abortConnection()
         self.assertEqual((link.tcp.value(), link.tcp.aborted), (b"", True))
+
+    def test_read_and_send_sizes(self) -> None:
+        """
+        The TCP transport under a data connection reads and buffers a MiB,
+        and sends 512 KiB at a time.
+        """
+        link = self.link()
+        self.assertEqual((link.tcp.bufferSize, link.tcp.SEND_LIMIT), (DATA_READ_SIZE, SEND_SIZE))
+        self.assertEqual((DATA_READ_SIZE, SEND_SIZE), (1024 * 1024, 512 * 1024))
 
     def test_refused_peer(self) -> None:
         """A connection from another address is refused before any TLS."""

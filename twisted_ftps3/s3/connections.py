@@ -7,9 +7,9 @@ A download's bytes cross the process in the pieces the S3 connection reads
 them in, and each piece costs a trip through the HTTP parser, TLS and the
 data connection's buffers; an upload's go out in the pieces the S3
 connection sends. Twisted reads 64 KiB and sends 128 KiB at a time; the
-data connections already take four times as much
-(L{twisted_ftps3.data.READ_SIZE}, L{twisted_ftps3.data.SEND_SIZE}), and the
-connections to S3 take the same.
+connections to S3 take four times as much
+(L{twisted_ftps3.data.READ_SIZE}, L{twisted_ftps3.data.SEND_SIZE}), and
+the data connections read more still.
 """
 
 from __future__ import annotations
