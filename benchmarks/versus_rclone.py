@@ -33,7 +33,8 @@ rclone serves data connections in the clear (it refuses PBSZ), this server
 over TLS: rclone's data figures carry no TLS cost. Prints the raw runs as
 they come, then a Markdown table: figure | this server | rclone serve ftp |
 ratio (this / rclone). --profile DIR records this server with py-spy during
-a large upload, a large download and a visit, and prints the top frames.
+a large upload, a large download, a visit and the connection rate, and
+prints the top frames.
 --gc-stats adds to each visit of this server the CPU its garbage collector
 took (benchmarks/gcstats, loaded into the server's interpreter).
 
@@ -576,12 +577,18 @@ def profile(ctx: Context) -> None:
         summaries.append((f"download of {args.size_mib} MiB, {seconds:.1f} s", spied))
         with recording(a.pid, os.path.join(directory, "visit")) as spied:
             result = visitors.visit(a, args.clients, "visit-profiled", args.client_processes)
+        errors = "".join(f"; `{e}`" for e in result.errors[:2])
         summaries.append(
             (
-                f"visit of {args.clients} clients: {result.failures} failed, "
+                f"visit of {args.clients} clients: {result.failures} failed{errors}, "
                 f"wall {result.wall:.1f} s",
                 spied,
             )
+        )
+        with recording(a.pid, os.path.join(directory, "rate")) as spied:
+            rated = visitors.rate(a, args.rate_concurrency, args.rate_seconds)
+        summaries.append(
+            (f"rate: {rated.per_second:.1f} sessions/s, {rated.failures} failed", spied)
         )
     delete_all(ctx.s3, "visit-")
     delete_all(ctx.s3, "profiled")
