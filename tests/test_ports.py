@@ -161,6 +161,61 @@ class WaitingTests(SynchronousTestCase):
         self.pool.release(self.port, A, self.first)
         self.assertEqual(self.pool.free, 1)
 
+    def test_release_serves_the_route_that_can_take_it(self) -> None:
+        """
+        A port held for two routes, released by one, goes to that route's
+        request, though the other route's request came first.
+        """
+        other = object()
+        self.successResultOf(self.pool.reserve(B, "", other))
+        first = self.pool.reserve(A, "", object())
+        second = self.pool.reserve(B, "", object())
+        self.pool.release(self.port, B, other)
+        self.assertNoResult(first)
+        self.assertEqual(self.successResultOf(second), self.port)
+        self.assertEqual(self.pool.waiting, 1)
+
+    def test_first_come_across_routes(self) -> None:
+        """
+        A port that comes free goes to the earliest request that can take
+        it, whatever its route: here requests on different interfaces, which
+        cannot share it, so that each release serves one of them.
+        """
+        pool = PassivePortPool(range(4001, 4002))
+        held = object()
+        port = self.successResultOf(pool.reserve(A, "192.0.2.1", held))
+        a1, b1, a2 = object(), object(), object()
+        pool.reserve(A, "192.0.2.2", a1)
+        pool.reserve(B, "192.0.2.3", b1)
+        pool.reserve(A, "192.0.2.2", a2)
+        served = []
+        for route, holder in ((A, held), (A, a1), (B, b1)):
+            pool.release(port, route, holder)
+            served.append(pool.holder(port, A) or pool.holder(port, B))
+        self.assertEqual(served, [a1, b1, a2])
+
+    def test_each_route_served_in_turn(self) -> None:
+        """Requests of two routes waiting together are each given the port, once per route."""
+        self.successResultOf(self.pool.reserve(B, "", object()))
+        a_waits = [self.pool.reserve(A, "", object()) for _ in range(2)]
+        b_waits = [self.pool.reserve(B, "", object()) for _ in range(2)]
+        self.pool.release(self.port, A, self.first)
+        self.assertEqual([w.called for w in a_waits + b_waits], [True, False, False, False])
+        self.assertEqual(self.pool.waiting, 3)
+
+    def test_cancelled_in_the_middle(self) -> None:
+        """A request cancelled between two others of its route leaves them their order."""
+        holders = [object() for _ in range(3)]
+        waits = [self.pool.reserve(A, "", holder) for holder in holders]
+        waits[1].addErrback(lambda failure: failure.trap(defer.CancelledError))
+        waits[1].cancel()
+        self.assertEqual(self.pool.waiting, 2)
+        self.pool.release(self.port, A, self.first)
+        self.assertIs(self.pool.holder(self.port, A), holders[0])
+        self.pool.release(self.port, A, holders[0])
+        self.assertIs(self.pool.holder(self.port, A), holders[2])
+        self.assertEqual(self.pool.waiting, 0)
+
 
 class ListeningTests(SynchronousTestCase):
     """A port listens while held, and stops once no one holds it."""

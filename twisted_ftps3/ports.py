@@ -15,9 +15,14 @@ of one route never hold one port at once.
 
 When no port is free for a route, a request waits, first come first
 served; cancelling the wait (when its bound passes, or its session goes
-away) takes it out of the queue. Ports are handed out in rotation, which
-keeps a port that was just released from being reused at once by another
-client while a late packet of the previous connection may still arrive.
+away) takes it out of the queue. The queue is kept per route (and
+interface): a port released is offered to the earliest request among the
+routes that may take it, so a burst of a thousand sessions from one client
+costs each release a look at a few routes, not at every request waiting.
+
+Ports are handed out in rotation, which keeps a port that was just released
+from being reused at once by another client while a late packet of the
+previous connection may still arrive.
 
 A port listens while it is held; the pool keeps its listening port, and
 closes it once no one holds the port and no one waits for it. While it
@@ -27,6 +32,7 @@ clash with the socket that is going away.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -61,7 +67,9 @@ class _Waiter:
     route: Route
     interface: str
     holder: Any
-    deferred: defer.Deferred[int]
+    #: When it came, among all requests that waited.
+    order: int
+    deferred: defer.Deferred[int] = field(init=False)
 
 
 class PassivePortPool:
@@ -72,7 +80,9 @@ class PassivePortPool:
             raise ValueError("the passive port range is empty")
         self._ports = {number: _Port(number) for number in ports}
         self._rotation: deque[int] = deque(ports)
-        self._waiting: deque[_Waiter] = deque()
+        #: The requests waiting, in the order they came, by route and interface.
+        self._queues: dict[tuple[Route, str], deque[_Waiter]] = {}
+        self._order = itertools.count()
 
     def __len__(self) -> int:
         return len(self._ports)
@@ -85,7 +95,7 @@ class PassivePortPool:
     @property
     def waiting(self) -> int:
         """How many requests wait for a port now."""
-        return len(self._waiting)
+        return sum(len(queue) for queue in self._queues.values())
 
     def reserve(self, route: Route, interface: str, holder: Any) -> defer.Deferred[int]:
         """
@@ -97,15 +107,17 @@ class PassivePortPool:
         number = next((n for n in self._rotation if self._ports[n].usable(route, interface)), None)
         if number is not None:
             return defer.succeed(self._give(number, route, interface, holder))
-        waiter = _Waiter(route, interface, holder, defer.Deferred(self._cancel))
-        self._waiting.append(waiter)
+        waiter = _Waiter(route, interface, holder, next(self._order))
+        waiter.deferred = defer.Deferred(lambda _: self._dequeue(waiter))
+        self._queues.setdefault((route, interface), deque()).append(waiter)
         return waiter.deferred
 
-    def _cancel(self, deferred: defer.Deferred[int]) -> None:
-        for waiter in self._waiting:
-            if waiter.deferred is deferred:
-                self._waiting.remove(waiter)
-                return
+    def _dequeue(self, waiter: _Waiter) -> None:
+        key = (waiter.route, waiter.interface)
+        queue = self._queues[key]
+        queue.remove(waiter)
+        if not queue:
+            del self._queues[key]
 
     def _give(self, number: int, route: Route, interface: str, holder: Any) -> int:
         port = self._ports[number]
@@ -135,13 +147,15 @@ class PassivePortPool:
 
     def _serve(self, port: _Port) -> None:
         while True:
-            waiter = next(
-                (w for w in self._waiting if port.usable(w.route, w.interface)),
-                None,
-            )
-            if waiter is None:
+            heads = [
+                queue[0]
+                for (route, interface), queue in self._queues.items()
+                if port.usable(route, interface)
+            ]
+            if not heads:
                 break
-            self._waiting.remove(waiter)
+            waiter = min(heads, key=lambda w: w.order)
+            self._dequeue(waiter)
             waiter.deferred.callback(
                 self._give(port.number, waiter.route, waiter.interface, waiter.holder)
             )
