@@ -84,10 +84,7 @@ class PartBody:
         size = len(chunk)
         if not size:
             return
-        if self._senders:
-            raise BufferError("a body cannot grow while it is being sent")
-        self._length += size
-        self._md5 = self._sha256 = self._crc32 = None
+        self._grow(size)
         if size < SMALL:
             self._tail += chunk
             if len(self._tail) >= RECORD:
@@ -109,12 +106,16 @@ class PartBody:
             for record in records:
                 self.append(record)
             return
-        if self._senders:
-            raise BufferError("a body cannot grow while it is being sent")
-        self._length += sum(map(len, records))
-        self._md5 = self._sha256 = self._crc32 = None
+        self._grow(sum(map(len, records)))
         self._seal()
         self._records.extend(records)
+
+    def _grow(self, size: int) -> None:
+        """Count C{size} more bytes, whose digests are not known yet."""
+        if self._senders:
+            raise BufferError("a body cannot grow while it is being sent")
+        self._length += size
+        self._md5 = self._sha256 = self._crc32 = None
 
     def _seal(self) -> None:
         """Make the small chunks gathered so far a record of their own."""
