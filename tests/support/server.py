@@ -40,11 +40,24 @@ def ipv6_loopback() -> bool:
     return True
 
 
+#: Every port L{free_port} has given in this process.
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """
+    A TCP port free on 127.0.0.1 right now, and not given before in this
+    process: the kernel may hand out a port it just freed again at once, so
+    that two settings asked for one after the other (the command port and
+    the health check's) would otherwise be the same port now and then.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _given:
+            _given.add(port)
+            return port
 
 
 def free_port_range(count: int) -> int:
